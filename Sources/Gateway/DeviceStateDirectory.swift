@@ -1,0 +1,80 @@
+import DeviceIdentity
+import Foundation
+import SpringCore
+
+/// The device's non-volatile memory, one directory per device:
+/// `factory.json` (profile, serial number, product constants), `factory-config.json` (the
+/// factory register defaults, CONFIG-DATA), `config.json` (the current CONFIG-DATA),
+/// `slots/cert-XX.pem` and `slots/key-XX.pem` (certificate and key slots), and `bootcount`.
+public struct DeviceStateDirectory: Sendable {
+    public let path: String
+
+    public struct FactoryRecord: Codable, Sendable {
+        public var profile: String
+        public var serialNumber: String
+        public var constants: ProductConstants
+    }
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+    public var configurationPath: String { file("config.json") }
+    public var factoryConfigurationPath: String { file("factory-config.json") }
+    public func certificatePath(slot: UInt8) -> String { file("slots/cert-\(Hex.encode([slot])).pem") }
+    public func keyPath(slot: UInt8) -> String { file("slots/key-\(Hex.encode([slot])).pem") }
+
+    public func loadFactory() throws(GatewayError) -> FactoryRecord {
+        guard let data = FileManager.default.contents(atPath: file("factory.json")) else {
+            throw .stateDirectory(path: path, reason: "no factory.json; create the device with `smartreader pki provision`")
+        }
+        do {
+            return try JSONDecoder().decode(FactoryRecord.self, from: data)
+        } catch {
+            throw .stateDirectory(path: path, reason: "factory.json is malformed: \(error)")
+        }
+    }
+
+    /// The factory defaults with the current configuration applied over them, as the device
+    /// sees its registers.
+    public func loadConfiguration() throws(GatewayError) -> ConfigData {
+        do {
+            let defaults = try ConfigData.load(contentsOf: factoryConfigurationPath)
+            guard FileManager.default.fileExists(atPath: configurationPath) else { return defaults }
+            return defaults.merging(try ConfigData.load(contentsOf: configurationPath))
+        } catch {
+            throw .stateDirectory(path: path, reason: error.description)
+        }
+    }
+
+    /// Creates a factory-fresh device: constants, defaults and the current configuration.
+    public func create(profile: DeviceProfile, serialNumber: String, configuration: ConfigData) throws(GatewayError) {
+        let record = FactoryRecord(profile: profile.name, serialNumber: serialNumber, constants: profile.constants)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            try ProtectedFile.makeDirectory(file("slots"))
+            try ProtectedFile.write(Array(try encoder.encode(record)), to: file("factory.json"), mode: 0o644)
+            try ProtectedFile.write(Array(profile.defaults.serialized()), to: factoryConfigurationPath, mode: 0o644)
+            try ProtectedFile.write(Array(configuration.serialized()), to: configurationPath, mode: 0o600)
+        } catch let error as IdentityError {
+            throw .stateDirectory(path: path, reason: error.description)
+        } catch {
+            throw .stateDirectory(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Counts this boot and returns its number; the count survives restarts like the device's.
+    public func nextBootCount() throws(GatewayError) -> Int {
+        let counter = file("bootcount")
+        let previous = (try? String(contentsOfFile: counter, encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+        do {
+            try ProtectedFile.write("\(previous + 1)\n", to: counter, mode: 0o644)
+        } catch {
+            throw .stateDirectory(path: path, reason: error.description)
+        }
+        return previous + 1
+    }
+}

@@ -1,0 +1,78 @@
+import DeviceIdentity
+import Foundation
+import Logging
+import NIOSSL
+import SpringCore
+
+/// The TLS side of a device as register 0288 describes it: which slot holds the broker's CA,
+/// which the client certificate and key. It also fixes the MQTT client ID, which must be the
+/// client certificate's CN.
+public struct DeviceTLSIdentity: Sendable {
+    public let configuration: TLSConfiguration?
+    public let clientID: String
+
+    public init(settings: DeviceSettings, state: DeviceStateDirectory, insecure: Bool, logger: Logger) throws(GatewayError) {
+        let tls = settings.tls
+        guard tls.enabled else {
+            guard insecure else { throw .plaintextRefused }
+            logger.critical("INSECURE: TLS is off (register 0288); MQTT traffic, including tag IDs, travels in plain text")
+            configuration = nil
+            clientID = settings.configuredClientID.isEmpty ? settings.factory.serialNumber : settings.configuredClientID
+            return
+        }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if tls.serverCheck == .acceptAny || insecure {
+            guard insecure else { throw .verificationDisabled }
+            logger.critical("INSECURE: the broker's certificate is not verified (--insecure); anyone on the path can impersonate it")
+            configuration.certificateVerification = .none
+        } else {
+            let caPath = state.certificatePath(slot: tls.serverCASlot)
+            configuration.trustRoots = .certificates(try Self.certificates(caPath, kind: "broker CA", slot: tls.serverCASlot))
+            configuration.certificateVerification = .fullVerification
+        }
+
+        var clientID = settings.configuredClientID.isEmpty ? settings.factory.serialNumber : settings.configuredClientID
+        if tls.clientAuthentication {
+            let certificatePath = state.certificatePath(slot: tls.clientCertificateSlot)
+            let keyPath = state.keyPath(slot: tls.clientKeySlot)
+            var chain = try Self.certificates(certificatePath, kind: "client certificate", slot: tls.clientCertificateSlot)
+            if tls.sendClientCA {
+                let caSlot = TLSOptionsRegister.clientCASlot
+                chain += try Self.certificates(state.certificatePath(slot: caSlot), kind: "client CA certificate", slot: caSlot)
+            }
+            let commonName: String
+            do {
+                let file = try CertificateFile(path: certificatePath)
+                commonName = try file.requireCommonName()
+                try file.verifyKey(at: keyPath)
+            } catch {
+                throw .tls(error.description)
+            }
+            if !settings.configuredClientID.isEmpty && settings.configuredClientID != commonName {
+                throw .clientIDMismatch(configured: settings.configuredClientID, commonName: commonName, certificate: certificatePath)
+            }
+            clientID = commonName
+            if ProtectedFile.othersCanRead(keyPath) {
+                logger.warning("the private key \(keyPath) is readable by other users; run `chmod 600 \(keyPath)`")
+            }
+            configuration.certificateChain = chain.map { .certificate($0) }
+            do {
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem))
+            } catch {
+                throw .tls("cannot load the client key \(keyPath): \(error)")
+            }
+        }
+        self.configuration = configuration
+        self.clientID = clientID
+    }
+
+    private static func certificates(_ path: String, kind: String, slot: UInt8) throws(GatewayError) -> [NIOSSLCertificate] {
+        guard FileManager.default.fileExists(atPath: path) else { throw .missingSlot(kind: kind, slot: slot, path: path) }
+        do {
+            return try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            throw .tls("the \(kind) in \(path) is not a PEM certificate: \(error)")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import SpringCore
+
+/// Why the device cannot start or run as configured; each says what to change.
+public enum GatewayError: Error, Sendable, CustomStringConvertible {
+    case stateDirectory(path: String, reason: String)
+    case noBroker(configFile: String)
+    case badBrokerAddress(String)
+    case plaintextRefused
+    case verificationDisabled
+    case clientIDMismatch(configured: String, commonName: String, certificate: String)
+    case missingSlot(kind: String, slot: UInt8, path: String)
+    case unsupportedOutputFormat(UInt8)
+    case unsupportedMode(UInt8)
+    case badRegister(RegisterAddress, reason: String)
+    case tls(String)
+
+    public var description: String {
+        switch self {
+        case .stateDirectory(let path, let reason):
+            "device state directory \(path): \(reason)"
+        case .noBroker(let configFile):
+            "no broker configured: register 0286 is empty in \(configFile); set \"86.s\" there or pass --broker HOST:PORT"
+        case .badBrokerAddress(let text):
+            "\"\(text)\" is not HOST, HOST:PORT or [IPv6]:PORT with a port from 1 to 65535"
+        case .plaintextRefused:
+            "register 0288 turns TLS off; this emulator never sends MQTT in plain text unless you pass --insecure "
+                + "(enable TLS with `smartreader pki provision`, or set 0288 to 370E8D0D01)"
+        case .verificationDisabled:
+            "register 0288 asks to accept any broker certificate; refusing unless --insecure is given "
+                + "(set bits 5-4 of byte 0 to 11, full chain)"
+        case .clientIDMismatch(let configured, let commonName, let certificate):
+            "client ID mismatch: register 028D says \"\(configured)\" but the device certificate \(certificate) has CN \"\(commonName)\"; "
+                + "the broker identifies the device by its CN, so set 028D to \"\(commonName)\" or leave it empty"
+        case .missingSlot(let kind, let slot, let path):
+            "register 0288 names slot \(Hex.encode([slot])) for the \(kind), but \(path) does not exist; provision it with `smartreader pki provision`"
+        case .unsupportedOutputFormat(let value):
+            "register 02A0 selects output format \(Hex.encode([value])); this version publishes RDR/JSON (02) only"
+        case .unsupportedMode(let value):
+            "register 02C0 is \(Hex.encode([value])); only 64 (MQTT Smart Reader) is emulated"
+        case .badRegister(let address, let reason):
+            "register \(address) \(reason)"
+        case .tls(let reason):
+            "TLS set-up failed: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import DeviceIdentity
+import Foundation
+import Logging
+import NIOCore
+import SpringCore
+import TagReaders
+
+public struct ReplayBenchmarkResult: Sendable {
+    public var events: Int
+    public var smartReaderRate: Double
+    public var mosquittoPubRate: Double
+    public var peakResidentKiB: Int
+
+    public var table: String {
+        let ratio = mosquittoPubRate > 0 ? smartReaderRate / mosquittoPubRate : 0
+        return """
+            | \(events) events, QoS 1, mutual TLS, local mosquitto | events/s |
+            |---|---|
+            | smartreader replay --fast (outbox + in-flight window) | \(Int(smartReaderRate)) |
+            | mosquitto_pub -l -q 1 (same payloads, same PKI) | \(Int(mosquittoPubRate)) |
+            | ratio smartreader / mosquitto_pub | \(String(format: "%.2f", ratio)) |
+            | smartreader peak RSS (VmHWM) | \(peakResidentKiB / 1024) MiB |
+            """
+    }
+}
+
+/// The benchmark of issue 2: the same payloads through our replay pipeline and through
+/// `mosquitto_pub -l`, one after the other against one broker, with the same PKI.
+public struct ReplayBenchmark: Sendable {
+    public var events: Int
+    public var workDirectory: String
+
+    public init(events: Int, workDirectory: String) {
+        self.events = events
+        self.workDirectory = workDirectory
+    }
+
+    public func run(eventLoopGroup: any EventLoopGroup, logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws -> ReplayBenchmarkResult {
+        let pki = try DevelopmentPKI.create(at: (workDirectory as NSString).appendingPathComponent("pki"))
+        let broker = try await LocalMosquitto.start(pki: pki, workDirectory: workDirectory)
+        defer { Task { await broker.stop() } }
+        let address = BrokerAddress(host: "localhost", port: broker.port)
+        let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
+        let state = DeviceStateDirectory(path: (workDirectory as NSString).appendingPathComponent("device"))
+        _ = try DeviceProvisioning(pki: pki, profile: profile).provision(state: state, serialNumber: "BE000001", broker: address)
+
+        let trace = Trace(entries: (0..<events).map { index in
+            let tag = String(format: "04%012X", index)
+            return Trace.Entry(offset: .zero, event: TagEvent(tagID: tag, protocolName: "NFC-A", move: .insertRemove, tagDetails: "NTAG213"))
+        })
+        progress("replaying \(events) events through smartreader...")
+        let summary = try await ReplayJob.run(
+            trace: trace, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: eventLoopGroup, logger: logger)
+
+        let publisherPrefix = (workDirectory as NSString).appendingPathComponent("publisher")
+        try pki.issue(role: .device, commonName: "BE000002").write(prefix: publisherPrefix)
+        let formatter = ReaderEventFormatter(interface: profile.constants.interfaces)
+        let lines = trace.entries.map { formatter.message(for: $0.event, uptime: Uptime(bootCount: 1, milliseconds: 0)).json }
+        let input = (workDirectory as NSString).appendingPathComponent("payloads.txt")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        progress("publishing the same \(events) payloads with mosquitto_pub -l...")
+        let pubSeconds = try runMosquittoPub(
+            port: broker.port, ca: pki.rootCertificatePath, prefix: publisherPrefix, topic: DeviceTopics(prefix: "springcard/springcore", deviceID: "BE000002").readerEvent,
+            input: input)
+        return ReplayBenchmarkResult(
+            events: events, smartReaderRate: summary.eventsPerSecond, mosquittoPubRate: Double(events) / pubSeconds,
+            peakResidentKiB: Self.peakResidentKiB())
+    }
+
+    private func runMosquittoPub(port: Int, ca: String, prefix: String, topic: String, input: String) throws -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
+        process.arguments = [
+            "-h", "localhost", "-p", String(port), "--cafile", ca, "--cert", prefix + ".crt", "--key", prefix + ".key",
+            "-i", "BE000002", "-t", topic, "-q", "1", "-l",
+        ]
+        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
+        let started = ContinuousClock.now
+        try process.run()
+        process.waitUntilExit()
+        let elapsed = ContinuousClock.now - started
+        guard process.terminationStatus == 0 else {
+            throw LocalMosquittoError.exited(status: process.terminationStatus, log: "mosquitto_pub failed")
+        }
+        let (seconds, attoseconds) = elapsed.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    /// The process's peak resident set (VmHWM in /proc/self/status), in KiB.
+    static func peakResidentKiB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+}

@@ -1,0 +1,47 @@
+import Logging
+import NIOCore
+import TagReaders
+
+public struct ReplaySummary: Sendable {
+    public var events: Int
+    public var elapsed: Duration
+
+    public var eventsPerSecond: Double {
+        let (seconds, attoseconds) = elapsed.components
+        let total = Double(seconds) + Double(attoseconds) / 1e18
+        return total > 0 ? Double(events) / total : 0
+    }
+}
+
+public enum ReplayError: Error, Sendable, CustomStringConvertible {
+    case refusedByBroker(count: Int, of: Int)
+
+    public var description: String {
+        switch self {
+        case .refusedByBroker(let count, let total):
+            "\(count) of \(total) events were refused by the broker (see the errors above); check its ACL for this device's topics"
+        }
+    }
+}
+
+/// `smartreader replay`: one device, one trace, through the same pipeline a live reader uses;
+/// returns once every event is acknowledged and the device has disconnected cleanly.
+public enum ReplayJob {
+    public static func run(
+        trace: Trace, speed: Double?, state: DeviceStateDirectory, options: DeviceRunOptions,
+        eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) async throws -> ReplaySummary {
+        let device = try SmartReaderDevice(state: state, options: options, eventLoopGroup: eventLoopGroup, logger: logger)
+        try await device.start(retryUntilConnected: options.retryUntilConnected)
+        let started = ContinuousClock.now
+        for await event in TraceReplaySource(trace: trace, speed: speed) {
+            await device.accept(event)
+        }
+        await device.drained()
+        let elapsed = ContinuousClock.now - started
+        let rejected = await device.eventsRejectedByBroker
+        await device.stop()
+        guard rejected == 0 else { throw ReplayError.refusedByBroker(count: rejected, of: trace.entries.count) }
+        return ReplaySummary(events: trace.entries.count, elapsed: elapsed)
+    }
+}

@@ -1,0 +1,251 @@
+import Logging
+import MQTT
+import NIOCore
+import Spool
+import SpringCore
+import TagReaders
+
+/// How a device is run, beyond what its registers say.
+public struct DeviceRunOptions: Sendable {
+    public var brokerOverride: BrokerAddress?
+    public var insecure: Bool
+    public var protocolVersion: MQTTProtocolVersion
+    /// Keep retrying the first connection (a daemon) rather than failing (a one-shot replay).
+    public var retryUntilConnected: Bool
+    public var maximumInFlight: Int
+
+    public init(
+        brokerOverride: BrokerAddress? = nil, insecure: Bool = false, protocolVersion: MQTTProtocolVersion = .v5,
+        retryUntilConnected: Bool = false, maximumInFlight: Int = 64
+    ) {
+        self.brokerOverride = brokerOverride
+        self.insecure = insecure
+        self.protocolVersion = protocolVersion
+        self.retryUntilConnected = retryUntilConnected
+        self.maximumInFlight = maximumInFlight
+    }
+}
+
+/// One emulated SpringCore Smart Reader connected to its broker: META and STATUS on every
+/// connection, periodic STATUS, tag events through the outbox, commands from `rdr/cmd`, and
+/// `offline` before a clean disconnect.
+public actor SmartReaderDevice {
+    public nonisolated let settings: DeviceSettings
+    public nonisolated let clientID: String
+    private let client: MQTTClient
+    private let outbox: Outbox
+    private let formatter: ReaderEventFormatter
+    private let logger: Logger
+    private let bootCount: Int
+    private let bootInstant = ContinuousClock.now
+    private let publishQoS: MQTTQoS
+    private let retainState: Bool
+    private var tasks: [Task<Void, Never>] = []
+    private var rejectedEvents = 0
+    /// Events wait while a connection has not yet carried META and STATUS, so a backend always
+    /// learns who the device is before it hears its tags.
+    private var announced = false
+    private var announcementWaiters: [CheckedContinuation<Void, Never>] = []
+
+    public init(state: DeviceStateDirectory, options: DeviceRunOptions, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
+        var logger = logger
+        let settings = try DeviceSettings(state: state, brokerOverride: options.brokerOverride)
+        logger[metadataKey: "device"] = "\(settings.factory.serialNumber)"
+        let identity = try DeviceTLSIdentity(settings: settings, state: state, insecure: options.insecure, logger: logger)
+        let clientOptions = settings.clientOptions
+        if clientOptions.publishQoS > 1 {
+            logger.warning("register 0289 asks for publish QoS \(clientOptions.publishQoS); events are published at QoS 1")
+        }
+        let publishQoS = MQTTQoS(rawValue: min(clientOptions.publishQoS, 1))!
+        let lastWill = clientOptions.brokerAcceptsWill
+            ? MQTTWill(topic: settings.topics.status, payload: Array(StatusMessage.lastWill.json.utf8), qos: publishQoS, retain: clientOptions.brokerAcceptsRetain)
+            : nil
+        let configuration = MQTTClientConfiguration(
+            host: settings.broker.host, port: settings.brokerPort, tls: identity.configuration,
+            protocolVersion: options.protocolVersion, clientIdentifier: identity.clientID,
+            keepAlive: UInt16(clientOptions.keepAlive), will: lastWill,
+            connectTimeout: .seconds(Int(max(clientOptions.connectTimeout, 1))),
+            responseTimeout: .seconds(Int(max(clientOptions.responseTimeout, 1))),
+            maximumInFlight: options.maximumInFlight,
+            backoff: ReconnectBackoff(ceiling: .seconds(Int(max(clientOptions.reconnectInterval, 1)))))
+        self.settings = settings
+        self.clientID = identity.clientID
+        self.client = try MQTTClient(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+        self.outbox = Outbox()
+        self.formatter = ReaderEventFormatter(interface: settings.factory.constants.interfaces)
+        self.logger = logger
+        self.bootCount = try state.nextBootCount()
+        self.publishQoS = publishQoS
+        self.retainState = clientOptions.brokerAcceptsRetain
+    }
+
+    public var uptime: Uptime { Uptime(bootCount: bootCount, since: bootInstant) }
+
+    /// Connects (or, with `retryUntilConnected`, keeps trying) and starts publishing.
+    public func start(retryUntilConnected: Bool) async throws {
+        logger.info("SpringCore \(settings.factory.constants.productName) \(settings.factory.serialNumber) booting (boot \(bootCount)); client ID \(clientID), broker \(settings.broker.host):\(settings.brokerPort)")
+        tasks.append(Task { await self.followConnection() })
+        tasks.append(Task { await self.handleCommands() })
+        do {
+            _ = try await client.start(retryUntilConnected: retryUntilConnected)
+        } catch {
+            await client.disconnect()
+            for task in tasks { await task.value }
+            tasks.removeAll()
+            throw error
+        }
+        tasks.append(Task { await self.publishEvents() })
+        tasks.append(Task { await self.publishStatusPeriodically() })
+    }
+
+    /// Takes a tag event into the outbox; it is published in order and counted until acknowledged.
+    public func accept(_ event: TagEvent) async {
+        let message = formatter.message(for: event, uptime: uptime)
+        await outbox.append(topic: settings.topics.readerEvent, payload: Array(message.json.utf8))
+    }
+
+    /// Returns once every accepted event has been acknowledged by the broker.
+    public func drained() async { await outbox.drained() }
+
+    public var eventsRejectedByBroker: Int { rejectedEvents }
+
+    /// The clean shutdown of the reference: STATUS `offline`, then DISCONNECT (so no Last Will).
+    public func stop() async {
+        await outbox.close()
+        if await client.isConnected {
+            let client = self.client
+            let topic = settings.topics.status
+            let payload = ByteBuffer(string: StatusMessage(state: .offline, uptime: uptime).json)
+            let (qos, retain) = (publishQoS, retainState)
+            do {
+                let answered = try await withDeadline(.seconds(Int(max(settings.clientOptions.responseTimeout, 1)))) {
+                    try await client.publish(topic: topic, payload: payload, qos: qos, retain: retain)
+                }
+                if answered == nil { logger.warning("the broker did not acknowledge STATUS offline in time") }
+            } catch {
+                logger.warning("could not publish STATUS offline: \(error)")
+            }
+        }
+        await client.disconnect()
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+        logger.info("stopped")
+    }
+
+    // MARK: Background work
+
+    private func followConnection() async {
+        for await event in client.connectionEvents {
+            switch event {
+            case .connected:
+                await announce()
+                openAnnouncementGate()
+            case .disconnected:
+                announced = false
+            }
+        }
+        // The client has shut down: let the publisher run into its errors instead of waiting.
+        openAnnouncementGate()
+    }
+
+    private func openAnnouncementGate() {
+        announced = true
+        for waiter in announcementWaiters { waiter.resume() }
+        announcementWaiters.removeAll()
+    }
+
+    private func waitUntilAnnounced() async {
+        if !announced { await withCheckedContinuation { announcementWaiters.append($0) } }
+    }
+
+    private func announce() async {
+        let configuration = settings.configuration
+        let meta = MetaMessage(
+            constants: settings.factory.constants, serialNumber: settings.factory.serialNumber,
+            configID: configuration.string(.configID), inventory: configuration.string(.inventory),
+            location: configuration.string(.location), physicalAddress: physicalAddress,
+            ipAddress: await client.localAddress ?? "", outputFormat: settings.outputFormat)
+        await sendState(topic: settings.topics.meta, json: meta.json)
+        await sendState(topic: settings.topics.status, json: StatusMessage(state: .ready, uptime: uptime).json)
+        let qos = MQTTQoS(rawValue: min(settings.clientOptions.subscribeQoS, 2))!
+        do {
+            let codes = try await client.subscribe([MQTTSubscription(topicFilter: settings.topics.readerCommand, qos: qos)])
+            if let failure = codes.first(where: \.isFailure) {
+                logger.error("the broker refused our subscription to \(settings.topics.readerCommand): \(failure)")
+            }
+        } catch {
+            logger.warning("subscribing to \(settings.topics.readerCommand) failed: \(error)")
+        }
+    }
+
+    private func sendState(topic: String, json: String) async {
+        let logger = self.logger
+        do {
+            try await client.send(topic: topic, payload: ByteBuffer(string: json), qos: publishQoS, retain: retainState) { result in
+                if case .success(let ack) = result, ack.reasonCode.isFailure {
+                    logger.error("the broker refused \(topic): \(ack.reasonCode)")
+                }
+            }
+        } catch {
+            logger.warning("could not publish \(topic): \(error)")
+        }
+    }
+
+    private func publishEvents() async {
+        let outbox = self.outbox
+        let logger = self.logger
+        while let event = await outbox.next() {
+            await waitUntilAnnounced()
+            do {
+                try await client.send(topic: event.topic, payload: ByteBuffer(bytes: event.payload), qos: publishQoS) { result in
+                    if case .success(let ack) = result, ack.reasonCode.isFailure {
+                        logger.error("the broker refused event \(event.id) on \(event.topic): \(ack.reasonCode)")
+                        Task { await self.countRejected() }
+                    }
+                    Task { await outbox.acknowledge(event.id) }
+                }
+            } catch {
+                logger.error("event \(event.id) not published: \(error)")
+                await outbox.acknowledge(event.id)
+            }
+        }
+    }
+
+    private func countRejected() { rejectedEvents += 1 }
+
+    private func publishStatusPeriodically() async {
+        let interval = Duration.seconds(Int(settings.clientOptions.statusInterval))
+        guard interval > .zero else { return }
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            if await client.isConnected {
+                await sendState(topic: settings.topics.status, json: StatusMessage(state: .ready, uptime: uptime).json)
+            }
+        }
+    }
+
+    private func handleCommands() async {
+        for await message in client.inboundMessages {
+            guard message.topic == settings.topics.readerCommand else {
+                logger.debug("ignoring message on \(message.topic)")
+                continue
+            }
+            let payload = Array(message.payload.readableBytesView)
+            do {
+                let command = try HostCommand.parse(payload)
+                let text = command.parameters.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+                logger.info("command received: \(text)")
+            } catch {
+                logger.warning("ignoring command on \(message.topic): \(error)")
+            }
+        }
+    }
+
+    /// A locally administered MAC address derived from the serial number, so META's PhysAddress
+    /// is stable and cannot collide with real hardware.
+    private nonisolated var physicalAddress: String {
+        let serial = Hex.decode(settings.factory.serialNumber) ?? []
+        let bytes = [0x02, 0x00] + Array(serial.suffix(4))
+        return bytes.map { Hex.encode([$0]) }.joined(separator: ":")
+    }
+}

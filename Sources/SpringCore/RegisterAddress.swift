@@ -1,0 +1,58 @@
+/// A register: bank (01 constants, 02 configuration, 03 templates, 04 statistics) and number,
+/// written `0289` in the vendor's documents.
+public struct RegisterAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let bank: UInt8
+    public let number: UInt8
+
+    public init(bank: UInt8, number: UInt8) {
+        self.bank = bank
+        self.number = number
+    }
+
+    public static func configuration(_ number: UInt8) -> RegisterAddress { RegisterAddress(bank: 0x02, number: number) }
+
+    public static func < (lhs: RegisterAddress, rhs: RegisterAddress) -> Bool {
+        (lhs.bank, lhs.number) < (rhs.bank, rhs.number)
+    }
+
+    public var description: String { Hex.encode([bank, number]) }
+
+    public static let configID = configuration(0x00)
+    public static let inventory = configuration(0x01)
+    public static let location = configuration(0x02)
+    public static let networkPorts = configuration(0x85)
+    public static let broker = configuration(0x86)
+    public static let tlsOptions = configuration(0x88)
+    public static let clientOptions = configuration(0x89)
+    public static let login = configuration(0x8B)
+    public static let password = configuration(0x8C)
+    public static let clientID = configuration(0x8D)
+    public static let topicPrefix = configuration(0x8E)
+    public static let deviceID = configuration(0x8F)
+    public static let outputFormats = configuration(0xA0)
+    public static let mode = configuration(0xC0)
+}
+
+/// The size rules for registers the emulator acts on; a value breaking them is refused with the
+/// register named, before any of the file is applied.
+public enum RegisterLayout {
+    public enum Size: Sendable, Equatable {
+        case exactly(Int)
+        case atMost(Int)
+    }
+
+    public static func size(of address: RegisterAddress) -> Size? {
+        switch address {
+        case .configID, .inventory, .location: .atMost(32)
+        case .networkPorts: .exactly(14)
+        case .broker: .atMost(48)
+        case .tlsOptions: .exactly(5)
+        case .clientOptions: .exactly(6)
+        case .login, .password: .atMost(64)
+        case .clientID, .deviceID: .atMost(24)
+        case .topicPrefix: .atMost(64)
+        case .outputFormats, .mode: .exactly(1)
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/// One thing a reader saw, whatever the reader: the common currency of every tag source.
+public struct TagEvent: Sendable, Equatable {
+    public enum Move: String, Sendable, Equatable {
+        case insert = "Insert"
+        case remove = "Remove"
+        case insertRemove = "Insert,Remove"
+    }
+
+    /// Upper-case hex, most significant byte first, as the reader reported it.
+    public var tagID: String
+    public var protocolName: String
+    /// nil: the profile's interface (e.g. 13.56).
+    public var interface: String?
+    public var rssi: Int?
+    public var move: Move
+    public var tagData: String
+    public var tagDetails: String
+
+    public init(
+        tagID: String, protocolName: String, interface: String? = nil, rssi: Int? = nil, move: Move,
+        tagData: String = "", tagDetails: String = ""
+    ) {
+        self.tagID = tagID
+        self.protocolName = protocolName
+        self.interface = interface
+        self.rssi = rssi
+        self.move = move
+        self.tagData = tagData
+        self.tagDetails = tagDetails
+    }
+}

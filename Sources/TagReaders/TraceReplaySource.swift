@@ -1,0 +1,43 @@
+/// Plays a trace back as a live reader would produce it: each event at its offset divided by
+/// `speed`, or as fast as the consumer takes them when `speed` is nil (`--fast`). Pull-based,
+/// so a fast replay never buffers ahead of the pipeline.
+public struct TraceReplaySource: AsyncSequence, Sendable {
+    public typealias Element = TagEvent
+
+    public let trace: Trace
+    public let speed: Double?
+
+    public init(trace: Trace, speed: Double?) {
+        precondition(speed.map { $0 > 0 } ?? true, "speed must be positive")
+        self.trace = trace
+        self.speed = speed
+    }
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(entries: trace.entries, speed: speed)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        private let entries: [Trace.Entry]
+        private let speed: Double?
+        private var index = 0
+        private var start: ContinuousClock.Instant?
+
+        init(entries: [Trace.Entry], speed: Double?) {
+            self.entries = entries
+            self.speed = speed
+        }
+
+        public mutating func next() async -> TagEvent? {
+            guard index < entries.count, !Task.isCancelled else { return nil }
+            let entry = entries[index]
+            index += 1
+            if let speed {
+                let start = self.start ?? .now
+                self.start = start
+                do { try await Task.sleep(until: start + entry.offset / speed, clock: .continuous) } catch { return nil }
+            }
+            return entry.event
+        }
+    }
+}

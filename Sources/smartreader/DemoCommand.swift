@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import NIOPosix
+import TagReaders
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Watch an emulated SpringPark publish tag events to a local mosquitto over mutual TLS.",
+        discussion: """
+            Makes a development PKI in a temporary directory, starts mosquitto on a free loopback port with it, \
+            provisions SpringPark DA1275B0, replays a sample trace, and prints each message as a Watch client \
+            receives it. Needs mosquitto (sudo apt-get install -y mosquitto mosquitto-clients).
+            """)
+
+    @Option(name: .long, help: "Trace to replay instead of the built-in sample.")
+    var trace: String?
+
+    @OptionGroup var speed: ReplaySpeedOptions
+
+    @Flag(name: .long, help: "Keep the temporary directory (PKI, broker configuration, device state) for a closer look.")
+    var keep = false
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let logger = logging.makeLogger()
+        let tracePath = trace ?? (DataFiles.directory("Traces") as NSString).appendingPathComponent("springpark-sample.jsonl")
+        let loaded = try Trace.load(contentsOf: tracePath)
+        let work = (NSTemporaryDirectory() as NSString).appendingPathComponent("smartreader-demo-\(getpid())")
+        let demo = Demo(trace: loaded, speed: speed.effectiveSpeed, workDirectory: work, keepFiles: keep)
+        try await demo.run(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger) { line in
+            // Unbuffered, so each line shows as it arrives even when piped.
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import DeviceIdentity
+import Foundation
+import Gateway
+import SpringCore
+
+struct PKICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pki",
+        abstract: "A development PKI: root CA, role CAs, leaf certificates, device provisioning, a matching mosquitto.",
+        subcommands: [Init.self, Issue.self, Provision.self, Mosquitto.self])
+
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a Root CA and the Cloud (brokers), Client (devices), Watch and Control CAs, EC P-256.")
+
+        @Argument(help: "Directory for the PKI; created if missing, refused if it already holds one.")
+        var directory: String
+
+        func run() async throws {
+            let pki = try DevelopmentPKI.create(at: directory)
+            print("created \(pki.rootCertificatePath) (the trust anchor) and the cloud, client, watch and control CAs")
+        }
+    }
+
+    struct Issue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a leaf certificate: PREFIX.key (mode 0600) and PREFIX.crt (leaf, then its CA).")
+
+        @Argument(help: "The PKI directory.")
+        var directory: String
+
+        @Option(help: "device, watch, control or broker.")
+        var role: CertificateRole
+
+        @Option(help: "Subject CN: the device's client ID, or the broker's host name.")
+        var cn: String
+
+        @Option(name: .customLong("san"), help: "Subject alternative name, DNS name or IP address; repeatable.")
+        var subjectAlternativeNames: [String] = []
+
+        @Option(help: "Output path prefix.")
+        var out: String
+
+        func run() async throws {
+            let pki = try DevelopmentPKI(opening: directory)
+            try pki.issue(role: role, commonName: cn, subjectAlternativeNames: subjectAlternativeNames).write(prefix: out)
+            print("issued \(role.rawValue) certificate CN=\(cn): \(out).crt, \(out).key")
+        }
+    }
+
+    struct Provision: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a factory-fresh device state directory with its key, certificate (CN = serial) and TLS on.")
+
+        @Argument(help: "The PKI directory.")
+        var directory: String
+
+        @Option(name: .long, help: "The new device's state directory.")
+        var stateDir: String
+
+        @Option(help: "Serial number, 8 hex digits.")
+        var serial: String
+
+        @Option(help: "Device profile from DeviceProfiles/.")
+        var profile = "springpark"
+
+        @Option(help: "Broker written into registers 0286/0285, as HOST or HOST:PORT.")
+        var broker = "localhost"
+
+        func run() async throws {
+            let pki = try DevelopmentPKI(opening: directory)
+            let loaded = try DeviceProfile.load(name: profile, directory: DataFiles.directory("DeviceProfiles"))
+            let state = DeviceStateDirectory(path: stateDir)
+            _ = try DeviceProvisioning(pki: pki, profile: loaded)
+                .provision(state: state, serialNumber: serial, broker: try BrokerAddress(parsing: broker))
+            print("provisioned \(loaded.constants.productName) \(serial.uppercased()) in \(stateDir)")
+        }
+    }
+
+    struct Mosquitto: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a mosquitto configuration and ACL for this PKI (issuing the broker certificate if needed).",
+            discussion: "Run it again after issuing Watch or Control certificates: their CNs are listed in the ACL.")
+
+        @Argument(help: "The PKI directory.")
+        var directory: String
+
+        @Option(help: "Listener port.")
+        var port = 8883
+
+        @Option(help: "Address to listen on.")
+        var bind = "127.0.0.1"
+
+        @Option(help: "Configuration file to write; the ACL goes to FILE.acl.")
+        var out: String
+
+        @Option(help: "Topic prefix of the devices (register 028E).")
+        var prefix = "springcard/springcore"
+
+        @Option(help: "User mosquitto runs as; `root` lets a broker started as root read the 0600 broker key.")
+        var user: String?
+
+        func run() async throws {
+            let pki = try DevelopmentPKI(opening: directory)
+            try MosquittoConfiguration(pki: pki, port: port, bindAddress: bind, topicPrefix: prefix, runAsUser: user).write(to: out)
+            print("wrote \(out) and \(out).acl; start the broker with: mosquitto -c \(out)")
+        }
+    }
+}
+
+extension CertificateRole: ExpressibleByArgument {}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Gateway
+import NIOPosix
+import Logging
+import TagReaders
+
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay a trace through a device, wait until the broker acknowledged every event, disconnect cleanly.",
+        discussion: """
+            The trace is JSON Lines, one tag event a line: {"t":1.25,"TagId":"047DAE02C84080","Move":"Insert",...} \
+            (see the README). Exits 0 once every event is acknowledged; non-zero with a message on any failure.
+            """)
+
+    @Argument(help: "The trace file (JSON Lines).")
+    var trace: String
+
+    @OptionGroup var device: DeviceOptions
+    @OptionGroup var speed: ReplaySpeedOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let logger = logging.makeLogger()
+        let loaded = try Trace.load(contentsOf: trace)
+        let summary = try await ReplayJob.run(
+            trace: loaded, speed: speed.effectiveSpeed, state: DeviceStateDirectory(path: device.stateDir),
+            options: try device.runOptions(retryUntilConnected: false), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: logger)
+        print("replayed \(summary.events) events in \(summary.elapsed), all acknowledged")
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the device until SIGTERM or SIGINT, then publish STATUS offline and disconnect.",
+        discussion: "Connection losses are retried with exponential backoff and jitter, up to the reconnect interval of register 0289.")
+
+    @OptionGroup var device: DeviceOptions
+
+    @Option(name: .long, help: "Feed the device from this trace instead of a live reader.")
+    var trace: String?
+
+    @OptionGroup var speed: ReplaySpeedOptions
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let logger = makeLogger(level: logLevel)
+        let source = try trace.map { TraceReplaySource(trace: try Trace.load(contentsOf: $0), speed: speed.effectiveSpeed) }
+        let service = DeviceService(
+            state: DeviceStateDirectory(path: device.stateDir), options: try device.runOptions(retryUntilConnected: true),
+            trace: source, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        try await DeviceService.runUntilSignalled(service)
+    }
+}
