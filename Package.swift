@@ -82,8 +82,15 @@ let package = Package(
         .testTarget(name: "TagReadersTests", dependencies: ["TagReaders"]),
         .testTarget(name: "DeviceIdentityTests", dependencies: ["DeviceIdentity"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Gateway", "DeviceIdentity", "MQTT", "smartreader"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", .product(name: "Logging", package: "swift-log")]),
+        // Depends on the executable so that `swift test` builds the binary the process-level tests run.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "Gateway", "DeviceIdentity", "MQTT", "SpringCore", "TagReaders", "smartreader",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

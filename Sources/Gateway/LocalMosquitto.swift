@@ -26,8 +26,9 @@ public enum LocalMosquittoError: Error, Sendable, CustomStringConvertible {
 public actor LocalMosquitto {
     public nonisolated let port: Int
     public nonisolated let configurationPath: String
-    private let process: Process
+    private let process: ChildProcess
     private let logPath: String
+    private var exited: Int32?
 
     public static func executable() -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
@@ -53,14 +54,7 @@ public actor LocalMosquitto {
         self.port = port
         self.configurationPath = configurationPath
         self.logPath = configurationPath + ".log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-c", configurationPath]
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        process = try ChildProcess(executable: executable, arguments: ["-c", configurationPath], output: .file(logPath))
     }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -68,21 +62,24 @@ public actor LocalMosquitto {
     private func waitUntilListening() async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            guard process.isRunning else { throw LocalMosquittoError.exited(status: process.terminationStatus, log: log) }
+            if let status = process.exitStatus() {
+                exited = status
+                throw LocalMosquittoError.exited(status: status, log: log)
+            }
             if Self.acceptsConnections(port: port) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        stop()
+        await stop()
         throw LocalMosquittoError.notListening(port: port, log: log)
     }
 
     /// Freezes (SIGSTOP) or thaws (SIGCONT) the broker, for fault tests.
-    public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    public func signal(_ number: Int32) { process.signal(number) }
 
-    public func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+    public func stop() async {
+        guard exited == nil else { return }
+        await process.terminate()
+        exited = 0
     }
 
     static func freeLoopbackPort() throws -> Int {

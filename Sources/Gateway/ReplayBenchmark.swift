@@ -38,7 +38,20 @@ public struct ReplayBenchmark: Sendable {
     public func run(eventLoopGroup: any EventLoopGroup, logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws -> ReplayBenchmarkResult {
         let pki = try DevelopmentPKI.create(at: (workDirectory as NSString).appendingPathComponent("pki"))
         let broker = try await LocalMosquitto.start(pki: pki, workDirectory: workDirectory)
-        defer { Task { await broker.stop() } }
+        do {
+            let result = try await measure(pki: pki, broker: broker, eventLoopGroup: eventLoopGroup, logger: logger, progress: progress)
+            await broker.stop()
+            return result
+        } catch {
+            await broker.stop()
+            throw error
+        }
+    }
+
+    private func measure(
+        pki: DevelopmentPKI, broker: LocalMosquitto, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        progress: @escaping @Sendable (String) -> Void
+    ) async throws -> ReplayBenchmarkResult {
         let address = BrokerAddress(host: "localhost", port: broker.port)
         let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
         let state = DeviceStateDirectory(path: (workDirectory as NSString).appendingPathComponent("device"))
@@ -59,7 +72,7 @@ public struct ReplayBenchmark: Sendable {
         let input = (workDirectory as NSString).appendingPathComponent("payloads.txt")
         try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
         progress("publishing the same \(events) payloads with mosquitto_pub -l...")
-        let pubSeconds = try runMosquittoPub(
+        let pubSeconds = try await runMosquittoPub(
             port: broker.port, ca: pki.rootCertificatePath, prefix: publisherPrefix, topic: DeviceTopics(prefix: "springcard/springcore", deviceID: "BE000002").readerEvent,
             input: input)
         return ReplayBenchmarkResult(
@@ -67,20 +80,18 @@ public struct ReplayBenchmark: Sendable {
             peakResidentKiB: Self.peakResidentKiB())
     }
 
-    private func runMosquittoPub(port: Int, ca: String, prefix: String, topic: String, input: String) throws -> Double {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
-        process.arguments = [
+    private func runMosquittoPub(port: Int, ca: String, prefix: String, topic: String, input: String) async throws -> Double {
+        let arguments = [
             "-h", "localhost", "-p", String(port), "--cafile", ca, "--cert", prefix + ".crt", "--key", prefix + ".key",
             "-i", "BE000002", "-t", topic, "-q", "1", "-l",
         ]
-        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
+        // mosquitto_pub -l reads standard input; the shell wires the payload file to it.
+        let command = (["/usr/bin/mosquitto_pub"] + arguments).map { "'\($0)'" }.joined(separator: " ") + " < '\(input)'"
         let started = ContinuousClock.now
-        try process.run()
-        process.waitUntilExit()
+        let status = await (try ChildProcess(executable: "/bin/sh", arguments: ["-c", command])).waitForExit()
         let elapsed = ContinuousClock.now - started
-        guard process.terminationStatus == 0 else {
-            throw LocalMosquittoError.exited(status: process.terminationStatus, log: "mosquitto_pub failed")
+        guard status == 0 else {
+            throw LocalMosquittoError.exited(status: status, log: "mosquitto_pub failed")
         }
         let (seconds, attoseconds) = elapsed.components
         return Double(seconds) + Double(attoseconds) / 1e18

@@ -1,0 +1,94 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process started with a clean signal state. Foundation's `Process` passes on the
+/// signal mask of the thread that spawns it, and the threads of Swift's concurrency pool block
+/// SIGTERM, SIGINT and SIGHUP: a broker started that way ignores SIGTERM and outlives us.
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
+
+    public enum Output: Sendable {
+        case inherit
+        case file(String)
+        /// Standard output and error go to this descriptor (e.g. the write end of a `Pipe`).
+        case descriptor(Int32)
+    }
+
+    public init(executable: String, arguments: [String], output: Output = .inherit) throws {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        switch output {
+        case .inherit:
+            break
+        case .file(let path):
+            posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        case .descriptor(let fd):
+            posix_spawn_file_actions_adddup2(&actions, fd, 1)
+            posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        }
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        guard result == 0 else { throw ChildProcessError.spawnFailed(executable: executable, reason: String(cString: strerror(result))) }
+        self.pid = pid
+    }
+
+    public func signal(_ number: Int32) { kill(pid, number) }
+
+    /// The exit status once the child has ended, nil while it runs. Reaps it.
+    public func exitStatus() -> Int32? {
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        guard result == pid else { return result < 0 ? -1 : nil }
+        return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
+
+    /// Waits for the child to end, polling so no thread of the concurrency pool is blocked.
+    @discardableResult
+    public func waitForExit() async -> Int32 {
+        while true {
+            if let status = exitStatus() { return status }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// SIGTERM, then SIGKILL if the child has not ended within `grace`.
+    public func terminate(grace: Duration = .seconds(5)) async {
+        signal(SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline {
+            if exitStatus() != nil { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        signal(SIGKILL)
+        await waitForExit()
+    }
+}
+
+public enum ChildProcessError: Error, Sendable, CustomStringConvertible {
+    case spawnFailed(executable: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .spawnFailed(let executable, let reason): "cannot start \(executable): \(reason)"
+        }
+    }
+}
