@@ -77,12 +77,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "MQTTTests", dependencies: ["MQTT"]),
+        .testTarget(
+            name: "MQTTTests",
+            dependencies: ["MQTT", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SpringCoreTests", dependencies: ["SpringCore"]),
         .testTarget(name: "TagReadersTests", dependencies: ["TagReaders"]),
         .testTarget(name: "DeviceIdentityTests", dependencies: ["DeviceIdentity"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", .product(name: "Logging", package: "swift-log"), .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         // Depends on the executable so that `swift test` builds the binary the process-level tests run.
         .testTarget(
             name: "IntegrationTests",

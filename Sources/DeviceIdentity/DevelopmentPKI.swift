@@ -194,8 +194,7 @@ public struct DevelopmentPKI: Sendable {
     }
 
     static func generalName(_ name: String) -> GeneralName {
-        if let v4 = IPv4Address(name) { return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(v4.bytes))) }
-        if let v6 = IPv6Address(name) { return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(v6.bytes))) }
-        return .dnsName(name)
+        guard let bytes = ipAddressBytes(name) else { return .dnsName(name) }
+        return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(bytes)))
     }
 }

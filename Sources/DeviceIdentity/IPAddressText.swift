@@ -2,23 +2,12 @@
 import Glibc
 #endif
 
-/// Textual IP addresses to their network bytes, for IP subject alternative names.
-struct IPv4Address {
-    let bytes: [UInt8]
-
-    init?(_ text: String) {
-        var address = in_addr()
-        guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
-        bytes = withUnsafeBytes(of: address) { Array($0) }
-    }
-}
-
-struct IPv6Address {
-    let bytes: [UInt8]
-
-    init?(_ text: String) {
-        var address = in6_addr()
-        guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }
-        bytes = withUnsafeBytes(of: address) { Array($0) }
-    }
+/// The network bytes of a textual IPv4 or IPv6 address, for IP subject alternative names;
+/// nil when the text is a host name.
+func ipAddressBytes(_ text: String) -> [UInt8]? {
+    var v4 = in_addr()
+    if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: v4) { Array($0) } }
+    var v6 = in6_addr()
+    if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: v6) { Array($0) } }
+    return nil
 }

@@ -50,7 +50,12 @@ public actor MQTTClient {
         self.configuration = configuration
         self.group = eventLoopGroup
         self.logger = logger
-        self.sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
+        self.sslContext = try configuration.tls.map { tls in
+            var tls = tls
+            // A dead broker never answers close_notify; waiting the default 5 s only delays the reconnect.
+            tls.shutdownTimeout = min(tls.shutdownTimeout, .seconds(1))
+            return try NIOSSLContext(configuration: tls)
+        }
         (connectionEvents, eventsContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(64))
         (inboundMessages, messagesContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(1024))
         self.logger[metadataKey: "broker"] = "\(configuration.host):\(configuration.port)"
@@ -196,11 +201,8 @@ public actor MQTTClient {
                 try await runConnection { connected = true }
             } catch {
                 let error = MQTTConnectionError.classify(error, host: configuration.host, port: configuration.port)
-                channel = nil
-                if !shuttingDown {
-                    logger.warning("MQTT connection lost or refused: \(error)")
-                    eventsContinuation.yield(.disconnected(error))
-                }
+                // A loss after CONNACK was reported when it happened; this is a failed attempt.
+                if !connected { connectionEnded(error) }
                 if firstOutcome != nil, failFast {
                     shuttingDown = true
                     failEverything(with: error)
@@ -237,11 +239,25 @@ public actor MQTTClient {
             }
             established(connAck, on: asyncChannel.channel)
             onConnected()
-            while let packet = try await iterator.next() {
-                try handle(packet, on: asyncChannel.channel)
+            do {
+                while let packet = try await iterator.next() {
+                    try handle(packet, on: asyncChannel.channel)
+                }
+                throw MQTTConnectionError.closedByBroker
+            } catch {
+                // Reported before the channel's close completes, which can take the TLS shutdown timeout.
+                connectionEnded(error)
+                throw error
             }
-            throw MQTTConnectionError.closedByBroker
         }
+    }
+
+    private func connectionEnded(_ error: any Error) {
+        let error = MQTTConnectionError.classify(error, host: configuration.host, port: configuration.port)
+        channel = nil
+        guard !shuttingDown else { return }
+        logger.warning("MQTT connection lost or refused: \(error)")
+        eventsContinuation.yield(.disconnected(error))
     }
 
     private func openChannel() async throws -> NIOAsyncChannel<MQTTPacket, Never> {

@@ -63,13 +63,22 @@ struct EndToEndTests {
         }
     }
 
-    @Test("(3b) SIGTERM stops the daemon cleanly: STATUS offline, no Last Will, exit 0")
+    @Test("(3b) the daemon logs commands from rdr/cmd; SIGTERM stops it cleanly: STATUS offline, no Last Will, exit 0")
     func cleanStopOnSIGTERM() async throws {
         try await BrokerFixture.with { fixture in
             let state = try fixture.provision()
             let observer = try await fixture.watch()
             let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--broker", fixture.address.description])
             try await observer.waitFor("META") { !$0.payloads(onTopicEndingWith: "DA1275B0/meta").isEmpty }
+            // A backend command, both forms, on the device's command topic.
+            let control = try fixture.identity(role: .control, cn: "control-it")
+            for command in ["$SCCMD;SEQ=60;LEDS=92929292", #"{"BUZZ":"0064"}"#] {
+                try runTool("mosquitto_pub", fixture.tlsArguments(prefix: control, clientID: "backend") + ["-t", "springcard/springcore/DA1275B0/rdr/cmd", "-m", command, "-q", "1"])
+            }
+            try await daemon.waitFor("the commands in the daemon's log") { subscriber in
+                subscriber.lines.contains { $0.contains("command received: SEQ=60 LEDS=92929292") }
+                    && subscriber.lines.contains { $0.contains("command received: BUZZ=0064") }
+            }
             daemon.signal(SIGTERM)
             #expect(try await daemon.waitForExit() == 0, "the daemon exits 0 after a clean stop:\n\(daemon.lines.joined(separator: "\n"))")
             try await observer.waitFor("STATUS offline") { $0.payloads(onTopicEndingWith: "DA1275B0/status").contains { $0.hasPrefix(#"{"State":"offline","#) } }

@@ -1,0 +1,99 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import MQTT
+
+/// A "broker" that answers any connection with fixed bytes: enough to misbehave on purpose.
+private final class ScriptedReply: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Reply once the client's CONNECT has arrived.
+        context.writeAndFlush(NIOAny(ByteBuffer(bytes: bytes)), promise: nil)
+    }
+}
+
+private func withScriptedBroker(_ reply: [UInt8], _ body: (Int) async throws -> Void) async throws {
+    let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .childChannelInitializer { channel in channel.pipeline.addHandler(ScriptedReply(reply)) }
+        .bind(host: "127.0.0.1", port: 0).get()
+    do {
+        try await body(server.localAddress!.port!)
+    } catch {
+        try await server.close()
+        throw error
+    }
+    try await server.close()
+}
+
+private func plainClient(port: Int) throws -> MQTTClient {
+    try MQTTClient(
+        configuration: MQTTClientConfiguration(host: "127.0.0.1", port: port, tls: nil, clientIdentifier: "hostile-test", connectTimeout: .seconds(2), maximumPacketSize: 1024),
+        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+}
+
+private let connAck: [UInt8] = [0x20, 0x03, 0x00, 0x00, 0x00]
+
+@Test("a malformed packet after CONNACK is a typed error and ends the connection, not the process")
+func malformedAfterConnAck() async throws {
+    try await withScriptedBroker(connAck + [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]) { port in
+        let client = try plainClient(port: port)
+        _ = try await client.start()
+        var events = client.connectionEvents.makeAsyncIterator()
+        guard case .connected? = await events.next() else { Issue.record("not connected"); return }
+        guard case .disconnected(let error)? = await events.next(),
+              case MQTTConnectionError.malformedPacket(.malformedVariableByteInteger) = error else {
+            Issue.record("expected a malformed-packet disconnection")
+            return
+        }
+        await client.disconnect()
+    }
+}
+
+@Test("an oversized packet is refused from its header alone")
+func oversizedFromBroker() async throws {
+    try await withScriptedBroker(connAck + [0x30, 0xFF, 0xFF, 0x7F]) { port in
+        let client = try plainClient(port: port)
+        _ = try await client.start()
+        var events = client.connectionEvents.makeAsyncIterator()
+        _ = await events.next()
+        guard case .disconnected(let error)? = await events.next(),
+              case MQTTConnectionError.malformedPacket(.packetTooLarge(_, 1024)) = error else {
+            Issue.record("expected packet too large")
+            return
+        }
+        await client.disconnect()
+    }
+}
+
+@Test("a PUBLISH before CONNACK is a protocol violation reported by start()")
+func publishBeforeConnAck() async throws {
+    try await withScriptedBroker([0x30, 0x05, 0x00, 0x01, 0x61, 0x00, 0x62]) { port in
+        let client = try plainClient(port: port)
+        do {
+            _ = try await client.start()
+            Issue.record("start() succeeded against a broker that broke the protocol")
+        } catch MQTTConnectionError.protocolViolation(let what) {
+            #expect(what == "PUBLISH before CONNACK")
+        }
+    }
+}
+
+@Test("a refusing CONNACK under MQTT 5 reports the reason code and string")
+func refusedConnAck() async throws {
+    // CONNACK, reason 0x86, properties: reason string "nope".
+    try await withScriptedBroker([0x20, 0x0A, 0x00, 0x86, 0x07, 0x1F, 0x00, 0x04] + Array("nope".utf8)) { port in
+        let client = try plainClient(port: port)
+        do {
+            _ = try await client.start()
+            Issue.record("a refused connection succeeded")
+        } catch MQTTConnectionError.refused(let code, let reason) {
+            #expect(code == .badUserNameOrPassword)
+            #expect(reason == "nope")
+        }
+    }
+}
