@@ -3,6 +3,7 @@ import MQTT
 import NIOCore
 import Spool
 import SpringCore
+import Synchronization
 import TagReaders
 
 /// How a device is run, beyond what its registers say.
@@ -41,7 +42,7 @@ public actor SmartReaderDevice {
     private let publishQoS: MQTTQoS
     private let retainState: Bool
     private var tasks: [Task<Void, Never>] = []
-    private var rejectedEvents = 0
+    private let rejectedEvents = EventCounter()
     /// Events wait while a connection has not yet carried META and STATUS, so a backend always
     /// learns who the device is before it hears its tags.
     private var announced = false
@@ -79,7 +80,7 @@ public actor SmartReaderDevice {
         self.retainState = clientOptions.brokerAcceptsRetain
     }
 
-    public var uptime: Uptime { Uptime(bootCount: bootCount, since: bootInstant) }
+    public nonisolated var uptime: Uptime { Uptime(bootCount: bootCount, since: bootInstant) }
 
     /// Connects (or, with `retryUntilConnected`, keeps trying) and starts publishing.
     public func start(retryUntilConnected: Bool) async throws {
@@ -99,7 +100,7 @@ public actor SmartReaderDevice {
     }
 
     /// Takes a tag event into the outbox; it is published in order and counted until acknowledged.
-    public func accept(_ event: TagEvent) async {
+    public nonisolated func accept(_ event: TagEvent) async {
         let message = formatter.message(for: event, uptime: uptime)
         await outbox.append(topic: settings.topics.readerEvent, payload: Array(message.json.utf8))
     }
@@ -107,11 +108,12 @@ public actor SmartReaderDevice {
     /// Returns once every accepted event has been acknowledged by the broker.
     public func drained() async { await outbox.drained() }
 
-    public var eventsRejectedByBroker: Int { rejectedEvents }
+    /// Events the broker answered with a failure reason code (e.g. 0x87 not authorized).
+    public nonisolated var eventsRejectedByBroker: Int { rejectedEvents.value }
 
     /// The clean shutdown of the reference: STATUS `offline`, then DISCONNECT (so no Last Will).
     public func stop() async {
-        await outbox.close()
+        outbox.close()
         if await client.isConnected {
             let client = self.client
             let topic = settings.topics.status
@@ -181,37 +183,48 @@ public actor SmartReaderDevice {
     private func sendState(topic: String, json: String) async {
         let logger = self.logger
         do {
-            try await client.send(topic: topic, payload: ByteBuffer(string: json), qos: publishQoS, retain: retainState) { result in
+            try await client.send([OutboundMessage(topic: topic, payload: ByteBuffer(string: json), qos: publishQoS, retain: retainState) { result in
                 if case .success(let ack) = result, ack.reasonCode.isFailure {
                     logger.error("the broker refused \(topic): \(ack.reasonCode)")
                 }
-            }
+            }])
         } catch {
             logger.warning("could not publish \(topic): \(error)")
         }
     }
 
+    /// Moves events from the outbox to the client in batches; each is acknowledged in the
+    /// outbox when the broker answers, or dropped (and logged) when the client shuts down.
     private func publishEvents() async {
         let outbox = self.outbox
         let logger = self.logger
-        while let event = await outbox.next() {
+        let rejected = self.rejectedEvents
+        while true {
+            let batch = await outbox.nextBatch(limit: 256)
+            guard !batch.isEmpty else { return }
             await waitUntilAnnounced()
-            do {
-                try await client.send(topic: event.topic, payload: ByteBuffer(bytes: event.payload), qos: publishQoS) { result in
-                    if case .success(let ack) = result, ack.reasonCode.isFailure {
+            let messages = batch.map { event in
+                OutboundMessage(topic: event.topic, payload: ByteBuffer(bytes: event.payload), qos: publishQoS) { result in
+                    switch result {
+                    case .success(let ack) where ack.reasonCode.isFailure:
                         logger.error("the broker refused event \(event.id) on \(event.topic): \(ack.reasonCode)")
-                        Task { await self.countRejected() }
+                        rejected.increment()
+                    case .failure(let error):
+                        logger.error("event \(event.id) not published: \(error)")
+                    case .success:
+                        break
                     }
-                    Task { await outbox.acknowledge(event.id) }
+                    outbox.acknowledge(event.id)
                 }
+            }
+            do {
+                try await client.send(messages)
             } catch {
-                logger.error("event \(event.id) not published: \(error)")
-                await outbox.acknowledge(event.id)
+                logger.error("\(batch.count) events not published: \(error)")
+                for event in batch { outbox.acknowledge(event.id) }
             }
         }
     }
-
-    private func countRejected() { rejectedEvents += 1 }
 
     private func publishStatusPeriodically() async {
         let interval = Duration.seconds(Int(settings.clientOptions.statusInterval))
@@ -248,4 +261,12 @@ public actor SmartReaderDevice {
         let bytes = [0x02, 0x00] + Array(serial.suffix(4))
         return bytes.map { Hex.encode([$0]) }.joined(separator: ":")
     }
+}
+
+/// A count shared with the MQTT client's completion handlers, which run outside the actor.
+final class EventCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func increment() { count.add(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
 }

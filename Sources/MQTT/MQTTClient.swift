@@ -86,70 +86,86 @@ public actor MQTTClient {
     public func publish(
         topic: String, payload: ByteBuffer, qos: MQTTQoS, retain: Bool = false, properties: MQTTProperties = []
     ) async throws -> PublishResult {
-        let packet = try await admit(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties)
-        guard qos == .atLeastOnce else { return try writeAtMostOnce(packet) }
-        return try await withCheckedThrowingContinuation { continuation in
-            enqueue(packet) { continuation.resume(with: $0) }
-        }
+        let (answer, continuation) = AsyncThrowingStream<PublishResult, any Error>.makeStream()
+        try await send([OutboundMessage(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties) { result in
+            continuation.yield(with: result)
+            continuation.finish()
+        }])
+        for try await result in answer { return result }
+        throw MQTTConnectionError.shutDown
     }
 
-    /// Takes its place in the in-flight window and returns; `completion` runs when the broker
-    /// answers. Successive calls from one task go out in call order, which lets a publisher
-    /// keep a full window without waiting for each acknowledgement.
-    public func send(
-        topic: String, payload: ByteBuffer, qos: MQTTQoS, retain: Bool = false, properties: MQTTProperties = [],
-        completion: @escaping PublishCompletion
-    ) async throws {
-        let packet = try await admit(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties)
-        guard qos == .atLeastOnce else {
-            completion(Result { try writeAtMostOnce(packet) })
-            return
+    /// Hands messages to the in-flight window in order and returns once all have a place; each
+    /// completion runs when the broker answers (QoS 1) or the packet is written (QoS 0). What
+    /// is admitted is written in one event-loop turn with one flush, and written before waiting
+    /// for window space, so a publisher can keep the window full without a round trip each.
+    public func send(_ messages: [OutboundMessage]) async throws {
+        var batch: [MQTTPacket] = []
+        var written: [PublishCompletion] = []
+        for message in messages {
+            var packet = try validated(message)
+            if message.qos == .atMostOnce {
+                guard channel != nil else { throw MQTTConnectionError.notConnected }
+                batch.append(.publish(packet))
+                written.append(message.completion)
+                continue
+            }
+            if inFlight.count >= windowSize {
+                write(batch)
+                batch.removeAll()
+                while inFlight.count >= windowSize {
+                    try await withCheckedThrowingContinuation { windowWaiters.append($0) }
+                    guard !shuttingDown else { throw MQTTConnectionError.shutDown }
+                }
+            }
+            guard let identifier = identifiers.next(excluding: inFlight) else {
+                throw MQTTConnectionError.rejected(.zeroPacketIdentifier)
+            }
+            packet.packetIdentifier = identifier
+            inFlight.insert(packet, completion: message.completion)
+            batch.append(.publish(packet))
         }
-        enqueue(packet, completion: completion)
+        write(batch)
+        for completion in written { completion(.success(PublishResult(reasonCode: .success))) }
     }
 
-    private func admit(
-        topic: String, payload: ByteBuffer, qos: MQTTQoS, retain: Bool, properties: MQTTProperties
-    ) async throws -> PublishPacket {
+    private var windowSize: Int { min(configuration.maximumInFlight, brokerLimits.receiveMaximum) }
+
+    private func validated(_ message: OutboundMessage) throws -> PublishPacket {
         guard !shuttingDown else { throw MQTTConnectionError.shutDown }
-        guard qos != .exactlyOnce else {
+        guard message.qos != .exactlyOnce else {
             throw MQTTConnectionError.rejected(.valueOutOfRange(field: "QoS 2 for outbound messages (use QoS 0 or 1)"))
         }
-        var packet = PublishPacket(
-            topic: topic, payload: payload, qos: qos, retain: retain && brokerLimits.retainAvailable,
-            properties: configuration.protocolVersion == .v5 ? properties : [])
+        guard message.topic.isValidTopicName, message.topic.utf8.count <= Int(UInt16.max) else {
+            throw MQTTConnectionError.rejected(.invalidTopicName(message.topic))
+        }
+        let packet = PublishPacket(
+            topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain && brokerLimits.retainAvailable,
+            properties: configuration.protocolVersion == .v5 ? message.properties : [])
         if let limit = brokerLimits.maximumPacketSize {
             let size = packet.encodedSize(version: configuration.protocolVersion)
             guard size <= limit else { throw MQTTConnectionError.rejected(.packetTooLarge(size: size, limit: limit)) }
         }
-        guard qos == .atLeastOnce else { return packet }
-        while inFlight.count >= min(configuration.maximumInFlight, brokerLimits.receiveMaximum) {
-            try await withCheckedThrowingContinuation { windowWaiters.append($0) }
-            guard !shuttingDown else { throw MQTTConnectionError.shutDown }
-        }
-        guard let identifier = identifiers.next(excluding: inFlight) else {
-            throw MQTTConnectionError.rejected(.zeroPacketIdentifier)
-        }
-        packet.packetIdentifier = identifier
         return packet
     }
 
-    private func writeAtMostOnce(_ packet: PublishPacket) throws -> PublishResult {
-        guard let channel else { throw MQTTConnectionError.notConnected }
-        channel.writeAndFlush(MQTTPacket.publish(packet), promise: nil)
-        return PublishResult(reasonCode: .success)
-    }
-
-    private func enqueue(_ packet: PublishPacket, completion: @escaping PublishCompletion) {
-        inFlight.insert(packet, completion: completion)
-        if let channel { send(.publish(packet), on: channel, identifier: packet.packetIdentifier) }
-    }
-
-    /// Waits until every QoS 1 message handed to `publish` has been acknowledged.
-    public func waitUntilAllAcknowledged() async throws {
-        while inFlight.count > 0 {
-            try await withCheckedThrowingContinuation { windowWaiters.append($0) }
-            guard !shuttingDown else { throw MQTTConnectionError.shutDown }
+    /// Writes packets in one event-loop turn with one flush. Without a connection, QoS 1
+    /// packets wait in the window for the next one.
+    private func write(_ packets: [MQTTPacket]) {
+        guard !packets.isEmpty, let channel else { return }
+        channel.eventLoop.execute {
+            for packet in packets {
+                let promise = channel.eventLoop.makePromise(of: Void.self)
+                channel.write(packet, promise: promise)
+                promise.futureResult.whenFailure { error in
+                    // Only an encoding failure is the message's own fault; a closed channel is retried on reconnect.
+                    guard let encoding = error as? MQTTEncodingError, case .publish(let publish) = packet,
+                        let identifier = publish.packetIdentifier
+                    else { return }
+                    Task { await self.abandon(identifier, error: MQTTConnectionError.rejected(encoding)) }
+                }
+            }
+            channel.flush()
         }
     }
 
@@ -295,10 +311,11 @@ public actor MQTTClient {
         logger.info("connected (MQTT \(configuration.protocolVersion), session present: \(connAck.sessionPresent))")
         let resend = inFlight.packetsInOrder()
         if !resend.isEmpty { logger.info("re-sending \(resend.count) unacknowledged messages") }
-        for var packet in resend {
+        write(resend.map { packet in
+            var packet = packet
             packet.dup = true
-            send(.publish(packet), on: channel, identifier: packet.packetIdentifier)
-        }
+            return .publish(packet)
+        })
         eventsContinuation.yield(.connected(connAck))
         if let first = firstOutcome {
             firstOutcome = nil
@@ -352,16 +369,6 @@ public actor MQTTClient {
     private func deliver(_ message: MQTTInboundMessage) {
         if case .dropped = messagesContinuation.yield(message) {
             logger.warning("inbound message on \(message.topic) dropped: 1024 messages are waiting to be processed")
-        }
-    }
-
-    private func send(_ packet: MQTTPacket, on channel: any Channel, identifier: UInt16?) {
-        let promise = channel.eventLoop.makePromise(of: Void.self)
-        channel.writeAndFlush(packet, promise: promise)
-        promise.futureResult.whenFailure { error in
-            // Only an encoding failure is the message's own fault; a closed channel is retried on reconnect.
-            guard let encoding = error as? MQTTEncodingError, let identifier else { return }
-            Task { await self.abandon(identifier, error: MQTTConnectionError.rejected(encoding)) }
         }
     }
 

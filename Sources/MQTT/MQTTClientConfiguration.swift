@@ -85,3 +85,25 @@ public struct ReconnectBackoff: Sendable {
         return base * fraction
     }
 }
+
+/// A message for `MQTTClient.send`, with what to do once the broker has answered.
+public struct OutboundMessage: Sendable {
+    public var topic: String
+    public var payload: ByteBuffer
+    public var qos: MQTTQoS
+    public var retain: Bool
+    public var properties: MQTTProperties
+    public var completion: PublishCompletion
+
+    public init(
+        topic: String, payload: ByteBuffer, qos: MQTTQoS, retain: Bool = false, properties: MQTTProperties = [],
+        completion: @escaping PublishCompletion
+    ) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retain = retain
+        self.properties = properties
+        self.completion = completion
+    }
+}

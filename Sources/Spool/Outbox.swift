@@ -1,3 +1,5 @@
+import Synchronization
+
 /// An event formatted for the broker and waiting for its acknowledgement.
 public struct OutboxEvent: Sendable, Equatable {
     public let id: UInt64
@@ -5,21 +7,31 @@ public struct OutboxEvent: Sendable, Equatable {
     public let payload: [UInt8]
 }
 
-/// Events between the reader and the broker, in order. An event is taken out for sending by
-/// `next()` but stays counted until `acknowledge` removes it, so `drained()` means "everything
-/// read has reached the broker". When full, `append` waits: the reader is held back rather than
-/// an event dropped. This outbox lives in memory; the durable spool replaces it behind the same
-/// interface.
-public actor Outbox {
+/// Events between the reader and the broker, in order. An event is handed out for sending by
+/// `nextBatch` but stays counted until `acknowledge` removes it, so `drained()` means
+/// "everything read has reached the broker". When full, `append` waits: the reader is held back
+/// rather than an event dropped. This outbox lives in memory; the durable spool replaces it
+/// behind the same interface.
+///
+/// A lock rather than an actor: acknowledgements arrive from the MQTT client's completion
+/// handlers, tens of thousands a second, and are taken synchronously there.
+public final class Outbox: Sendable {
     public let capacity: Int
-    private var waiting: [OutboxEvent] = []
-    private var waitingHead = 0
-    private var unacknowledged: Set<UInt64> = []
-    private var nextID: UInt64 = 1
-    private var closed = false
-    private var consumer: CheckedContinuation<OutboxEvent?, Never>?
-    private var producers: [CheckedContinuation<Void, Never>] = []
-    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
+
+    private struct State {
+        var waiting: [OutboxEvent] = []
+        var waitingHead = 0
+        var unacknowledged: Set<UInt64> = []
+        var nextID: UInt64 = 1
+        var closed = false
+        var consumer: CheckedContinuation<Void, Never>?
+        var producers: [CheckedContinuation<Void, Never>] = []
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+
+        var hasWaiting: Bool { waitingHead < waiting.count }
+    }
+
+    private let state = Mutex(State())
 
     public init(capacity: Int = 10_000) {
         precondition(capacity > 0)
@@ -27,65 +39,98 @@ public actor Outbox {
     }
 
     /// Events read and not yet acknowledged.
-    public var depth: Int { unacknowledged.count }
+    public var depth: Int { state.withLock { $0.unacknowledged.count } }
 
     @discardableResult
     public func append(topic: String, payload: [UInt8]) async -> UInt64 {
-        while unacknowledged.count >= capacity && !closed {
-            await withCheckedContinuation { producers.append($0) }
+        while true {
+            let full = state.withLock { $0.unacknowledged.count >= capacity && !$0.closed }
+            guard full else { break }
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    guard state.unacknowledged.count >= capacity && !state.closed else { return true }
+                    state.producers.append(continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
         }
-        let event = OutboxEvent(id: nextID, topic: topic, payload: payload)
-        nextID += 1
-        unacknowledged.insert(event.id)
-        if let consumer {
-            self.consumer = nil
-            consumer.resume(returning: event)
-        } else {
-            waiting.append(event)
+        let (id, consumer) = state.withLock { state -> (UInt64, CheckedContinuation<Void, Never>?) in
+            let event = OutboxEvent(id: state.nextID, topic: topic, payload: payload)
+            state.nextID += 1
+            state.unacknowledged.insert(event.id)
+            state.waiting.append(event)
+            defer { state.consumer = nil }
+            return (event.id, state.consumer)
         }
-        return event.id
+        consumer?.resume()
+        return id
     }
 
-    /// The next event to send, waiting for one; nil once closed and empty.
-    public func next() async -> OutboxEvent? {
-        if let event = popWaiting() { return event }
-        if closed { return nil }
-        precondition(consumer == nil, "one consumer at a time")
-        return await withCheckedContinuation { consumer = $0 }
+    /// Up to `limit` events in order, waiting for at least one; empty once closed and empty.
+    public func nextBatch(limit: Int) async -> [OutboxEvent] {
+        while true {
+            let batch = state.withLock { state -> [OutboxEvent]? in
+                if state.hasWaiting {
+                    let end = min(state.waiting.count, state.waitingHead + limit)
+                    let batch = Array(state.waiting[state.waitingHead..<end])
+                    state.waitingHead = end
+                    if state.waitingHead > 1024 && state.waitingHead * 2 > state.waiting.count {
+                        state.waiting.removeFirst(state.waitingHead)
+                        state.waitingHead = 0
+                    }
+                    return batch
+                }
+                return state.closed ? [] : nil
+            }
+            if let batch { return batch }
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    guard !state.hasWaiting && !state.closed else { return true }
+                    precondition(state.consumer == nil, "one consumer at a time")
+                    state.consumer = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
     }
 
     public func acknowledge(_ id: UInt64) {
-        guard unacknowledged.remove(id) != nil else { return }
-        if !producers.isEmpty { producers.removeFirst().resume() }
-        if unacknowledged.isEmpty {
-            for waiter in drainWaiters { waiter.resume() }
-            drainWaiters.removeAll()
+        let (producer, drained) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
+            guard state.unacknowledged.remove(id) != nil else { return (nil, []) }
+            let producer = state.producers.isEmpty ? nil : state.producers.removeFirst()
+            guard state.unacknowledged.isEmpty else { return (producer, []) }
+            defer { state.drainWaiters.removeAll() }
+            return (producer, state.drainWaiters)
         }
+        producer?.resume()
+        for waiter in drained { waiter.resume() }
     }
 
     /// Returns once every appended event has been acknowledged.
     public func drained() async {
-        if unacknowledged.isEmpty { return }
-        await withCheckedContinuation { drainWaiters.append($0) }
-    }
-
-    /// No more events will be appended; `next()` returns nil once the queue is empty.
-    public func close() {
-        closed = true
-        consumer?.resume(returning: nil)
-        consumer = nil
-        for producer in producers { producer.resume() }
-        producers.removeAll()
-    }
-
-    private func popWaiting() -> OutboxEvent? {
-        guard waitingHead < waiting.count else { return nil }
-        let event = waiting[waitingHead]
-        waitingHead += 1
-        if waitingHead > 1024 && waitingHead * 2 > waiting.count {
-            waiting.removeFirst(waitingHead)
-            waitingHead = 0
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state in
+                guard !state.unacknowledged.isEmpty else { return true }
+                state.drainWaiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
         }
-        return event
+    }
+
+    /// No more events will be appended; `nextBatch` returns empty once the queue is empty.
+    public func close() {
+        let (consumer, producers) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
+            state.closed = true
+            defer {
+                state.consumer = nil
+                state.producers.removeAll()
+            }
+            return (state.consumer, state.producers)
+        }
+        consumer?.resume()
+        for producer in producers { producer.resume() }
     }
 }

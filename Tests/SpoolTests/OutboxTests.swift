@@ -6,12 +6,12 @@ import Testing
 func orderAndAcknowledgement() async {
     let outbox = Outbox(capacity: 10)
     for index in 0..<5 { await outbox.append(topic: "t", payload: [UInt8(index)]) }
-    var taken: [OutboxEvent] = []
-    for _ in 0..<5 { taken.append(await outbox.next()!) }
+    var taken = await outbox.nextBatch(limit: 3)
+    taken += await outbox.nextBatch(limit: 3)
     #expect(taken.map(\.payload) == [[0], [1], [2], [3], [4]])
-    #expect(await outbox.depth == 5)
-    for event in taken.reversed() { await outbox.acknowledge(event.id) }
-    #expect(await outbox.depth == 0)
+    #expect(outbox.depth == 5)
+    for event in taken.reversed() { outbox.acknowledge(event.id) }
+    #expect(outbox.depth == 0)
     await outbox.drained()
 }
 
@@ -22,24 +22,32 @@ func backpressure() async {
     await outbox.append(topic: "t", payload: [2])
     let producer = Task { await outbox.append(topic: "t", payload: [3]) }
     try? await Task.sleep(for: .milliseconds(50))
-    #expect(await outbox.depth == 2, "the third append waits")
-    let first = await outbox.next()!
-    await outbox.acknowledge(first.id)
+    #expect(outbox.depth == 2, "the third append waits")
+    let first = await outbox.nextBatch(limit: 1)
+    outbox.acknowledge(first[0].id)
     _ = await producer.value
-    #expect(await outbox.depth == 2)
-    #expect(await outbox.next()?.payload == [2])
-    #expect(await outbox.next()?.payload == [3])
+    #expect(outbox.depth == 2)
+    #expect(await outbox.nextBatch(limit: 10).map(\.payload) == [[2], [3]])
+}
+
+@Test("a waiting consumer wakes when an event arrives")
+func consumerWakes() async {
+    let outbox = Outbox()
+    let consumer = Task { await outbox.nextBatch(limit: 10) }
+    try? await Task.sleep(for: .milliseconds(20))
+    await outbox.append(topic: "t", payload: [7])
+    #expect(await consumer.value.map(\.payload) == [[7]])
 }
 
 @Test("close ends the consumer once the queue is empty, and drained waits for acknowledgements")
 func closeAndDrain() async {
     let outbox = Outbox()
     await outbox.append(topic: "t", payload: [])
-    await outbox.close()
-    let event = await outbox.next()
-    #expect(event != nil)
-    #expect(await outbox.next() == nil)
+    outbox.close()
+    let batch = await outbox.nextBatch(limit: 10)
+    #expect(batch.count == 1)
+    #expect(await outbox.nextBatch(limit: 10).isEmpty)
     let drained = Task { await outbox.drained() }
-    await outbox.acknowledge(event!.id)
+    outbox.acknowledge(batch[0].id)
     await drained.value
 }
