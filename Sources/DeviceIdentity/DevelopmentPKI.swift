@@ -51,7 +51,9 @@ public struct DevelopmentPKI: Sendable {
         guard FileManager.default.fileExists(atPath: rootCertificatePath) else { throw .notAPKI(directory: directory) }
     }
 
-    public static func create(at directory: String, organization: String = "SmartReader development PKI") throws(IdentityError) -> DevelopmentPKI {
+    public static func create(at directory: String, organization: String = "SmartReader development PKI") throws(IdentityError)
+        -> DevelopmentPKI
+    {
         try ProtectedFile.makeDirectory(directory)
         let pki = DevelopmentPKI(unchecked: directory)
         guard !FileManager.default.fileExists(atPath: pki.rootCertificatePath) else { throw .pkiExists(directory: directory) }
@@ -76,7 +78,9 @@ public struct DevelopmentPKI: Sendable {
     private init(unchecked directory: String) { self.directory = directory }
 
     /// Issues a leaf certificate and its key, and records the name in the register.
-    public func issue(role: CertificateRole, commonName: String, subjectAlternativeNames: [String] = []) throws(IdentityError) -> IssuedIdentity {
+    public func issue(role: CertificateRole, commonName: String, subjectAlternativeNames: [String] = []) throws(IdentityError)
+        -> IssuedIdentity
+    {
         guard !commonName.isEmpty, commonName.allSatisfy({ $0.isLetter || $0.isNumber || ".-_:".contains($0) }) else {
             throw .invalidName(commonName)
         }
@@ -164,7 +168,9 @@ public struct DevelopmentPKI: Sendable {
         }
     }
 
-    private static func authorityExtensions(publicKey: P256.Signing.PublicKey, issuerKey: P256.Signing.PublicKey, pathLength: Int) throws(IdentityError) -> Certificate.Extensions {
+    private static func authorityExtensions(publicKey: P256.Signing.PublicKey, issuerKey: P256.Signing.PublicKey, pathLength: Int)
+        throws(IdentityError) -> Certificate.Extensions
+    {
         do {
             return try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: pathLength))

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The network bytes of a textual IPv4 or IPv6 address, for IP subject alternative names;

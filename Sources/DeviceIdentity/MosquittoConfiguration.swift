@@ -14,7 +14,10 @@ public struct MosquittoConfiguration: Sendable {
     /// key; naming a user here keeps it able to read the key.
     public var runAsUser: String?
 
-    public init(pki: DevelopmentPKI, port: Int, bindAddress: String = "127.0.0.1", topicPrefix: String = "springcard/springcore", runAsUser: String? = nil) {
+    public init(
+        pki: DevelopmentPKI, port: Int, bindAddress: String = "127.0.0.1", topicPrefix: String = "springcard/springcore",
+        runAsUser: String? = nil
+    ) {
         self.pki = pki
         self.port = port
         self.bindAddress = bindAddress

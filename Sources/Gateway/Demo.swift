@@ -36,7 +36,8 @@ public struct Demo: Sendable {
 
         let broker = try await LocalMosquitto.start(pki: pki, workDirectory: workDirectory)
         do {
-            try await runAgainst(broker: broker, pki: pki, watchPrefix: watchPrefix, eventLoopGroup: eventLoopGroup, logger: logger, print: print)
+            try await runAgainst(
+                broker: broker, pki: pki, watchPrefix: watchPrefix, eventLoopGroup: eventLoopGroup, logger: logger, print: print)
         } catch {
             await broker.stop()
             throw error

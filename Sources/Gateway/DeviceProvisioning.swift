@@ -43,7 +43,8 @@ public struct DeviceProvisioning: Sendable {
         try ProtectedFile.write(identity.privateKeyPEM, to: state.keyPath(slot: tls.clientKeySlot), mode: 0o600)
         try ProtectedFile.write(identity.certificatePEM, to: state.certificatePath(slot: tls.clientCertificateSlot), mode: 0o644)
         try ProtectedFile.write(identity.issuerPEM, to: state.certificatePath(slot: TLSOptionsRegister.clientCASlot), mode: 0o644)
-        try ProtectedFile.write(try ProtectedFile.read(pki.rootCertificatePath), to: state.certificatePath(slot: tls.serverCASlot), mode: 0o644)
+        try ProtectedFile.write(
+            try ProtectedFile.read(pki.rootCertificatePath), to: state.certificatePath(slot: tls.serverCASlot), mode: 0o644)
         return configuration
     }
 }

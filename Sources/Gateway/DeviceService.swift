@@ -13,7 +13,10 @@ public struct DeviceService: Service {
     public var eventLoopGroup: any EventLoopGroup
     public var logger: Logger
 
-    public init(state: DeviceStateDirectory, options: DeviceRunOptions, trace: TraceReplaySource?, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    public init(
+        state: DeviceStateDirectory, options: DeviceRunOptions, trace: TraceReplaySource?, eventLoopGroup: any EventLoopGroup,
+        logger: Logger
+    ) {
         self.state = state
         self.options = options
         self.trace = trace
@@ -44,8 +47,9 @@ public struct DeviceService: Service {
 
     /// Runs the service until SIGTERM or SIGINT.
     public static func runUntilSignalled(_ service: DeviceService) async throws {
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: service.logger))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: service.logger))
         try await group.run()
     }
 }

@@ -68,7 +68,8 @@ public struct DeviceStateDirectory: Sendable {
     /// Counts this boot and returns its number; the count survives restarts like the device's.
     public func nextBootCount() throws(GatewayError) -> Int {
         let counter = file("bootcount")
-        let previous = (try? String(contentsOfFile: counter, encoding: .utf8))
+        let previous =
+            (try? String(contentsOfFile: counter, encoding: .utf8))
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
         do {
             try ProtectedFile.write("\(previous + 1)\n", to: counter, mode: 0o644)

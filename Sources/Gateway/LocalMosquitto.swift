@@ -1,7 +1,8 @@
 import DeviceIdentity
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum LocalMosquittoError: Error, Sendable, CustomStringConvertible {
@@ -38,7 +39,9 @@ public actor LocalMosquitto {
     }
 
     /// Starts mosquitto with `pki`'s broker identity and ACL, returning once it accepts connections.
-    public static func start(pki: DevelopmentPKI, workDirectory: String, topicPrefix: String = "springcard/springcore") async throws -> LocalMosquitto {
+    public static func start(pki: DevelopmentPKI, workDirectory: String, topicPrefix: String = "springcard/springcore") async throws
+        -> LocalMosquitto
+    {
         guard let executable = executable() else { throw LocalMosquittoError.notInstalled }
         let port = try freeLoopbackPort()
         let configuration = MosquittoConfiguration(

@@ -52,7 +52,8 @@ public enum ObservedMessageLine {
             return line + "  (uptime \(field("Uptime")))"
         }
         if kind.hasSuffix("/meta") {
-            return "meta    \(device)  \(field("ProductName")) \(field("Version")) (\(field("Firmware"))), IP \(field("IpAddress")), \(field("Protocol"))"
+            return
+                "meta    \(device)  \(field("ProductName")) \(field("Version")) (\(field("Firmware"))), IP \(field("IpAddress")), \(field("Protocol"))"
         }
         if kind.hasSuffix("/status") {
             let uptime = field("Uptime")

@@ -19,7 +19,7 @@ public struct ReplayBenchmarkResult: Sendable {
             | smartreader replay --fast (outbox + in-flight window) | \(Int(smartReaderRate)) |
             | mosquitto_pub -l -q 1 (same payloads, same PKI) | \(Int(mosquittoPubRate)) |
             | ratio smartreader / mosquitto_pub | \(String(format: "%.2f", ratio)) |
-            | smartreader peak RSS (VmHWM) | \(peakResidentKiB / 1024) MiB |
+            | smartreader peak RSS during the replay (VmHWM, trace of \(events) events in memory) | \(peakResidentKiB / 1024) MiB |
             """
     }
 }
@@ -35,7 +35,9 @@ public struct ReplayBenchmark: Sendable {
         self.workDirectory = workDirectory
     }
 
-    public func run(eventLoopGroup: any EventLoopGroup, logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws -> ReplayBenchmarkResult {
+    public func run(eventLoopGroup: any EventLoopGroup, logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws
+        -> ReplayBenchmarkResult
+    {
         let pki = try DevelopmentPKI.create(at: (workDirectory as NSString).appendingPathComponent("pki"))
         let broker = try await LocalMosquitto.start(pki: pki, workDirectory: workDirectory)
         do {
@@ -57,13 +59,17 @@ public struct ReplayBenchmark: Sendable {
         let state = DeviceStateDirectory(path: (workDirectory as NSString).appendingPathComponent("device"))
         _ = try DeviceProvisioning(pki: pki, profile: profile).provision(state: state, serialNumber: "BE000001", broker: address)
 
-        let trace = Trace(entries: (0..<events).map { index in
-            let tag = String(format: "04%012X", index)
-            return Trace.Entry(offset: .zero, event: TagEvent(tagID: tag, protocolName: "NFC-A", move: .insertRemove, tagDetails: "NTAG213"))
-        })
+        let trace = Trace(
+            entries: (0..<events).map { index in
+                let tag = String(format: "04%012X", index)
+                return Trace.Entry(
+                    offset: .zero, event: TagEvent(tagID: tag, protocolName: "NFC-A", move: .insertRemove, tagDetails: "NTAG213"))
+            })
         progress("replaying \(events) events through smartreader...")
         let summary = try await ReplayJob.run(
             trace: trace, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: eventLoopGroup, logger: logger)
+        // Sampled before mosquitto_pub's payloads are prepared, so it is the replay's own peak.
+        let peakResidentKiB = Self.peakResidentKiB()
 
         let publisherPrefix = (workDirectory as NSString).appendingPathComponent("publisher")
         try pki.issue(role: .device, commonName: "BE000002").write(prefix: publisherPrefix)
@@ -73,11 +79,12 @@ public struct ReplayBenchmark: Sendable {
         try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
         progress("publishing the same \(events) payloads with mosquitto_pub -l...")
         let pubSeconds = try await runMosquittoPub(
-            port: broker.port, ca: pki.rootCertificatePath, prefix: publisherPrefix, topic: DeviceTopics(prefix: "springcard/springcore", deviceID: "BE000002").readerEvent,
+            port: broker.port, ca: pki.rootCertificatePath, prefix: publisherPrefix,
+            topic: DeviceTopics(prefix: "springcard/springcore", deviceID: "BE000002").readerEvent,
             input: input)
         return ReplayBenchmarkResult(
             events: events, smartReaderRate: summary.eventsPerSecond, mosquittoPubRate: Double(events) / pubSeconds,
-            peakResidentKiB: Self.peakResidentKiB())
+            peakResidentKiB: peakResidentKiB)
     }
 
     private func runMosquittoPub(port: Int, ca: String, prefix: String, topic: String, input: String) async throws -> Double {

@@ -58,8 +58,11 @@ public actor SmartReaderDevice {
             logger.warning("register 0289 asks for publish QoS \(clientOptions.publishQoS); events are published at QoS 1")
         }
         let publishQoS = MQTTQoS(rawValue: min(clientOptions.publishQoS, 1))!
-        let lastWill = clientOptions.brokerAcceptsWill
-            ? MQTTWill(topic: settings.topics.status, payload: Array(StatusMessage.lastWill.json.utf8), qos: publishQoS, retain: clientOptions.brokerAcceptsRetain)
+        let lastWill =
+            clientOptions.brokerAcceptsWill
+            ? MQTTWill(
+                topic: settings.topics.status, payload: Array(StatusMessage.lastWill.json.utf8), qos: publishQoS,
+                retain: clientOptions.brokerAcceptsRetain)
             : nil
         let configuration = MQTTClientConfiguration(
             host: settings.broker.host, port: settings.brokerPort, tls: identity.configuration,
@@ -84,7 +87,9 @@ public actor SmartReaderDevice {
 
     /// Connects (or, with `retryUntilConnected`, keeps trying) and starts publishing.
     public func start(retryUntilConnected: Bool) async throws {
-        logger.info("SpringCore \(settings.factory.constants.productName) \(settings.factory.serialNumber) booting (boot \(bootCount)); client ID \(clientID), broker \(settings.broker.host):\(settings.brokerPort)")
+        logger.info(
+            "SpringCore \(settings.factory.constants.productName) \(settings.factory.serialNumber) booting (boot \(bootCount)); client ID \(clientID), broker \(settings.broker.host):\(settings.brokerPort)"
+        )
         tasks.append(Task { await self.followConnection() })
         tasks.append(Task { await self.handleCommands() })
         do {
@@ -102,7 +107,7 @@ public actor SmartReaderDevice {
     /// Takes a tag event into the outbox; it is published in order and counted until acknowledged.
     public nonisolated func accept(_ event: TagEvent) async {
         let message = formatter.message(for: event, uptime: uptime)
-        await outbox.append(topic: settings.topics.readerEvent, payload: Array(message.json.utf8))
+        await outbox.append(topic: settings.topics.readerEvent, payload: message.jsonBytes)
     }
 
     /// Returns once every accepted event has been acknowledged by the broker.
@@ -183,11 +188,13 @@ public actor SmartReaderDevice {
     private func sendState(topic: String, json: String) async {
         let logger = self.logger
         do {
-            try await client.send([OutboundMessage(topic: topic, payload: ByteBuffer(string: json), qos: publishQoS, retain: retainState) { result in
-                if case .success(let ack) = result, ack.reasonCode.isFailure {
-                    logger.error("the broker refused \(topic): \(ack.reasonCode)")
+            try await client.send([
+                OutboundMessage(topic: topic, payload: ByteBuffer(string: json), qos: publishQoS, retain: retainState) { result in
+                    if case .success(let ack) = result, ack.reasonCode.isFailure {
+                        logger.error("the broker refused \(topic): \(ack.reasonCode)")
+                    }
                 }
-            }])
+            ])
         } catch {
             logger.warning("could not publish \(topic): \(error)")
         }

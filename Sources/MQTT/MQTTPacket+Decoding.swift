@@ -123,7 +123,9 @@ extension ConnAckPacket {
 }
 
 extension PublishPacket {
-    fileprivate static func decode(_ body: inout ByteBuffer, flags: UInt8, version: MQTTProtocolVersion) throws(MQTTDecodingError) -> PublishPacket {
+    fileprivate static func decode(_ body: inout ByteBuffer, flags: UInt8, version: MQTTProtocolVersion) throws(MQTTDecodingError)
+        -> PublishPacket
+    {
         let type = MQTTPacketType.publish
         let qosValue = (flags >> 1) & 0x03
         guard let qos = MQTTQoS(rawValue: qosValue) else { throw .invalidQoS(field: "PUBLISH fixed header", value: qosValue) }
@@ -142,7 +144,9 @@ extension PublishPacket {
 }
 
 extension PublishAckPacket {
-    fileprivate static func decode(_ body: inout ByteBuffer, type: MQTTPacketType, version: MQTTProtocolVersion) throws(MQTTDecodingError) -> PublishAckPacket {
+    fileprivate static func decode(_ body: inout ByteBuffer, type: MQTTPacketType, version: MQTTProtocolVersion) throws(MQTTDecodingError)
+        -> PublishAckPacket
+    {
         let identifier = try body.readPacketIdentifier(packet: type)
         guard version == .v5, body.readableBytes > 0 else { return PublishAckPacket(packetIdentifier: identifier) }
         let code = try body.readByte(packet: type, field: "reason code")
@@ -168,9 +172,10 @@ extension SubscribePacket {
             guard let qos = MQTTQoS(rawValue: options & 0x03) else {
                 throw .invalidQoS(field: "subscription options", value: options & 0x03)
             }
-            subscriptions.append(MQTTSubscription(
-                topicFilter: filter, qos: qos, noLocal: options & 0x04 != 0,
-                retainAsPublished: options & 0x08 != 0, retainHandling: (options >> 4) & 0x03))
+            subscriptions.append(
+                MQTTSubscription(
+                    topicFilter: filter, qos: qos, noLocal: options & 0x04 != 0,
+                    retainAsPublished: options & 0x08 != 0, retainHandling: (options >> 4) & 0x03))
         }
         guard !subscriptions.isEmpty else { throw .emptyList(packet: type) }
         return SubscribePacket(packetIdentifier: identifier, subscriptions: subscriptions, properties: properties)
@@ -178,7 +183,9 @@ extension SubscribePacket {
 }
 
 extension SubscriptionAckPacket {
-    fileprivate static func decode(_ body: inout ByteBuffer, type: MQTTPacketType, version: MQTTProtocolVersion) throws(MQTTDecodingError) -> SubscriptionAckPacket {
+    fileprivate static func decode(_ body: inout ByteBuffer, type: MQTTPacketType, version: MQTTProtocolVersion) throws(MQTTDecodingError)
+        -> SubscriptionAckPacket
+    {
         let identifier = try body.readPacketIdentifier(packet: type)
         if version == .v3_1_1 && type == .unsubAck { return SubscriptionAckPacket(packetIdentifier: identifier, reasonCodes: []) }
         let properties = version == .v5 ? try MQTTProperties.read(from: &body, context: .packet(type)) : []

@@ -29,7 +29,8 @@ public struct ClientOptionsRegister: Sendable, Equatable {
     }
 
     public var bytes: [UInt8] {
-        let flags = subscribeQoS << 6 | (publishQoS & 0x03) << 4 | (createTopicsBeforeSubscribing ? 0x04 : 0)
+        let flags =
+            subscribeQoS << 6 | (publishQoS & 0x03) << 4 | (createTopicsBeforeSubscribing ? 0x04 : 0)
             | (brokerAcceptsWill ? 0x02 : 0) | (brokerAcceptsRetain ? 0x01 : 0)
         return [flags, connectTimeout, responseTimeout, keepAlive, statusInterval, reconnectInterval]
     }
@@ -73,9 +74,12 @@ public struct TLSOptionsRegister: Sendable, Equatable {
     }
 
     public var bytes: [UInt8] {
-        let flags = (enabled ? 0x01 : 0) | (sendSNI ? 0x02 : 0) | (checkServerName ? 0x04 : 0)
+        let flags =
+            (enabled ? 0x01 : 0) | (sendSNI ? 0x02 : 0) | (checkServerName ? 0x04 : 0)
             | serverCheck.rawValue << 4 | (compareWholeCertificate ? 0x40 : 0)
-        return [flags, serverCASlot, (clientAuthentication ? 0x80 : 0) | (clientCertificateSlot & 0x0F), clientKeySlot, sendClientCA ? 0x01 : 0]
+        return [
+            flags, serverCASlot, (clientAuthentication ? 0x80 : 0) | (clientCertificateSlot & 0x0F), clientKeySlot, sendClientCA ? 0x01 : 0,
+        ]
     }
 
     /// The slot holding the CA that issued our client certificate, sent along when asked.

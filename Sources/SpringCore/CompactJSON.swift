@@ -1,52 +1,54 @@
 /// A JSON object written with its keys in the order given and no white space, the way the
 /// device sends META, STATUS and READER EVENT (the reference's examples keep a fixed order).
+/// Built as UTF-8 bytes because that is what goes on the wire, once per tag event.
 public struct CompactJSONObject: Sendable {
-    private var body = ""
+    private var body: [UInt8] = [UInt8(ascii: "{")]
 
     public init() {}
 
     public mutating func add(_ key: String, _ value: String) {
         appendKey(key)
-        Self.appendString(value, to: &body)
+        appendString(value)
     }
 
     public mutating func add(_ key: String, _ value: Int) {
         appendKey(key)
-        body += String(value)
+        body.append(contentsOf: String(value).utf8)
     }
 
     public mutating func add(_ key: String, _ value: Bool) {
         appendKey(key)
-        body += value ? "true" : "false"
+        body.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
     public mutating func addIfPresent(_ key: String, _ value: String?) {
         if let value, !value.isEmpty { add(key, value) }
     }
 
-    public var text: String { "{" + body + "}" }
+    public var bytes: [UInt8] { body + [UInt8(ascii: "}")] }
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
 
     private mutating func appendKey(_ key: String) {
-        if !body.isEmpty { body += "," }
-        Self.appendString(key, to: &body)
-        body += ":"
+        if body.count > 1 { body.append(UInt8(ascii: ",")) }
+        appendString(key)
+        body.append(UInt8(ascii: ":"))
     }
 
-    private static func appendString(_ string: String, to out: inout String) {
-        out += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16, uppercase: false)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+    private mutating func appendString(_ string: String) {
+        body.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): body.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): body.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): body.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): body.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): body.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case ..<0x20:
+                let digits = Array("0123456789abcdef".utf8)
+                body.append(contentsOf: Array("\\u00".utf8) + [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+            default: body.append(byte)
             }
         }
-        out += "\""
+        body.append(UInt8(ascii: "\""))
     }
 }

@@ -76,7 +76,9 @@ public struct ConfigData: Sendable, Equatable {
         return result
     }
 
-    private static func parseEntry(key: String, value: JSONValue, bank: UInt8, file: String) throws(ConfigDataError) -> (RegisterAddress, Entry) {
+    private static func parseEntry(key: String, value: JSONValue, bank: UInt8, file: String) throws(ConfigDataError) -> (
+        RegisterAddress, Entry
+    ) {
         let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
         guard let addressBytes = Hex.decode(parts[0]), addressBytes.count == 1 || addressBytes.count == 2 else {
             throw .badAddress(file: file, key: key)
@@ -103,7 +105,9 @@ public struct ConfigData: Sendable, Equatable {
         return (address, Entry(bytes: bytes, format: format))
     }
 
-    private static func decodeValue(_ value: JSONValue, format: ValueFormat, file: String, register: RegisterAddress) throws(ConfigDataError) -> [UInt8] {
+    private static func decodeValue(_ value: JSONValue, format: ValueFormat, file: String, register: RegisterAddress)
+        throws(ConfigDataError) -> [UInt8]
+    {
         switch (format, value) {
         case (.hex, .string(let text)):
             guard let bytes = Hex.decode(text) else {
@@ -130,7 +134,10 @@ public struct ConfigData: Sendable, Equatable {
         case (.boolean, .bool(let flag)):
             return [flag ? 1 : 0]
         default:
-            throw .badValue(file: file, register: register, reason: "a .\(format.rawValue) value must be a \(format == .integer ? "number" : format == .boolean ? "boolean" : "string")")
+            throw .badValue(
+                file: file, register: register,
+                reason: "a .\(format.rawValue) value must be a \(format == .integer ? "number" : format == .boolean ? "boolean" : "string")"
+            )
         }
     }
 

@@ -123,9 +123,11 @@ public struct ReaderEventMessage: Sendable, Equatable {
         self.uptime = uptime
     }
 
+    public var json: String { String(decoding: jsonBytes, as: UTF8.self) }
+
     /// Field order follows the reference's example; empty optional fields are left out, as the
     /// vendor's example leaves out Move and TagDetails.
-    public var json: String {
+    public var jsonBytes: [UInt8] {
         var object = CompactJSONObject()
         object.add("Interface", interface)
         object.add("Protocol", protocolName)
@@ -136,6 +138,6 @@ public struct ReaderEventMessage: Sendable, Equatable {
         object.addIfPresent("TagData", tagData)
         object.addIfPresent("TagDetails", tagDetails)
         object.add("Uptime", uptime.description)
-        return object.text
+        return object.bytes
     }
 }

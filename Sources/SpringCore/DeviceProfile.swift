@@ -19,7 +19,8 @@ public struct DeviceProfile: Sendable {
     public static func load(name: String, directory: String) throws(DeviceProfileError) -> DeviceProfile {
         let path = (directory as NSString).appendingPathComponent("\(name).json")
         guard let data = FileManager.default.contents(atPath: path) else {
-            let known = (try? FileManager.default.contentsOfDirectory(atPath: directory))?
+            let known =
+                (try? FileManager.default.contentsOfDirectory(atPath: directory))?
                 .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted() ?? []
             throw .notFound(name: name, directory: directory, known: known)
         }
@@ -42,7 +43,8 @@ public struct DeviceProfile: Sendable {
         } catch {
             throw .malformed(path: path, detail: "\(error)")
         }
-        return DeviceProfile(name: name, summary: file.description, constants: file.constants, defaults: defaults, defaultReader: file.reader)
+        return DeviceProfile(
+            name: name, summary: file.description, constants: file.constants, defaults: defaults, defaultReader: file.reader)
     }
 }
 

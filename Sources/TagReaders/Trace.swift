@@ -33,7 +33,9 @@ public struct Trace: Sendable, Equatable {
             if trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") { continue }
             let entry = try parseLine(Data(trimmed), file: file, line: number)
             guard entry.offset >= previous else {
-                throw .invalid(file: file, line: number, reason: "\"t\" is \(entry.offset), earlier than the line before (\(previous)); lines must be in time order")
+                throw .invalid(
+                    file: file, line: number,
+                    reason: "\"t\" is \(entry.offset), earlier than the line before (\(previous)); lines must be in time order")
             }
             previous = entry.offset
             entries.append(entry)

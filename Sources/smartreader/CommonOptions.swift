@@ -34,7 +34,9 @@ struct DeviceOptions: ParsableArguments {
     @Option(name: .long, help: "MQTT protocol version: 5 or 3.1.1.")
     var mqttVersion: MQTTVersionArgument = .v5
 
-    @Flag(name: .long, help: "Allow plain MQTT or an unverified broker certificate when the registers ask for it. Logged loudly; never use in production.")
+    @Flag(
+        name: .long,
+        help: "Allow plain MQTT or an unverified broker certificate when the registers ask for it. Logged loudly; never use in production.")
     var insecure = false
 
     func runOptions(retryUntilConnected: Bool) throws -> DeviceRunOptions {

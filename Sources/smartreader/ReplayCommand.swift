@@ -1,7 +1,7 @@
 import ArgumentParser
 import Gateway
-import NIOPosix
 import Logging
+import NIOPosix
 import TagReaders
 
 struct ReplayCommand: AsyncParsableCommand {

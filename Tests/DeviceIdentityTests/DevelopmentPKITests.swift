@@ -29,8 +29,10 @@ func opensslVerifiesLeaves() throws {
     let pki = try DevelopmentPKI.create(at: directory)
     for role in CertificateRole.allCases {
         let prefix = (directory as NSString).appendingPathComponent("leaf-\(role.rawValue)")
-        try pki.issue(role: role, commonName: "name-\(role.rawValue)", subjectAlternativeNames: role == .broker ? ["localhost", "127.0.0.1"] : [])
-            .write(prefix: prefix)
+        try pki.issue(
+            role: role, commonName: "name-\(role.rawValue)", subjectAlternativeNames: role == .broker ? ["localhost", "127.0.0.1"] : []
+        )
+        .write(prefix: prefix)
         let verify = try run(["openssl", "verify", "-CAfile", pki.rootCertificatePath, "-untrusted", prefix + ".crt", prefix + ".crt"])
         #expect(verify.status == 0, "\(role): \(verify.output)")
         let text = try run(["openssl", "x509", "-noout", "-text", "-in", prefix + ".crt"]).output
@@ -86,7 +88,10 @@ func mosquittoConfiguration() throws {
     let file = (directory as NSString).appendingPathComponent("mosquitto.conf")
     try MosquittoConfiguration(pki: pki, port: 18883, runAsUser: "root").write(to: file)
     let configuration = try String(contentsOfFile: file, encoding: .utf8)
-    for line in ["listener 18883 127.0.0.1", "require_certificate true", "use_identity_as_username true", "tls_version tlsv1.2", "user root", "allow_anonymous false"] {
+    for line in [
+        "listener 18883 127.0.0.1", "require_certificate true", "use_identity_as_username true", "tls_version tlsv1.2", "user root",
+        "allow_anonymous false",
+    ] {
         #expect(configuration.contains(line + "\n"), "missing \(line)")
     }
     let acl = try String(contentsOfFile: file + ".acl", encoding: .utf8)
@@ -94,6 +99,8 @@ func mosquittoConfiguration() throws {
     #expect(acl.contains("user watch-1\ntopic read #\n"))
     #expect(acl.contains("user control-1\ntopic readwrite #\n"))
     #expect(!acl.contains("DA1275B0"), "devices get the pattern only")
-    let broker = try run(["openssl", "verify", "-CAfile", pki.rootCertificatePath, "-untrusted", directory + "/broker.crt", directory + "/broker.crt"])
+    let broker = try run([
+        "openssl", "verify", "-CAfile", pki.rootCertificatePath, "-untrusted", directory + "/broker.crt", directory + "/broker.crt",
+    ])
     #expect(broker.status == 0, "\(broker.output)")
 }

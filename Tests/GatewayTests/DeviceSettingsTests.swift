@@ -10,7 +10,8 @@ import Testing
 private let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
 private func provisioned(_ name: String = #function) throws -> (DeviceStateDirectory, DevelopmentPKI) {
-    let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("sr-gw-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))")
+    let root = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+        "sr-gw-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))")
     let pki = try DevelopmentPKI.create(at: (root as NSString).appendingPathComponent("pki"))
     let profiles = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("DeviceProfiles").path
@@ -43,8 +44,12 @@ func provisionedSettings() throws {
 @Test("--broker overrides registers 0286 and 0285; a host alone keeps the configured port")
 func brokerOverride() throws {
     let (state, _) = try provisioned()
-    #expect(try DeviceSettings(state: state, brokerOverride: BrokerAddress(host: "other", port: 1)).broker == BrokerAddress(host: "other", port: 1))
-    #expect(try DeviceSettings(state: state, brokerOverride: BrokerAddress(host: "other", port: nil)).broker == BrokerAddress(host: "other", port: 18883))
+    #expect(
+        try DeviceSettings(state: state, brokerOverride: BrokerAddress(host: "other", port: 1)).broker
+            == BrokerAddress(host: "other", port: 1))
+    #expect(
+        try DeviceSettings(state: state, brokerOverride: BrokerAddress(host: "other", port: nil)).broker
+            == BrokerAddress(host: "other", port: 18883))
 }
 
 @Test("the Device ID register renames the topics; the client ID stays the CN")
@@ -62,13 +67,19 @@ func refusals() throws {
     try edit(state) { $0.setString(.broker, "") }
     #expect(throws: GatewayError.self) { try DeviceSettings(state: state, brokerOverride: nil) }
 
-    try edit(state) { $0.setString(.broker, "b"); $0[.outputFormats] = [0x01] }
+    try edit(state) {
+        $0.setString(.broker, "b"); $0[.outputFormats] = [0x01]
+    }
     #expect(throws: GatewayError.self) { try DeviceSettings(state: state, brokerOverride: nil) }
 
-    try edit(state) { $0[.outputFormats] = [0x02]; $0[.mode] = [0x03] }
+    try edit(state) {
+        $0[.outputFormats] = [0x02]; $0[.mode] = [0x03]
+    }
     #expect(throws: GatewayError.self) { try DeviceSettings(state: state, brokerOverride: nil) }
 
-    try edit(state) { $0[.mode] = [0x64]; $0[.tlsOptions] = [0x07, 0x0E, 0x8D, 0x0D, 0x01] }
+    try edit(state) {
+        $0[.mode] = [0x64]; $0[.tlsOptions] = [0x07, 0x0E, 0x8D, 0x0D, 0x01]
+    }
     let acceptAny = try DeviceSettings(state: state, brokerOverride: nil)
     do {
         _ = try DeviceTLSIdentity(settings: acceptAny, state: state, insecure: false, logger: quiet)
@@ -76,12 +87,15 @@ func refusals() throws {
     } catch {
         guard case .verificationDisabled = error else { Issue.record("wrong error \(error)"); return }
     }
-    #expect(try DeviceTLSIdentity(settings: acceptAny, state: state, insecure: true, logger: quiet).configuration?.certificateVerification == CertificateVerification.none)
+    #expect(
+        try DeviceTLSIdentity(settings: acceptAny, state: state, insecure: true, logger: quiet).configuration?.certificateVerification
+            == CertificateVerification.none)
 
     try FileManager.default.removeItem(atPath: state.certificatePath(slot: 0x0E))
     try edit(state) { $0[.tlsOptions] = TLSOptionsRegister.provisioned.bytes }
     do {
-        _ = try DeviceTLSIdentity(settings: try DeviceSettings(state: state, brokerOverride: nil), state: state, insecure: false, logger: quiet)
+        _ = try DeviceTLSIdentity(
+            settings: try DeviceSettings(state: state, brokerOverride: nil), state: state, insecure: false, logger: quiet)
         Issue.record("a missing CA slot was not reported")
     } catch {
         guard case .missingSlot(_, 0x0E, _) = error else { Issue.record("wrong error \(error)"); return }
@@ -103,6 +117,7 @@ func provisioningGuards() throws {
     let (state, pki) = try provisioned()
     let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
     #expect(throws: GatewayError.self) {
-        try DeviceProvisioning(pki: pki, profile: profile).provision(state: state, serialNumber: "DA1275B1", broker: BrokerAddress(host: "b", port: nil))
+        try DeviceProvisioning(pki: pki, profile: profile).provision(
+            state: state, serialNumber: "DA1275B1", broker: BrokerAddress(host: "b", port: nil))
     }
 }

@@ -28,13 +28,15 @@ final class BrokerFixture: Sendable {
         brokerIdentity: ((DevelopmentPKI, String) throws -> Void)? = nil, name: String = #function,
         _ body: (BrokerFixture) async throws -> Void
     ) async throws {
-        let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("sr-it-\(name.filter(\.isLetter).prefix(24))-\(UUID().uuidString.prefix(8))")
+        let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+            "sr-it-\(name.filter(\.isLetter).prefix(24))-\(UUID().uuidString.prefix(8))")
         let pki = try DevelopmentPKI.create(at: (directory as NSString).appendingPathComponent("pki"))
         try brokerIdentity?(pki, (pki.directory as NSString).appendingPathComponent("broker"))
         // The ACL lists Watch and Control names as they are when the broker starts.
         _ = try pki.issue(role: .watch, commonName: "watch-it")
         _ = try pki.issue(role: .control, commonName: "control-it")
-        let fixture = BrokerFixture(directory: directory, pki: pki, broker: try await LocalMosquitto.start(pki: pki, workDirectory: directory))
+        let fixture = BrokerFixture(
+            directory: directory, pki: pki, broker: try await LocalMosquitto.start(pki: pki, workDirectory: directory))
         do {
             try await body(fixture)
         } catch {
@@ -46,7 +48,8 @@ final class BrokerFixture: Sendable {
 
     /// Starts a process that the fixture stops at the end.
     func spawn(_ tool: String, _ arguments: [String]) throws -> Subscriber {
-        let output = (directory as NSString).appendingPathComponent("\((tool as NSString).lastPathComponent)-\(UUID().uuidString.prefix(8)).out")
+        let output = (directory as NSString).appendingPathComponent(
+            "\((tool as NSString).lastPathComponent)-\(UUID().uuidString.prefix(8)).out")
         let child = try Subscriber(arguments: arguments, tool: tool, outputPath: output)
         children.withLock { $0.append(child) }
         return child
@@ -71,11 +74,13 @@ final class BrokerFixture: Sendable {
     func watch(_ filter: String = "springcard/springcore/#") async throws -> Subscriber {
         let prefix = (pki.directory as NSString).appendingPathComponent("watch-it")
         try pki.issue(role: .watch, commonName: "watch-it").write(prefix: prefix)
-        let subscriber = try spawn("/usr/bin/mosquitto_sub", tlsArguments(prefix: prefix, clientID: "watch-it") + ["-t", filter, "-t", "probe/#", "-v", "-q", "1"])
+        let subscriber = try spawn(
+            "/usr/bin/mosquitto_sub", tlsArguments(prefix: prefix, clientID: "watch-it") + ["-t", filter, "-t", "probe/#", "-v", "-q", "1"])
         // mosquitto_sub says nothing when subscribed: publish probes until one comes back.
         let control = try identity(role: .control, cn: "control-it")
         for attempt in 0..<100 {
-            _ = try runTool("mosquitto_pub", tlsArguments(prefix: control, clientID: "probe-\(attempt)") + ["-t", "probe/\(attempt)", "-m", "ready"])
+            _ = try runTool(
+                "mosquitto_pub", tlsArguments(prefix: control, clientID: "probe-\(attempt)") + ["-t", "probe/\(attempt)", "-m", "ready"])
             if subscriber.lines.contains(where: { $0.hasPrefix("probe/") }) { return subscriber }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -83,7 +88,10 @@ final class BrokerFixture: Sendable {
     }
 
     func tlsArguments(prefix: String, clientID: String) -> [String] {
-        ["-h", "localhost", "-p", String(broker.port), "--cafile", pki.rootCertificatePath, "--cert", prefix + ".crt", "--key", prefix + ".key", "-i", clientID]
+        [
+            "-h", "localhost", "-p", String(broker.port), "--cafile", pki.rootCertificatePath, "--cert", prefix + ".crt", "--key",
+            prefix + ".key", "-i", clientID,
+        ]
     }
 
     private func stop() async {
@@ -140,7 +148,9 @@ final class Subscriber: Sendable {
     func waitFor(_ what: String, timeout: Duration = .seconds(15), _ condition: (Subscriber) -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while !condition(self) {
-            guard ContinuousClock.now < deadline else { throw FixtureError("timed out waiting for \(what); saw:\n\(lines.joined(separator: "\n"))") }
+            guard ContinuousClock.now < deadline else {
+                throw FixtureError("timed out waiting for \(what); saw:\n\(lines.joined(separator: "\n"))")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
     }

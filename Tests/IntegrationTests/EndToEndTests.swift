@@ -30,17 +30,21 @@ struct EndToEndTests {
                 trace: try Trace.parse(Data(trace.utf8), file: "it.jsonl"), speed: 4, state: state, options: DeviceRunOptions(),
                 eventLoopGroup: group, logger: quietLogger)
             #expect(summary.events == 4)
-            try await observer.waitFor("STATUS offline") { $0.payloads(onTopicEndingWith: "/status").contains { $0.hasPrefix(#"{"State":"offline""#) } }
+            try await observer.waitFor("STATUS offline") {
+                $0.payloads(onTopicEndingWith: "/status").contains { $0.hasPrefix(#"{"State":"offline""#) }
+            }
 
-            #expect(observer.payloads(onTopicEndingWith: "DA1275B0/rdr/evt").map(maskingUptime) == [
-                #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"TagId":"047DAE02C84080","Move":"Insert","TagData":"00047DAE02C84080","TagDetails":"NTAG213","Uptime":"*"}"#,
-                #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"TagId":"047DAE02C84080","Move":"Remove","Uptime":"*"}"#,
-                #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"RSSI":-48,"TagId":"0451B2A2A95C80","Move":"Insert,Remove","TagDetails":"DESFire \"EV2\"","Uptime":"*"}"#,
-                #"{"Interface":"13.56/V","Protocol":"ISO15693","Template":0,"TagId":"E004015012345678","Move":"Insert","Uptime":"*"}"#,
-            ])
-            #expect(observer.payloads(onTopicEndingWith: "DA1275B0/meta") == [
-                #"{"VendorName":"SpringCard","ProductName":"SpringPark","ProductVariant":"","SerialNumber":"DA1275B0","Version":"1.10","Firmware":"SpringCore/E518/SpringPark","Revision":"A","Hardware":"E518","UniqueId":"E518DA1275B0","ConfigId":"","Open":false,"Inventory":"","Location":"","PhysAddress":"02:00:DA:12:75:B0","IpAddress":"127.0.0.1","Protocol":"RDR/JSON","Interfaces":"13.56"}"#,
-            ])
+            #expect(
+                observer.payloads(onTopicEndingWith: "DA1275B0/rdr/evt").map(maskingUptime) == [
+                    #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"TagId":"047DAE02C84080","Move":"Insert","TagData":"00047DAE02C84080","TagDetails":"NTAG213","Uptime":"*"}"#,
+                    #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"TagId":"047DAE02C84080","Move":"Remove","Uptime":"*"}"#,
+                    #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"RSSI":-48,"TagId":"0451B2A2A95C80","Move":"Insert,Remove","TagDetails":"DESFire \"EV2\"","Uptime":"*"}"#,
+                    #"{"Interface":"13.56/V","Protocol":"ISO15693","Template":0,"TagId":"E004015012345678","Move":"Insert","Uptime":"*"}"#,
+                ])
+            #expect(
+                observer.payloads(onTopicEndingWith: "DA1275B0/meta") == [
+                    #"{"VendorName":"SpringCard","ProductName":"SpringPark","ProductVariant":"","SerialNumber":"DA1275B0","Version":"1.10","Firmware":"SpringCore/E518/SpringPark","Revision":"A","Hardware":"E518","UniqueId":"E518DA1275B0","ConfigId":"","Open":false,"Inventory":"","Location":"","PhysAddress":"02:00:DA:12:75:B0","IpAddress":"127.0.0.1","Protocol":"RDR/JSON","Interfaces":"13.56"}"#
+                ])
             let status = observer.payloads(onTopicEndingWith: "DA1275B0/status").map(maskingUptime)
             #expect(status == [#"{"State":"online,ready","Uptime":"*"}"#, #"{"State":"offline","Uptime":"*"}"#])
             let deviceLines = observer.lines.filter { $0.hasPrefix("springcard/springcore/DA1275B0/") }
@@ -57,9 +61,12 @@ struct EndToEndTests {
             let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--broker", fixture.address.description])
             try await observer.waitFor("META") { !$0.payloads(onTopicEndingWith: "DA1275B0/meta").isEmpty }
             daemon.signal(SIGKILL)
-            try await observer.waitFor("the Last Will") { $0.payloads(onTopicEndingWith: "DA1275B0/status").contains(#"{"State":"offline,dead"}"#) }
-            #expect(!observer.payloads(onTopicEndingWith: "DA1275B0/status").contains { $0.hasPrefix(#"{"State":"offline","#) },
-                    "a killed device never says a clean offline")
+            try await observer.waitFor("the Last Will") {
+                $0.payloads(onTopicEndingWith: "DA1275B0/status").contains(#"{"State":"offline,dead"}"#)
+            }
+            #expect(
+                !observer.payloads(onTopicEndingWith: "DA1275B0/status").contains { $0.hasPrefix(#"{"State":"offline","#) },
+                "a killed device never says a clean offline")
         }
     }
 
@@ -73,7 +80,11 @@ struct EndToEndTests {
             // A backend command, both forms, on the device's command topic.
             let control = try fixture.identity(role: .control, cn: "control-it")
             for command in ["$SCCMD;SEQ=60;LEDS=92929292", #"{"BUZZ":"0064"}"#] {
-                try runTool("mosquitto_pub", fixture.tlsArguments(prefix: control, clientID: "backend") + ["-t", "springcard/springcore/DA1275B0/rdr/cmd", "-m", command, "-q", "1"])
+                try runTool(
+                    "mosquitto_pub",
+                    fixture.tlsArguments(prefix: control, clientID: "backend") + [
+                        "-t", "springcard/springcore/DA1275B0/rdr/cmd", "-m", command, "-q", "1",
+                    ])
             }
             try await daemon.waitFor("the commands in the daemon's log") { subscriber in
                 subscriber.lines.contains { $0.contains("command received: SEQ=60 LEDS=92929292") }
@@ -81,7 +92,9 @@ struct EndToEndTests {
             }
             daemon.signal(SIGTERM)
             #expect(try await daemon.waitForExit() == 0, "the daemon exits 0 after a clean stop:\n\(daemon.lines.joined(separator: "\n"))")
-            try await observer.waitFor("STATUS offline") { $0.payloads(onTopicEndingWith: "DA1275B0/status").contains { $0.hasPrefix(#"{"State":"offline","#) } }
+            try await observer.waitFor("STATUS offline") {
+                $0.payloads(onTopicEndingWith: "DA1275B0/status").contains { $0.hasPrefix(#"{"State":"offline","#) }
+            }
             try await Task.sleep(for: .milliseconds(300))
             #expect(!observer.payloads(onTopicEndingWith: "DA1275B0/status").contains(#"{"State":"offline,dead"}"#))
         }

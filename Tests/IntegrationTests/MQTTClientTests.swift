@@ -9,7 +9,9 @@ import Testing
 
 private let group = MultiThreadedEventLoopGroup.singleton
 
-private func client(_ fixture: BrokerFixture, cn: String, keepAlive: UInt16 = 30, connectTimeout: Duration = .seconds(5)) throws -> MQTTClient {
+private func client(_ fixture: BrokerFixture, cn: String, keepAlive: UInt16 = 30, connectTimeout: Duration = .seconds(5)) throws
+    -> MQTTClient
+{
     let prefix = try fixture.identity(role: .control, cn: cn)
     var tls = TLSConfiguration.makeClientConfiguration()
     tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(fixture.pki.rootCertificatePath))
@@ -33,7 +35,11 @@ struct MQTTClientTests {
             #expect(granted == [.grantedQoS2])
             let sender = try fixture.identity(role: .control, cn: "control-it")
             for qos in 0...2 {
-                let result = try runTool("mosquitto_pub", fixture.tlsArguments(prefix: sender, clientID: "sender-\(qos)") + ["-t", "in/\(qos)", "-m", "q\(qos)", "-q", String(qos)])
+                let result = try runTool(
+                    "mosquitto_pub",
+                    fixture.tlsArguments(prefix: sender, clientID: "sender-\(qos)") + [
+                        "-t", "in/\(qos)", "-m", "q\(qos)", "-q", String(qos),
+                    ])
                 #expect(result.status == 0, "\(result.output)")
             }
             var received: [(String, MQTTQoS)] = []
@@ -73,13 +79,16 @@ struct MQTTClientTests {
             #expect(detection <= .milliseconds(3_000 + 200), "detected after \(detection); the bound is 1.5 x 2 s")
 
             let pending = Task {
-                try await device.publish(topic: "springcard/springcore/X/rdr/evt", payload: ByteBuffer(string: "during the outage"), qos: .atLeastOnce)
+                try await device.publish(
+                    topic: "springcard/springcore/X/rdr/evt", payload: ByteBuffer(string: "during the outage"), qos: .atLeastOnce)
             }
             try await Task.sleep(for: .milliseconds(500))
             await fixture.broker.signal(SIGCONT)
             let result = try await pending.value
             #expect(result.reasonCode == .success)
-            try await observer.waitFor("the message sent during the outage") { $0.lines.contains("springcard/springcore/X/rdr/evt during the outage") }
+            try await observer.waitFor("the message sent during the outage") {
+                $0.lines.contains("springcard/springcore/X/rdr/evt during the outage")
+            }
             await device.disconnect()
         }
     }

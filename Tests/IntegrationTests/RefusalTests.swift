@@ -16,17 +16,18 @@ struct RefusalTests {
     @Test("(4) a configured client ID that differs from the certificate CN is refused, showing both")
     func clientIDMismatch() async throws {
         try await BrokerFixture.with { fixture in
-        let state = try fixture.provision()
-        var configuration = try ConfigData.load(contentsOf: state.configurationPath)
-        configuration.setString(.clientID, "SOMEONE")
-        try configuration.serialized().write(to: URL(fileURLWithPath: state.configurationPath))
-        do {
-            _ = try await ReplayJob.run(trace: oneEvent, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: group, logger: quietLogger)
-            Issue.record("the mismatch was not refused")
-        } catch let error as GatewayError {
-            guard case .clientIDMismatch("SOMEONE", "DA1275B0", _) = error else { Issue.record("wrong error: \(error)"); return }
-            #expect(error.description.contains("\"SOMEONE\"") && error.description.contains("\"DA1275B0\""))
-        }
+            let state = try fixture.provision()
+            var configuration = try ConfigData.load(contentsOf: state.configurationPath)
+            configuration.setString(.clientID, "SOMEONE")
+            try configuration.serialized().write(to: URL(fileURLWithPath: state.configurationPath))
+            do {
+                _ = try await ReplayJob.run(
+                    trace: oneEvent, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: group, logger: quietLogger)
+                Issue.record("the mismatch was not refused")
+            } catch let error as GatewayError {
+                guard case .clientIDMismatch("SOMEONE", "DA1275B0", _) = error else { Issue.record("wrong error: \(error)"); return }
+                #expect(error.description.contains("\"SOMEONE\"") && error.description.contains("\"DA1275B0\""))
+            }
         }
     }
 
@@ -36,7 +37,8 @@ struct RefusalTests {
         defer { try? FileManager.default.removeItem(atPath: foreignDirectory) }
         try await BrokerFixture.with(brokerIdentity: { _, prefix in
             try DevelopmentPKI.create(at: foreignDirectory)
-                .issue(role: .broker, commonName: "localhost", subjectAlternativeNames: ["localhost", "127.0.0.1", "::1"]).write(prefix: prefix)
+                .issue(role: .broker, commonName: "localhost", subjectAlternativeNames: ["localhost", "127.0.0.1", "::1"]).write(
+                    prefix: prefix)
         }) { fixture in
             try await expectTLSRefusal(state: try fixture.provision())
         }
@@ -53,7 +55,8 @@ struct RefusalTests {
 
     private func expectTLSRefusal(state: DeviceStateDirectory) async throws {
         do {
-            _ = try await ReplayJob.run(trace: oneEvent, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: group, logger: quietLogger)
+            _ = try await ReplayJob.run(
+                trace: oneEvent, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: group, logger: quietLogger)
             Issue.record("the connection was not refused")
         } catch let error as MQTTConnectionError {
             guard case .tlsHandshakeFailed = error else { Issue.record("wrong error: \(error)"); return }
@@ -63,42 +66,47 @@ struct RefusalTests {
     @Test("(7) under MQTT 5 a publish outside the device's own topics gets PUBACK 0x87, and replay reports it")
     func notAuthorizedOutsideOwnTopics() async throws {
         try await BrokerFixture.with { fixture in
-        let state = try fixture.provision()
-        let settings = try DeviceSettings(state: state, brokerOverride: fixture.address)
-        let identity = try DeviceTLSIdentity(settings: settings, state: state, insecure: false, logger: quietLogger)
-        let client = try MQTTClient(
-            configuration: MQTTClientConfiguration(host: "localhost", port: fixture.broker.port, tls: identity.configuration, clientIdentifier: identity.clientID),
-            eventLoopGroup: group, logger: quietLogger)
-        _ = try await client.start()
-        let own = try await client.publish(topic: "springcard/springcore/DA1275B0/rdr/evt", payload: ByteBuffer(string: "{}"), qos: .atLeastOnce)
-        #expect(!own.reasonCode.isFailure, "own topic: \(own.reasonCode)")
-        let other = try await client.publish(topic: "springcard/springcore/CAFEBABE/rdr/evt", payload: ByteBuffer(string: "{}"), qos: .atLeastOnce)
-        #expect(other.reasonCode == .notAuthorized)
-        await client.disconnect()
+            let state = try fixture.provision()
+            let settings = try DeviceSettings(state: state, brokerOverride: fixture.address)
+            let identity = try DeviceTLSIdentity(settings: settings, state: state, insecure: false, logger: quietLogger)
+            let client = try MQTTClient(
+                configuration: MQTTClientConfiguration(
+                    host: "localhost", port: fixture.broker.port, tls: identity.configuration, clientIdentifier: identity.clientID),
+                eventLoopGroup: group, logger: quietLogger)
+            _ = try await client.start()
+            let own = try await client.publish(
+                topic: "springcard/springcore/DA1275B0/rdr/evt", payload: ByteBuffer(string: "{}"), qos: .atLeastOnce)
+            #expect(!own.reasonCode.isFailure, "own topic: \(own.reasonCode)")
+            let other = try await client.publish(
+                topic: "springcard/springcore/CAFEBABE/rdr/evt", payload: ByteBuffer(string: "{}"), qos: .atLeastOnce)
+            #expect(other.reasonCode == .notAuthorized)
+            await client.disconnect()
 
-        // The same through the device: a Device ID register that points outside its ACL.
-        var configuration = try ConfigData.load(contentsOf: state.configurationPath)
-        configuration.setString(.deviceID, "CAFEBABE")
-        try configuration.serialized().write(to: URL(fileURLWithPath: state.configurationPath))
-        await #expect(throws: ReplayError.self) {
-            _ = try await ReplayJob.run(trace: oneEvent, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: group, logger: quietLogger)
-        }
+            // The same through the device: a Device ID register that points outside its ACL.
+            var configuration = try ConfigData.load(contentsOf: state.configurationPath)
+            configuration.setString(.deviceID, "CAFEBABE")
+            try configuration.serialized().write(to: URL(fileURLWithPath: state.configurationPath))
+            await #expect(throws: ReplayError.self) {
+                _ = try await ReplayJob.run(
+                    trace: oneEvent, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: group, logger: quietLogger)
+            }
         }
     }
 
     @Test("TLS switched off in register 0288 is refused without --insecure")
     func plaintextRefused() async throws {
         try await BrokerFixture.with { fixture in
-        let state = try fixture.provision()
-        var configuration = try ConfigData.load(contentsOf: state.configurationPath)
-        configuration[.tlsOptions] = [0, 0, 0, 0, 0]
-        try configuration.serialized().write(to: URL(fileURLWithPath: state.configurationPath))
-        do {
-            _ = try await ReplayJob.run(trace: oneEvent, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: group, logger: quietLogger)
-            Issue.record("plain MQTT was not refused")
-        } catch let error as GatewayError {
-            guard case .plaintextRefused = error else { Issue.record("wrong error: \(error)"); return }
-        }
+            let state = try fixture.provision()
+            var configuration = try ConfigData.load(contentsOf: state.configurationPath)
+            configuration[.tlsOptions] = [0, 0, 0, 0, 0]
+            try configuration.serialized().write(to: URL(fileURLWithPath: state.configurationPath))
+            do {
+                _ = try await ReplayJob.run(
+                    trace: oneEvent, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: group, logger: quietLogger)
+                Issue.record("plain MQTT was not refused")
+            } catch let error as GatewayError {
+                guard case .plaintextRefused = error else { Issue.record("wrong error: \(error)"); return }
+            }
         }
     }
 }

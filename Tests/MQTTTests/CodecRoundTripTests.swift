@@ -24,9 +24,12 @@ private let commonPackets: [MQTTPacket] = [
     .pubRec(PublishAckPacket(packetIdentifier: 2)),
     .pubRel(PublishAckPacket(packetIdentifier: 3)),
     .pubComp(PublishAckPacket(packetIdentifier: 4)),
-    .subscribe(SubscribePacket(packetIdentifier: 5, subscriptions: [
-        MQTTSubscription(topicFilter: "a/+/rdr/cmd", qos: .atLeastOnce), MQTTSubscription(topicFilter: "#", qos: .exactlyOnce),
-    ])),
+    .subscribe(
+        SubscribePacket(
+            packetIdentifier: 5,
+            subscriptions: [
+                MQTTSubscription(topicFilter: "a/+/rdr/cmd", qos: .atLeastOnce), MQTTSubscription(topicFilter: "#", qos: .exactlyOnce),
+            ])),
     .subAck(SubscriptionAckPacket(packetIdentifier: 5, reasonCodes: [.grantedQoS1, .unspecifiedError])),
     .unsubscribe(UnsubscribePacket(packetIdentifier: 6, topicFilters: ["a/#", "b"])),
     .pingReq,
@@ -34,44 +37,69 @@ private let commonPackets: [MQTTPacket] = [
     .disconnect(ReasonPacket()),
 ]
 
-@Test("every packet survives encode then decode in MQTT 3.1.1", arguments: commonPackets + [
-    .connect(ConnectPacket(protocolVersion: .v3_1_1, clientIdentifier: "DA1275B0", cleanStart: true, keepAlive: 10, will: will, username: "u", password: [1, 2])),
-    .connect(ConnectPacket(protocolVersion: .v3_1_1, clientIdentifier: "", cleanStart: false, keepAlive: 0)),
-    .unsubAck(SubscriptionAckPacket(packetIdentifier: 6, reasonCodes: [])),
-])
+@Test(
+    "every packet survives encode then decode in MQTT 3.1.1",
+    arguments: commonPackets + [
+        .connect(
+            ConnectPacket(
+                protocolVersion: .v3_1_1, clientIdentifier: "DA1275B0", cleanStart: true, keepAlive: 10, will: will, username: "u",
+                password: [1, 2])),
+        .connect(ConnectPacket(protocolVersion: .v3_1_1, clientIdentifier: "", cleanStart: false, keepAlive: 0)),
+        .unsubAck(SubscriptionAckPacket(packetIdentifier: 6, reasonCodes: [])),
+    ])
 func roundTripV3(packet: MQTTPacket) throws {
     #expect(try roundTrip(packet, .v3_1_1) == packet)
 }
 
-@Test("every packet survives encode then decode in MQTT 5, properties included", arguments: commonPackets + [
-    .connect(ConnectPacket(
-        protocolVersion: .v5, clientIdentifier: "DA1275B0", cleanStart: false, keepAlive: 10,
-        will: MQTTWill(topic: "w", payload: [0], qos: .exactlyOnce, retain: false, properties: [.willDelayInterval(5), .contentType("application/json")]),
-        password: [9], properties: [.sessionExpiryInterval(3600), .receiveMaximum(20), .maximumPacketSize(65536), .userProperty(name: "k", value: "v")])),
-    .connAck(ConnAckPacket(sessionPresent: false, reasonCode: .success, properties: [
-        .receiveMaximum(20), .maximumQoS(1), .retainAvailable(0), .assignedClientIdentifier("auto-1"), .serverKeepAlive(30),
-        .topicAliasMaximum(10), .wildcardSubscriptionAvailable(1), .subscriptionIdentifierAvailable(0), .sharedSubscriptionAvailable(1),
-    ])),
-    .publish(PublishPacket(topic: "t", payload: ByteBuffer(string: "x"), qos: .atLeastOnce, packetIdentifier: 9, properties: [
-        .payloadFormatIndicator(1), .messageExpiryInterval(60), .responseTopic("r"), .correlationData([1, 2, 3]),
-        .userProperty(name: "event-id", value: "42"), .userProperty(name: "event-id", value: "43"), .subscriptionIdentifier(268_435_455),
-    ])),
-    .publish(PublishPacket(topic: "", payload: ByteBuffer(), qos: .atMostOnce, properties: [.topicAlias(3)])),
-    .pubAck(PublishAckPacket(packetIdentifier: 1, reasonCode: .notAuthorized)),
-    .pubAck(PublishAckPacket(packetIdentifier: 1, reasonCode: .quotaExceeded, properties: [.reasonString("slow down")])),
-    .pubRec(PublishAckPacket(packetIdentifier: 2, reasonCode: .noMatchingSubscribers)),
-    .pubRel(PublishAckPacket(packetIdentifier: 3, reasonCode: .packetIdentifierNotFound)),
-    .pubComp(PublishAckPacket(packetIdentifier: 4, reasonCode: .success, properties: [.userProperty(name: "a", value: "b")])),
-    .subscribe(SubscribePacket(packetIdentifier: 5, subscriptions: [
-        MQTTSubscription(topicFilter: "a", qos: .atLeastOnce, noLocal: true, retainAsPublished: true, retainHandling: 2),
-    ], properties: [.subscriptionIdentifier(12)])),
-    .subAck(SubscriptionAckPacket(packetIdentifier: 5, reasonCodes: [.grantedQoS2, .topicFilterInvalid], properties: [.reasonString("no")])),
-    .unsubAck(SubscriptionAckPacket(packetIdentifier: 6, reasonCodes: [.success, .noSubscriptionExisted])),
-    .disconnect(ReasonPacket(reasonCode: .disconnectWithWill)),
-    .disconnect(ReasonPacket(reasonCode: .serverShuttingDown, properties: [.reasonString("maintenance"), .serverReference("b2")])),
-    .auth(ReasonPacket()),
-    .auth(ReasonPacket(reasonCode: .continueAuthentication, properties: [.authenticationMethod("SCRAM"), .authenticationData([1])])),
-])
+@Test(
+    "every packet survives encode then decode in MQTT 5, properties included",
+    arguments: commonPackets + [
+        .connect(
+            ConnectPacket(
+                protocolVersion: .v5, clientIdentifier: "DA1275B0", cleanStart: false, keepAlive: 10,
+                will: MQTTWill(
+                    topic: "w", payload: [0], qos: .exactlyOnce, retain: false,
+                    properties: [.willDelayInterval(5), .contentType("application/json")]),
+                password: [9],
+                properties: [
+                    .sessionExpiryInterval(3600), .receiveMaximum(20), .maximumPacketSize(65536), .userProperty(name: "k", value: "v"),
+                ])),
+        .connAck(
+            ConnAckPacket(
+                sessionPresent: false, reasonCode: .success,
+                properties: [
+                    .receiveMaximum(20), .maximumQoS(1), .retainAvailable(0), .assignedClientIdentifier("auto-1"), .serverKeepAlive(30),
+                    .topicAliasMaximum(10), .wildcardSubscriptionAvailable(1), .subscriptionIdentifierAvailable(0),
+                    .sharedSubscriptionAvailable(1),
+                ])),
+        .publish(
+            PublishPacket(
+                topic: "t", payload: ByteBuffer(string: "x"), qos: .atLeastOnce, packetIdentifier: 9,
+                properties: [
+                    .payloadFormatIndicator(1), .messageExpiryInterval(60), .responseTopic("r"), .correlationData([1, 2, 3]),
+                    .userProperty(name: "event-id", value: "42"), .userProperty(name: "event-id", value: "43"),
+                    .subscriptionIdentifier(268_435_455),
+                ])),
+        .publish(PublishPacket(topic: "", payload: ByteBuffer(), qos: .atMostOnce, properties: [.topicAlias(3)])),
+        .pubAck(PublishAckPacket(packetIdentifier: 1, reasonCode: .notAuthorized)),
+        .pubAck(PublishAckPacket(packetIdentifier: 1, reasonCode: .quotaExceeded, properties: [.reasonString("slow down")])),
+        .pubRec(PublishAckPacket(packetIdentifier: 2, reasonCode: .noMatchingSubscribers)),
+        .pubRel(PublishAckPacket(packetIdentifier: 3, reasonCode: .packetIdentifierNotFound)),
+        .pubComp(PublishAckPacket(packetIdentifier: 4, reasonCode: .success, properties: [.userProperty(name: "a", value: "b")])),
+        .subscribe(
+            SubscribePacket(
+                packetIdentifier: 5,
+                subscriptions: [
+                    MQTTSubscription(topicFilter: "a", qos: .atLeastOnce, noLocal: true, retainAsPublished: true, retainHandling: 2)
+                ], properties: [.subscriptionIdentifier(12)])),
+        .subAck(
+            SubscriptionAckPacket(packetIdentifier: 5, reasonCodes: [.grantedQoS2, .topicFilterInvalid], properties: [.reasonString("no")])),
+        .unsubAck(SubscriptionAckPacket(packetIdentifier: 6, reasonCodes: [.success, .noSubscriptionExisted])),
+        .disconnect(ReasonPacket(reasonCode: .disconnectWithWill)),
+        .disconnect(ReasonPacket(reasonCode: .serverShuttingDown, properties: [.reasonString("maintenance"), .serverReference("b2")])),
+        .auth(ReasonPacket()),
+        .auth(ReasonPacket(reasonCode: .continueAuthentication, properties: [.authenticationMethod("SCRAM"), .authenticationData([1])])),
+    ])
 func roundTripV5(packet: MQTTPacket) throws {
     #expect(try roundTrip(packet, .v5) == packet)
 }
@@ -102,7 +130,8 @@ func variableByteIntegers(value: Int) throws {
 @Test("a packet split across reads waits for more data")
 func partialPacket() throws {
     var full = ByteBuffer()
-    try MQTTPacket.publish(PublishPacket(topic: "t", payload: ByteBuffer(string: "hello"), qos: .atMostOnce)).encode(version: .v5, into: &full)
+    try MQTTPacket.publish(PublishPacket(topic: "t", payload: ByteBuffer(string: "hello"), qos: .atMostOnce)).encode(
+        version: .v5, into: &full)
     for cut in 0..<full.readableBytes {
         var partial = full.getSlice(at: 0, length: cut)!
         #expect(try MQTTPacketDecoder.nextPacket(in: &partial, version: .v5, maximumPacketSize: 1024) == nil)

@@ -32,7 +32,8 @@ private func withScriptedBroker(_ reply: [UInt8], _ body: (Int) async throws -> 
 
 private func plainClient(port: Int) throws -> MQTTClient {
     try MQTTClient(
-        configuration: MQTTClientConfiguration(host: "127.0.0.1", port: port, tls: nil, clientIdentifier: "hostile-test", connectTimeout: .seconds(2), maximumPacketSize: 1024),
+        configuration: MQTTClientConfiguration(
+            host: "127.0.0.1", port: port, tls: nil, clientIdentifier: "hostile-test", connectTimeout: .seconds(2), maximumPacketSize: 1024),
         eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
 }
 
@@ -46,7 +47,8 @@ func malformedAfterConnAck() async throws {
         var events = client.connectionEvents.makeAsyncIterator()
         guard case .connected? = await events.next() else { Issue.record("not connected"); return }
         guard case .disconnected(let error)? = await events.next(),
-              case MQTTConnectionError.malformedPacket(.malformedVariableByteInteger) = error else {
+            case MQTTConnectionError.malformedPacket(.malformedVariableByteInteger) = error
+        else {
             Issue.record("expected a malformed-packet disconnection")
             return
         }
@@ -62,7 +64,8 @@ func oversizedFromBroker() async throws {
         var events = client.connectionEvents.makeAsyncIterator()
         _ = await events.next()
         guard case .disconnected(let error)? = await events.next(),
-              case MQTTConnectionError.malformedPacket(.packetTooLarge(_, 1024)) = error else {
+            case MQTTConnectionError.malformedPacket(.packetTooLarge(_, 1024)) = error
+        else {
             Issue.record("expected packet too large")
             return
         }

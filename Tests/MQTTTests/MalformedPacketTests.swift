@@ -16,38 +16,78 @@ struct MalformedCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 }
 
-@Test("malformed input is a typed error naming the packet and field", arguments: [
-    MalformedCase(name: "5-byte remaining length", bytes: [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], error: .malformedVariableByteInteger(field: "remaining length")),
-    MalformedCase(name: "non-minimal remaining length", bytes: [0xC0, 0x80, 0x00], error: .malformedVariableByteInteger(field: "remaining length")),
-    MalformedCase(name: "packet type 0", bytes: [0x00, 0x00], error: .unknownPacketType(0)),
-    MalformedCase(name: "PUBREL without its 0010 flags", bytes: [0x60, 0x02, 0x00, 0x01], error: .invalidFixedHeaderFlags(packet: .pubRel, flags: 0)),
-    MalformedCase(name: "PINGREQ with flags", bytes: [0xC1, 0x00], error: .invalidFixedHeaderFlags(packet: .pingReq, flags: 1)),
-    MalformedCase(name: "PUBLISH QoS 3", bytes: [0x36, 0x03, 0x00, 0x01, 0x61], error: .invalidQoS(field: "PUBLISH fixed header", value: 3)),
-    MalformedCase(name: "PUBLISH QoS 0 with DUP", bytes: [0x38, 0x03, 0x00, 0x01, 0x61], error: .invalidFixedHeaderFlags(packet: .publish, flags: 8)),
-    MalformedCase(name: "PUBLISH to a wildcard topic", bytes: [0x30, 0x04, 0x00, 0x01, 0x23, 0x00], error: .invalidTopicName("#")),
-    MalformedCase(name: "PUBLISH topic with invalid UTF-8", bytes: [0x30, 0x05, 0x00, 0x02, 0xC3, 0x28, 0x00], error: .invalidUTF8(field: "topic name")),
-    MalformedCase(name: "PUBLISH topic with U+0000", bytes: [0x30, 0x05, 0x00, 0x02, 0x61, 0x00, 0x00], error: .invalidUTF8(field: "topic name")),
-    MalformedCase(name: "truncated CONNACK", bytes: [0x20, 0x01, 0x00], error: .truncated(packet: .connAck, field: "reason code")),
-    MalformedCase(name: "string longer than its packet", bytes: [0x30, 0x03, 0x00, 0x09, 0x61], error: .truncated(packet: .publish, field: "topic name")),
-    MalformedCase(name: "PINGRESP with a body", bytes: [0xD0, 0x01, 0x00], error: .trailingBytes(packet: .pingResp, count: 1)),
-    MalformedCase(name: "CONNACK reserved flag", bytes: [0x20, 0x03, 0x02, 0x00, 0x00], error: .reservedBitSet(packet: .connAck, field: "acknowledge flags")),
-    MalformedCase(name: "CONNACK 3.1.1 return code 6", bytes: [0x20, 0x02, 0x00, 0x06], version: .v3_1_1, error: .invalidReasonCode(packet: .connAck, code: 6)),
-    MalformedCase(name: "PUBACK identifier 0", bytes: [0x40, 0x02, 0x00, 0x00], error: .zeroPacketIdentifier(packet: .pubAck)),
-    MalformedCase(name: "PUBACK reason 0x05", bytes: [0x40, 0x03, 0x00, 0x01, 0x05], error: .invalidReasonCode(packet: .pubAck, code: 5)),
-    MalformedCase(name: "CONNACK with Receive Maximum twice", bytes: [0x20, 0x09, 0x00, 0x00, 0x06, 0x21, 0x00, 0x05, 0x21, 0x00, 0x05], error: .duplicateProperty(packet: .connAck, identifier: 0x21)),
-    MalformedCase(name: "CONNACK with a Topic Alias", bytes: [0x20, 0x06, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01], error: .invalidProperty(packet: .connAck, identifier: 0x23)),
-    MalformedCase(name: "CONNACK with Receive Maximum 0", bytes: [0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x00], error: .invalidPropertyValue(packet: .connAck, identifier: 0x21)),
-    MalformedCase(name: "property list longer than the packet", bytes: [0x20, 0x03, 0x00, 0x00, 0x05], error: .truncated(packet: .connAck, field: "properties")),
-    MalformedCase(name: "unknown property 0x7F", bytes: [0x20, 0x05, 0x00, 0x00, 0x02, 0x7F, 0x00], error: .invalidProperty(packet: .connAck, identifier: 0x7F)),
-    MalformedCase(name: "SUBACK without reason codes", bytes: [0x90, 0x03, 0x00, 0x01, 0x00], error: .emptyList(packet: .subAck)),
-    MalformedCase(name: "SUBSCRIBE without filters", bytes: [0x82, 0x03, 0x00, 0x01, 0x00], error: .emptyList(packet: .subscribe)),
-    MalformedCase(name: "SUBSCRIBE retain handling 3", bytes: [0x82, 0x07, 0x00, 0x01, 0x00, 0x00, 0x01, 0x61, 0x30], error: .reservedBitSet(packet: .subscribe, field: "subscription options")),
-    MalformedCase(name: "AUTH under 3.1.1", bytes: [0xF0, 0x00], version: .v3_1_1, error: .notAllowedInVersion(packet: .auth, version: .v3_1_1)),
-    MalformedCase(name: "CONNECT for protocol MQIsdp", bytes: [0x10, 0x0A, 0x00, 0x06] + Array("MQIsdp".utf8) + [0x03, 0x02], error: .invalidProtocolName("MQIsdp")),
-    MalformedCase(name: "CONNECT level 3", bytes: [0x10, 0x0A, 0x00, 0x04] + Array("MQTT".utf8) + [0x03, 0x00, 0x00, 0x0A], error: .unsupportedProtocolLevel(3)),
-    MalformedCase(name: "CONNECT reserved flag", bytes: [0x10, 0x0A, 0x00, 0x04] + Array("MQTT".utf8) + [0x04, 0x01, 0x00, 0x0A], error: .reservedBitSet(packet: .connect, field: "connect flags")),
-    MalformedCase(name: "DISCONNECT reason 0x05", bytes: [0xE0, 0x01, 0x05], error: .invalidReasonCode(packet: .disconnect, code: 5)),
-])
+@Test(
+    "malformed input is a typed error naming the packet and field",
+    arguments: [
+        MalformedCase(
+            name: "5-byte remaining length", bytes: [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F],
+            error: .malformedVariableByteInteger(field: "remaining length")),
+        MalformedCase(
+            name: "non-minimal remaining length", bytes: [0xC0, 0x80, 0x00], error: .malformedVariableByteInteger(field: "remaining length")
+        ),
+        MalformedCase(name: "packet type 0", bytes: [0x00, 0x00], error: .unknownPacketType(0)),
+        MalformedCase(
+            name: "PUBREL without its 0010 flags", bytes: [0x60, 0x02, 0x00, 0x01],
+            error: .invalidFixedHeaderFlags(packet: .pubRel, flags: 0)),
+        MalformedCase(name: "PINGREQ with flags", bytes: [0xC1, 0x00], error: .invalidFixedHeaderFlags(packet: .pingReq, flags: 1)),
+        MalformedCase(
+            name: "PUBLISH QoS 3", bytes: [0x36, 0x03, 0x00, 0x01, 0x61], error: .invalidQoS(field: "PUBLISH fixed header", value: 3)),
+        MalformedCase(
+            name: "PUBLISH QoS 0 with DUP", bytes: [0x38, 0x03, 0x00, 0x01, 0x61],
+            error: .invalidFixedHeaderFlags(packet: .publish, flags: 8)),
+        MalformedCase(name: "PUBLISH to a wildcard topic", bytes: [0x30, 0x04, 0x00, 0x01, 0x23, 0x00], error: .invalidTopicName("#")),
+        MalformedCase(
+            name: "PUBLISH topic with invalid UTF-8", bytes: [0x30, 0x05, 0x00, 0x02, 0xC3, 0x28, 0x00],
+            error: .invalidUTF8(field: "topic name")),
+        MalformedCase(
+            name: "PUBLISH topic with U+0000", bytes: [0x30, 0x05, 0x00, 0x02, 0x61, 0x00, 0x00], error: .invalidUTF8(field: "topic name")),
+        MalformedCase(name: "truncated CONNACK", bytes: [0x20, 0x01, 0x00], error: .truncated(packet: .connAck, field: "reason code")),
+        MalformedCase(
+            name: "string longer than its packet", bytes: [0x30, 0x03, 0x00, 0x09, 0x61],
+            error: .truncated(packet: .publish, field: "topic name")),
+        MalformedCase(name: "PINGRESP with a body", bytes: [0xD0, 0x01, 0x00], error: .trailingBytes(packet: .pingResp, count: 1)),
+        MalformedCase(
+            name: "CONNACK reserved flag", bytes: [0x20, 0x03, 0x02, 0x00, 0x00],
+            error: .reservedBitSet(packet: .connAck, field: "acknowledge flags")),
+        MalformedCase(
+            name: "CONNACK 3.1.1 return code 6", bytes: [0x20, 0x02, 0x00, 0x06], version: .v3_1_1,
+            error: .invalidReasonCode(packet: .connAck, code: 6)),
+        MalformedCase(name: "PUBACK identifier 0", bytes: [0x40, 0x02, 0x00, 0x00], error: .zeroPacketIdentifier(packet: .pubAck)),
+        MalformedCase(
+            name: "PUBACK reason 0x05", bytes: [0x40, 0x03, 0x00, 0x01, 0x05], error: .invalidReasonCode(packet: .pubAck, code: 5)),
+        MalformedCase(
+            name: "CONNACK with Receive Maximum twice", bytes: [0x20, 0x09, 0x00, 0x00, 0x06, 0x21, 0x00, 0x05, 0x21, 0x00, 0x05],
+            error: .duplicateProperty(packet: .connAck, identifier: 0x21)),
+        MalformedCase(
+            name: "CONNACK with a Topic Alias", bytes: [0x20, 0x06, 0x00, 0x00, 0x03, 0x23, 0x00, 0x01],
+            error: .invalidProperty(packet: .connAck, identifier: 0x23)),
+        MalformedCase(
+            name: "CONNACK with Receive Maximum 0", bytes: [0x20, 0x06, 0x00, 0x00, 0x03, 0x21, 0x00, 0x00],
+            error: .invalidPropertyValue(packet: .connAck, identifier: 0x21)),
+        MalformedCase(
+            name: "property list longer than the packet", bytes: [0x20, 0x03, 0x00, 0x00, 0x05],
+            error: .truncated(packet: .connAck, field: "properties")),
+        MalformedCase(
+            name: "unknown property 0x7F", bytes: [0x20, 0x05, 0x00, 0x00, 0x02, 0x7F, 0x00],
+            error: .invalidProperty(packet: .connAck, identifier: 0x7F)),
+        MalformedCase(name: "SUBACK without reason codes", bytes: [0x90, 0x03, 0x00, 0x01, 0x00], error: .emptyList(packet: .subAck)),
+        MalformedCase(name: "SUBSCRIBE without filters", bytes: [0x82, 0x03, 0x00, 0x01, 0x00], error: .emptyList(packet: .subscribe)),
+        MalformedCase(
+            name: "SUBSCRIBE retain handling 3", bytes: [0x82, 0x07, 0x00, 0x01, 0x00, 0x00, 0x01, 0x61, 0x30],
+            error: .reservedBitSet(packet: .subscribe, field: "subscription options")),
+        MalformedCase(
+            name: "AUTH under 3.1.1", bytes: [0xF0, 0x00], version: .v3_1_1, error: .notAllowedInVersion(packet: .auth, version: .v3_1_1)),
+        MalformedCase(
+            name: "CONNECT for protocol MQIsdp", bytes: [0x10, 0x0A, 0x00, 0x06] + Array("MQIsdp".utf8) + [0x03, 0x02],
+            error: .invalidProtocolName("MQIsdp")),
+        MalformedCase(
+            name: "CONNECT level 3", bytes: [0x10, 0x0A, 0x00, 0x04] + Array("MQTT".utf8) + [0x03, 0x00, 0x00, 0x0A],
+            error: .unsupportedProtocolLevel(3)),
+        MalformedCase(
+            name: "CONNECT reserved flag", bytes: [0x10, 0x0A, 0x00, 0x04] + Array("MQTT".utf8) + [0x04, 0x01, 0x00, 0x0A],
+            error: .reservedBitSet(packet: .connect, field: "connect flags")),
+        MalformedCase(name: "DISCONNECT reason 0x05", bytes: [0xE0, 0x01, 0x05], error: .invalidReasonCode(packet: .disconnect, code: 5)),
+    ])
 func malformed(_ input: MalformedCase) {
     #expect(throws: input.error) { try decode(input.bytes, input.version) }
 }
@@ -109,8 +149,9 @@ func encodingRefusals() {
 
 @Test("the size computed for a Maximum Packet Size check equals the encoded size")
 func encodedSizeMatches() throws {
-    let packet = PublishPacket(topic: "springcard/x", payload: ByteBuffer(repeating: 1, count: 300), qos: .atLeastOnce, packetIdentifier: 3,
-                               properties: [.userProperty(name: "event-id", value: "12")])
+    let packet = PublishPacket(
+        topic: "springcard/x", payload: ByteBuffer(repeating: 1, count: 300), qos: .atLeastOnce, packetIdentifier: 3,
+        properties: [.userProperty(name: "event-id", value: "12")])
     for version in [MQTTProtocolVersion.v3_1_1, .v5] {
         var buffer = ByteBuffer()
         try MQTTPacket.publish(packet).encode(version: version, into: &buffer)

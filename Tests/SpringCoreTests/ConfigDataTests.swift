@@ -30,18 +30,32 @@ func configDataRoundTrips() throws {
     #expect(reloaded == loaded)
 }
 
-@Test("CONFIG-DATA errors name the file and the register", arguments: [
-    (#"{"config": {"89": "5314"}}"#, ConfigDataError.badValue(file: "f.json", register: .clientOptions, reason: "holds 6 bytes, got 2")),
-    (#"{"config": {"86.s": "\#(String(repeating: "x", count: 49))"}}"#, .badValue(file: "f.json", register: .broker, reason: "holds at most 48 bytes, got 49")),
-    (#"{"config": {"89": "53140G0A1E1E"}}"#, .badValue(file: "f.json", register: .clientOptions, reason: "\"53140G0A1E1E\" is not an even number of hex digits")),
-    (#"{"config": {"8Z": "00"}}"#, .badAddress(file: "f.json", key: "8Z")),
-    (#"{"config": {"0389": "00"}}"#, .badAddress(file: "f.json", key: "0389")),
-    (#"{"config": {"86.q": "x"}}"#, .badFormat(file: "f.json", key: "86.q")),
-    (#"{"config": {"01.i": "many"}}"#, .badValue(file: "f.json", register: .inventory, reason: "\"many\" is not an integer from 0 to 4294967295")),
-    (#"{"config": {"02.b": "yes"}}"#, .badValue(file: "f.json", register: .location, reason: "a .b value must be a boolean")),
-    (#"{"config": []}"#, .notAnObject(file: "f.json", section: "config")),
-    (#"[1]"#, .notAnObject(file: "f.json", section: nil)),
-])
+@Test(
+    "CONFIG-DATA errors name the file and the register",
+    arguments: [
+        (
+            #"{"config": {"89": "5314"}}"#,
+            ConfigDataError.badValue(file: "f.json", register: .clientOptions, reason: "holds 6 bytes, got 2")
+        ),
+        (
+            #"{"config": {"86.s": "\#(String(repeating: "x", count: 49))"}}"#,
+            .badValue(file: "f.json", register: .broker, reason: "holds at most 48 bytes, got 49")
+        ),
+        (
+            #"{"config": {"89": "53140G0A1E1E"}}"#,
+            .badValue(file: "f.json", register: .clientOptions, reason: "\"53140G0A1E1E\" is not an even number of hex digits")
+        ),
+        (#"{"config": {"8Z": "00"}}"#, .badAddress(file: "f.json", key: "8Z")),
+        (#"{"config": {"0389": "00"}}"#, .badAddress(file: "f.json", key: "0389")),
+        (#"{"config": {"86.q": "x"}}"#, .badFormat(file: "f.json", key: "86.q")),
+        (
+            #"{"config": {"01.i": "many"}}"#,
+            .badValue(file: "f.json", register: .inventory, reason: "\"many\" is not an integer from 0 to 4294967295")
+        ),
+        (#"{"config": {"02.b": "yes"}}"#, .badValue(file: "f.json", register: .location, reason: "a .b value must be a boolean")),
+        (#"{"config": []}"#, .notAnObject(file: "f.json", section: "config")),
+        (#"[1]"#, .notAnObject(file: "f.json", section: nil)),
+    ])
 func configDataErrors(file: String, error: ConfigDataError) {
     #expect(throws: error) { try ConfigData.parse(Data(file.utf8), file: "f.json") }
 }

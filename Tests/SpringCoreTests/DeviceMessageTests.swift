@@ -7,7 +7,10 @@ func readerEventMatchesReference() {
     let message = ReaderEventMessage(
         interface: "13.56", protocolName: "NFC-A", template: 1, rssi: nil, tagID: "047DAE02C84080", move: nil,
         tagData: "00047DAE02C84080", tagDetails: nil, uptime: Uptime(bootCount: 699, milliseconds: 16_850))
-    #expect(message.json == #"{"Interface":"13.56","Protocol":"NFC-A","Template":1,"TagId":"047DAE02C84080","TagData":"00047DAE02C84080","Uptime":"699:16.850"}"#)
+    #expect(
+        message.json
+            == #"{"Interface":"13.56","Protocol":"NFC-A","Template":1,"TagId":"047DAE02C84080","TagData":"00047DAE02C84080","Uptime":"699:16.850"}"#
+    )
 }
 
 @Test("READER EVENT carries RSSI, Move and TagDetails when present, escaped")
@@ -15,13 +18,18 @@ func readerEventOptionalFields() {
     let message = ReaderEventMessage(
         interface: "13.56", protocolName: "NFC-A", template: 0, rssi: -48, tagID: "08A1C3F2", move: "Insert,Remove",
         tagData: "", tagDetails: "say \"hi\"\n", uptime: Uptime(bootCount: 3, milliseconds: 5))
-    #expect(message.json == #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"RSSI":-48,"TagId":"08A1C3F2","Move":"Insert,Remove","TagDetails":"say \"hi\"\n","Uptime":"3:0.005"}"#)
+    #expect(
+        message.json
+            == #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"RSSI":-48,"TagId":"08A1C3F2","Move":"Insert,Remove","TagDetails":"say \"hi\"\n","Uptime":"3:0.005"}"#
+    )
 }
 
 @Test("the Last Will is STATUS offline,dead with no Uptime")
 func lastWill() {
     #expect(StatusMessage.lastWill.json == #"{"State":"offline,dead"}"#)
-    #expect(StatusMessage(state: .ready, uptime: Uptime(bootCount: 12, milliseconds: 61_007)).json == #"{"State":"online,ready","Uptime":"12:61.007"}"#)
+    #expect(
+        StatusMessage(state: .ready, uptime: Uptime(bootCount: 12, milliseconds: 61_007)).json
+            == #"{"State":"online,ready","Uptime":"12:61.007"}"#)
 }
 
 @Test("topics follow {prefix}/{id}/...")
@@ -38,7 +46,10 @@ func clientOptionsDefault() {
     let options = ClientOptionsRegister.factoryDefault
     #expect(options.subscribeQoS == 1 && options.publishQoS == 1)
     #expect(options.brokerAcceptsWill && options.brokerAcceptsRetain && !options.createTopicsBeforeSubscribing)
-    #expect([options.connectTimeout, options.responseTimeout, options.keepAlive, options.statusInterval, options.reconnectInterval] == [20, 3, 10, 30, 30])
+    #expect(
+        [options.connectTimeout, options.responseTimeout, options.keepAlive, options.statusInterval, options.reconnectInterval] == [
+            20, 3, 10, 30, 30,
+        ])
     #expect(options.bytes == [0x53, 0x14, 0x03, 0x0A, 0x1E, 0x1E])
     #expect(ClientOptionsRegister(bytes: [0x56, 0x14, 0x03, 0x0A, 0x1E, 0x1E])?.brokerAcceptsRetain == false)
 }
@@ -46,7 +57,8 @@ func clientOptionsDefault() {
 @Test("register 0288 as provisioned: TLS, SNI, name check, full chain, slots 0E/0D, client CA sent")
 func tlsOptionsProvisioned() {
     let tls = TLSOptionsRegister.provisioned
-    #expect(tls.enabled && tls.sendSNI && tls.checkServerName && tls.serverCheck == .fullChain && tls.clientAuthentication && tls.sendClientCA)
+    #expect(
+        tls.enabled && tls.sendSNI && tls.checkServerName && tls.serverCheck == .fullChain && tls.clientAuthentication && tls.sendClientCA)
     #expect(tls.serverCASlot == 0x0E && tls.clientCertificateSlot == 0x0D && tls.clientKeySlot == 0x0D)
     #expect(tls.bytes == [0x37, 0x0E, 0x8D, 0x0D, 0x01])
     #expect(TLSOptionsRegister(bytes: [0, 0, 0, 0, 0])?.enabled == false)
@@ -77,7 +89,9 @@ func sccmd() throws {
     #expect(throws: HostCommandError.badChecksum("00")) { try HostCommand.parse(Array("$SCCMD;SEQ=61*00".utf8)) }
     #expect(throws: HostCommandError.badParameter("SEQ")) { try HostCommand.parse(Array("$SCCMD;SEQ".utf8)) }
     #expect(throws: HostCommandError.tooLong(262)) { try HostCommand.parse(Array(("$SCCMD;A=" + String(repeating: "1", count: 253)).utf8)) }
-    #expect(try HostCommand.parse(Array(#"{"SEQ":61,"LEDS":"92929292"}"#.utf8)) == HostCommand(parameters: [("LEDS", "92929292"), ("SEQ", "61")]))
+    #expect(
+        try HostCommand.parse(Array(#"{"SEQ":61,"LEDS":"92929292"}"#.utf8))
+            == HostCommand(parameters: [("LEDS", "92929292"), ("SEQ", "61")]))
     #expect(throws: HostCommandError.badJSON) { try HostCommand.parse(Array("{nope".utf8)) }
     #expect(throws: HostCommandError.unrecognised("hello")) { try HostCommand.parse(Array("hello".utf8)) }
 }

@@ -13,23 +13,46 @@ func traceParses() throws {
         """
     let trace = try Trace.parse(Data(text.utf8), file: "t.jsonl")
     #expect(trace.entries.count == 2)
-    #expect(trace.entries[0].event == TagEvent(tagID: "047DAE02C84080", protocolName: "NFC-A", move: .insert, tagData: "00", tagDetails: "NTAG213"))
+    #expect(
+        trace.entries[0].event
+            == TagEvent(tagID: "047DAE02C84080", protocolName: "NFC-A", move: .insert, tagData: "00", tagDetails: "NTAG213"))
     #expect(trace.entries[1].offset == .milliseconds(1250))
     #expect(trace.entries[1].event == TagEvent(tagID: "DA1275B0", protocolName: "NFC-B", interface: "125k", rssi: -40, move: .insertRemove))
 }
 
-@Test("a malformed trace line is reported with its line number", arguments: [
-    ("{\"t\":0,\"TagId\":\"01\",\"Move\":\"Insert\"}\nnot json", TraceError.invalid(file: "t", line: 2, reason: "not a JSON object")),
-    ("{\"t\":0,\"Move\":\"Insert\"}", .invalid(file: "t", line: 1, reason: "\"TagId\" is missing")),
-    ("{\"t\":0,\"TagId\":\"0G\",\"Move\":\"Insert\"}", .invalid(file: "t", line: 1, reason: "\"TagId\" must be hex digits, an even number of them")),
-    ("{\"t\":0,\"TagId\":\"01\"}", .invalid(file: "t", line: 1, reason: "\"Move\" is missing")),
-    ("{\"t\":0,\"TagId\":\"01\",\"Move\":\"In\"}", .invalid(file: "t", line: 1, reason: "\"Move\" must be Insert, Remove or Insert,Remove, not \"In\"")),
-    ("{\"TagId\":\"01\",\"Move\":\"Insert\"}", .invalid(file: "t", line: 1, reason: "\"t\" must be a number of seconds, 0 or more")),
-    ("{\"t\":-1,\"TagId\":\"01\",\"Move\":\"Insert\"}", .invalid(file: "t", line: 1, reason: "\"t\" must be a number of seconds, 0 or more")),
-    ("{\"t\":2,\"TagId\":\"01\",\"Move\":\"Insert\"}\n{\"t\":1,\"TagId\":\"01\",\"Move\":\"Remove\"}", .invalid(file: "t", line: 2, reason: "\"t\" is 1.0 seconds, earlier than the line before (2.0 seconds); lines must be in time order")),
-    ("{\"t\":0,\"TagId\":\"01\",\"Move\":\"Insert\",\"RSSI\":\"x\"}", .invalid(file: "t", line: 1, reason: "\"RSSI\" must be an integer")),
-    ("{\"t\":0,\"TagId\":\"01\",\"Move\":\"Insert\",\"TagData\":5}", .invalid(file: "t", line: 1, reason: "\"TagData\" must be a string")),
-])
+@Test(
+    "a malformed trace line is reported with its line number",
+    arguments: [
+        ("{\"t\":0,\"TagId\":\"01\",\"Move\":\"Insert\"}\nnot json", TraceError.invalid(file: "t", line: 2, reason: "not a JSON object")),
+        ("{\"t\":0,\"Move\":\"Insert\"}", .invalid(file: "t", line: 1, reason: "\"TagId\" is missing")),
+        (
+            "{\"t\":0,\"TagId\":\"0G\",\"Move\":\"Insert\"}",
+            .invalid(file: "t", line: 1, reason: "\"TagId\" must be hex digits, an even number of them")
+        ),
+        ("{\"t\":0,\"TagId\":\"01\"}", .invalid(file: "t", line: 1, reason: "\"Move\" is missing")),
+        (
+            "{\"t\":0,\"TagId\":\"01\",\"Move\":\"In\"}",
+            .invalid(file: "t", line: 1, reason: "\"Move\" must be Insert, Remove or Insert,Remove, not \"In\"")
+        ),
+        ("{\"TagId\":\"01\",\"Move\":\"Insert\"}", .invalid(file: "t", line: 1, reason: "\"t\" must be a number of seconds, 0 or more")),
+        (
+            "{\"t\":-1,\"TagId\":\"01\",\"Move\":\"Insert\"}",
+            .invalid(file: "t", line: 1, reason: "\"t\" must be a number of seconds, 0 or more")
+        ),
+        (
+            "{\"t\":2,\"TagId\":\"01\",\"Move\":\"Insert\"}\n{\"t\":1,\"TagId\":\"01\",\"Move\":\"Remove\"}",
+            .invalid(
+                file: "t", line: 2, reason: "\"t\" is 1.0 seconds, earlier than the line before (2.0 seconds); lines must be in time order")
+        ),
+        (
+            "{\"t\":0,\"TagId\":\"01\",\"Move\":\"Insert\",\"RSSI\":\"x\"}",
+            .invalid(file: "t", line: 1, reason: "\"RSSI\" must be an integer")
+        ),
+        (
+            "{\"t\":0,\"TagId\":\"01\",\"Move\":\"Insert\",\"TagData\":5}",
+            .invalid(file: "t", line: 1, reason: "\"TagData\" must be a string")
+        ),
+    ])
 func traceErrors(text: String, error: TraceError) {
     #expect(throws: error) { try Trace.parse(Data(text.utf8), file: "t") }
 }

@@ -1,0 +1,144 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Connecting, keeping the connection, and noticing its loss.
+extension MQTTClient {
+    func maintainConnection(failFast: Bool) async {
+        var attempt = 0
+        while !shuttingDown {
+            var connected = false
+            do {
+                try await runConnection { connected = true }
+            } catch {
+                let error = MQTTConnectionError.classify(
+                    error, host: configuration.host, port: configuration.port)
+                // A loss after CONNACK was reported when it happened; this is a failed attempt.
+                if !connected { connectionEnded(error) }
+                if firstOutcome != nil, failFast {
+                    shuttingDown = true
+                    failEverything(with: error)
+                    finishStreams()
+                    return
+                }
+            }
+            guard !shuttingDown else { return }
+            if connected { attempt = 0 }
+            let delay = configuration.backoff.delay(attempt: attempt)
+            attempt += 1
+            logger.info("reconnecting in \((delay.seconds * 10).rounded() / 10) s (attempt \(attempt))")
+            do { try await Task.sleep(for: delay) } catch { return }
+        }
+    }
+
+    func runConnection(onConnected: () -> Void) async throws {
+        let asyncChannel = try await openChannel()
+        let connectTimeout = configuration.connectTimeout
+        let timer = asyncChannel.channel.eventLoop.scheduleTask(
+            in: .nanoseconds(Int64(connectTimeout.seconds * 1e9))
+        ) {
+            asyncChannel.channel.pipeline.fireErrorCaught(
+                MQTTConnectionError.connectTimeout(seconds: connectTimeout.seconds))
+            asyncChannel.channel.close(promise: nil)
+        }
+        try await asyncChannel.executeThenClose { inbound in
+            asyncChannel.channel.writeAndFlush(
+                MQTTPacket.connect(configuration.connectPacket), promise: nil)
+            var iterator = inbound.makeAsyncIterator()
+            guard let first = try await iterator.next() else { throw MQTTConnectionError.closedByBroker }
+            timer.cancel()
+            guard case .connAck(let connAck) = first else {
+                throw MQTTConnectionError.protocolViolation("\(first.type) before CONNACK")
+            }
+            guard !connAck.reasonCode.isFailure else {
+                throw MQTTConnectionError.refused(
+                    connAck.reasonCode, reasonString: connAck.properties.reasonString)
+            }
+            established(connAck, on: asyncChannel.channel)
+            onConnected()
+            do {
+                while let packet = try await iterator.next() {
+                    try handle(packet, on: asyncChannel.channel)
+                }
+                throw MQTTConnectionError.closedByBroker
+            } catch {
+                // Reported before the channel's close completes, which can take the TLS shutdown timeout.
+                connectionEnded(error)
+                throw error
+            }
+        }
+    }
+
+    func connectionEnded(_ error: any Error) {
+        let error = MQTTConnectionError.classify(
+            error, host: configuration.host, port: configuration.port)
+        channel = nil
+        guard !shuttingDown else { return }
+        logger.warning("MQTT connection lost or refused: \(error)")
+        eventsContinuation.yield(.disconnected(error))
+    }
+
+    func openChannel() async throws -> NIOAsyncChannel<MQTTPacket, Never> {
+        let configuration = self.configuration
+        let sslContext = self.sslContext
+        let serverName = configuration.tlsServerName ?? configuration.host
+        let sniName = (try? SocketAddress(ipAddress: serverName, port: 0)) == nil ? serverName : nil
+        let timeout = TimeAmount.nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9))
+        return try await ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if let sslContext {
+                        try pipeline.addHandler(
+                            NIOSSLClientHandler(context: sslContext, serverHostname: sniName))
+                    }
+                    try pipeline.addHandler(
+                        ByteToMessageHandler(
+                            MQTTPacketDecoder(
+                                version: configuration.protocolVersion,
+                                maximumPacketSize: configuration.maximumPacketSize)))
+                    try pipeline.addHandler(
+                        MessageToByteHandler(MQTTPacketEncoder(version: configuration.protocolVersion)))
+                    if configuration.keepAlive > 0 {
+                        try pipeline.addHandler(
+                            MQTTKeepAliveHandler(keepAlive: .seconds(Int64(configuration.keepAlive))))
+                    }
+                    return try NIOAsyncChannel<MQTTPacket, Never>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    func established(_ connAck: ConnAckPacket, on channel: any Channel) {
+        self.channel = channel
+        brokerLimits = BrokerLimits(connAck)
+        if let serverKeepAlive = connAck.properties.serverKeepAlive,
+            serverKeepAlive != configuration.keepAlive
+        {
+            logger.notice(
+                "the broker imposes a keep-alive of \(serverKeepAlive) s instead of \(configuration.keepAlive) s"
+            )
+        }
+        logger.info(
+            "connected (MQTT \(configuration.protocolVersion), session present: \(connAck.sessionPresent))"
+        )
+        logger.debug(
+            "in-flight window \(windowSize) (ours \(configuration.maximumInFlight), broker's Receive Maximum \(brokerLimits.receiveMaximum)); broker's Maximum Packet Size \(brokerLimits.maximumPacketSize.map(String.init) ?? "unstated")"
+        )
+        let resend = inFlight.packetsInOrder()
+        if !resend.isEmpty { logger.info("re-sending \(resend.count) unacknowledged messages") }
+        write(
+            resend.map { packet in
+                var packet = packet
+                packet.dup = true
+                return .publish(packet)
+            })
+        eventsContinuation.yield(.connected(connAck))
+        if let first = firstOutcome {
+            firstOutcome = nil
+            first.resume(returning: connAck)
+        }
+    }
+}
