@@ -53,13 +53,19 @@ struct EndToEndTests {
         }
     }
 
-    @Test("(3) the Last Will reaches the observer when the daemon is killed with SIGKILL")
+    @Test("(3) STATUS repeats every status interval, and the Last Will reaches the observer when the daemon is killed with SIGKILL")
     func lastWillOnSIGKILL() async throws {
         try await BrokerFixture.with { fixture in
             let state = try fixture.provision()
+            // Register 0289 with a status interval of 1 s: STATUS must repeat while the device runs.
+            var configuration = try ConfigData.load(contentsOf: state.configurationPath)
+            configuration[.clientOptions] = [0x53, 0x14, 0x03, 0x0A, 0x01, 0x1E]
+            try configuration.serialized().write(to: URL(fileURLWithPath: state.configurationPath))
             let observer = try await fixture.watch()
             let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--broker", fixture.address.description])
-            try await observer.waitFor("META") { !$0.payloads(onTopicEndingWith: "DA1275B0/meta").isEmpty }
+            try await observer.waitFor("three STATUS online,ready, one a second") {
+                $0.payloads(onTopicEndingWith: "DA1275B0/status").filter { $0.contains("online,ready") }.count >= 3
+            }
             daemon.signal(SIGKILL)
             try await observer.waitFor("the Last Will") {
                 $0.payloads(onTopicEndingWith: "DA1275B0/status").contains(#"{"State":"offline,dead"}"#)
