@@ -220,5 +220,9 @@ public struct ReasonPacket: Sendable, Equatable {
 }
 
 extension String {
-    var isValidTopicName: Bool { !isEmpty && !contains("+") && !contains("#") }
+    /// A topic name is non-empty and free of the wildcards `+` and `#`; both are ASCII, so a
+    /// byte scan is exact and avoids walking grapheme clusters on every packet.
+    var isValidTopicName: Bool {
+        !isEmpty && !utf8.contains { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") }
+    }
 }
