@@ -17,7 +17,7 @@ public struct DeviceRunOptions: Sendable {
 
     public init(
         brokerOverride: BrokerAddress? = nil, insecure: Bool = false, protocolVersion: MQTTProtocolVersion = .v5,
-        retryUntilConnected: Bool = false, maximumInFlight: Int = 64
+        retryUntilConnected: Bool = false, maximumInFlight: Int = 1024
     ) {
         self.brokerOverride = brokerOverride
         self.insecure = insecure
@@ -119,13 +119,19 @@ public actor SmartReaderDevice {
     /// The clean shutdown of the reference: STATUS `offline`, then DISCONNECT (so no Last Will).
     public func stop() async {
         outbox.close()
+        let grace = Duration.seconds(Int(max(settings.clientOptions.responseTimeout, 1)))
         if await client.isConnected {
+            // Events already read get the response timeout to reach the broker before we say goodbye.
+            let outbox = self.outbox
+            if (try? await withDeadline(grace, { await outbox.drained() })) == nil, outbox.depth > 0 {
+                logger.warning("\(outbox.depth) events were not acknowledged before shutdown")
+            }
             let client = self.client
             let topic = settings.topics.status
             let payload = ByteBuffer(string: StatusMessage(state: .offline, uptime: uptime).json)
             let (qos, retain) = (publishQoS, retainState)
             do {
-                let answered = try await withDeadline(.seconds(Int(max(settings.clientOptions.responseTimeout, 1)))) {
+                let answered = try await withDeadline(grace) {
                     try await client.publish(topic: topic, payload: payload, qos: qos, retain: retain)
                 }
                 if answered == nil { logger.warning("the broker did not acknowledge STATUS offline in time") }

@@ -14,14 +14,15 @@ extension MQTTClient {
             } catch {
                 let error = MQTTConnectionError.classify(
                     error, host: configuration.host, port: configuration.port)
-                // A loss after CONNACK was reported when it happened; this is a failed attempt.
-                if !connected { connectionEnded(error) }
                 if firstOutcome != nil, failFast {
+                    // The caller of start() reports this one.
                     shuttingDown = true
                     failEverything(with: error)
                     finishStreams()
                     return
                 }
+                // A loss after CONNACK was reported when it happened; this is a failed attempt.
+                if !connected { connectionEnded(error) }
             }
             guard !shuttingDown else { return }
             if connected { attempt = 0 }
@@ -102,6 +103,7 @@ extension MQTTClient {
                                 maximumPacketSize: configuration.maximumPacketSize)))
                     try pipeline.addHandler(
                         MessageToByteHandler(MQTTPacketEncoder(version: configuration.protocolVersion)))
+                    try pipeline.addHandler(MQTTPublishWindowHandler())
                     if configuration.keepAlive > 0 {
                         try pipeline.addHandler(
                             MQTTKeepAliveHandler(keepAlive: .seconds(Int64(configuration.keepAlive))))
@@ -125,7 +127,7 @@ extension MQTTClient {
             "connected (MQTT \(configuration.protocolVersion), session present: \(connAck.sessionPresent))"
         )
         logger.debug(
-            "in-flight window \(windowSize) (ours \(configuration.maximumInFlight), broker's Receive Maximum \(brokerLimits.receiveMaximum)); broker's Maximum Packet Size \(brokerLimits.maximumPacketSize.map(String.init) ?? "unstated")"
+            "up to \(brokerLimits.receiveMaximum) QoS 1 messages on the wire (the broker's Receive Maximum), \(windowSize) awaiting PUBACK; broker's Maximum Packet Size \(brokerLimits.maximumPacketSize.map(String.init) ?? "unstated")"
         )
         let resend = inFlight.packetsInOrder()
         if !resend.isEmpty { logger.info("re-sending \(resend.count) unacknowledged messages") }

@@ -138,7 +138,10 @@ public actor MQTTClient {
         for completion in written { completion(.success(PublishResult(reasonCode: .success))) }
     }
 
-    var windowSize: Int { min(configuration.maximumInFlight, brokerLimits.receiveMaximum) }
+    /// Messages handed to the connection and not yet acknowledged. The broker's Receive
+    /// Maximum is enforced on the wire by `MQTTPublishWindowHandler`, so this may be larger:
+    /// it only bounds what waits for acknowledgement here.
+    var windowSize: Int { configuration.maximumInFlight }
 
     private func validated(_ message: OutboundMessage) throws -> PublishPacket {
         guard !shuttingDown else { throw MQTTConnectionError.shutDown }

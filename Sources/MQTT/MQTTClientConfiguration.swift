@@ -19,7 +19,9 @@ public struct MQTTClientConfiguration: Sendable {
     public var password: [UInt8]?
     public var connectTimeout: Duration
     public var responseTimeout: Duration
-    /// QoS 1 publishes awaiting PUBACK at once; the broker's Receive Maximum lowers it.
+    /// QoS 1 publishes handed to the connection and awaiting PUBACK. At most the broker's
+    /// Receive Maximum of them are on the wire; the rest wait on the event loop for a PUBACK.
+    /// Also announced to MQTT 5 brokers as our own Receive Maximum.
     public var maximumInFlight: Int
     /// The largest packet we accept; announced to MQTT 5 brokers.
     public var maximumPacketSize: Int
@@ -30,7 +32,7 @@ public struct MQTTClientConfiguration: Sendable {
         protocolVersion: MQTTProtocolVersion = .v5, clientIdentifier: String, cleanStart: Bool = true,
         sessionExpiryInterval: UInt32 = 0, keepAlive: UInt16 = 60, will: MQTTWill? = nil,
         username: String? = nil, password: [UInt8]? = nil, connectTimeout: Duration = .seconds(20),
-        responseTimeout: Duration = .seconds(10), maximumInFlight: Int = 64,
+        responseTimeout: Duration = .seconds(10), maximumInFlight: Int = 1024,
         maximumPacketSize: Int = 1 << 20, backoff: ReconnectBackoff = ReconnectBackoff()
     ) {
         self.host = host

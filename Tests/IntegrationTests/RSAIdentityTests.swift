@@ -14,12 +14,15 @@ func rsaClientKey() async throws {
         let csr = (fixture.directory as NSString).appendingPathComponent("rsa.csr")
         let extensions = (fixture.directory as NSString).appendingPathComponent("client.ext")
         try "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n".write(toFile: extensions, atomically: true, encoding: .utf8)
-        var result = try runTool("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-subj", "/CN=AB12CD34", "-out", csr])
+        var result = try runTool(
+            "openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-subj", "/CN=AB12CD34", "-out", csr])
         #expect(result.status == 0, "\(result.output)")
-        result = try runTool("openssl", [
-            "x509", "-req", "-in", csr, "-CA", pki + "/client-ca.crt", "-CAkey", pki + "/client-ca.key", "-CAcreateserial",
-            "-days", "30", "-sha256", "-extfile", extensions, "-out", state.certificatePath(slot: 0x0D),
-        ])
+        result = try runTool(
+            "openssl",
+            [
+                "x509", "-req", "-in", csr, "-CA", pki + "/client-ca.crt", "-CAkey", pki + "/client-ca.key", "-CAcreateserial",
+                "-days", "30", "-sha256", "-extfile", extensions, "-out", state.certificatePath(slot: 0x0D),
+            ])
         #expect(result.status == 0, "\(result.output)")
         let observer = try await fixture.watch()
         let trace = try Trace.parse(Data(#"{"t":0,"TagId":"0102030405060708","Move":"Insert"}"#.utf8), file: "rsa.jsonl")
