@@ -1,12 +1,14 @@
 import DeviceIdentity
 import Foundation
 import Logging
+import MQTT
 import NIOCore
 import SpringCore
 import TagReaders
 
 public struct ReplayBenchmarkResult: Sendable {
     public var events: Int
+    public var protocolVersion: MQTTProtocolVersion
     public var smartReaderRate: Double
     public var mosquittoPubRate: Double
     public var peakResidentKiB: Int
@@ -14,7 +16,7 @@ public struct ReplayBenchmarkResult: Sendable {
     public var table: String {
         let ratio = mosquittoPubRate > 0 ? smartReaderRate / mosquittoPubRate : 0
         return """
-            | \(events) events, QoS 1, mutual TLS, local mosquitto | events/s |
+            | \(events) events, QoS 1, mutual TLS, local mosquitto (smartreader MQTT \(protocolVersion), mosquitto_pub 3.1.1) | events/s |
             |---|---|
             | smartreader replay --fast (outbox + in-flight window) | \(Int(smartReaderRate)) |
             | mosquitto_pub -l -q 1 (same payloads, same PKI) | \(Int(mosquittoPubRate)) |
@@ -29,10 +31,12 @@ public struct ReplayBenchmarkResult: Sendable {
 public struct ReplayBenchmark: Sendable {
     public var events: Int
     public var workDirectory: String
+    public var protocolVersion: MQTTProtocolVersion
 
-    public init(events: Int, workDirectory: String) {
+    public init(events: Int, workDirectory: String, protocolVersion: MQTTProtocolVersion = .v5) {
         self.events = events
         self.workDirectory = workDirectory
+        self.protocolVersion = protocolVersion
     }
 
     public func run(eventLoopGroup: any EventLoopGroup, logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws
@@ -67,7 +71,8 @@ public struct ReplayBenchmark: Sendable {
             })
         progress("replaying \(events) events through smartreader...")
         let summary = try await ReplayJob.run(
-            trace: trace, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: eventLoopGroup, logger: logger)
+            trace: trace, speed: nil, state: state, options: DeviceRunOptions(protocolVersion: protocolVersion),
+            eventLoopGroup: eventLoopGroup, logger: logger)
         // Sampled before mosquitto_pub's payloads are prepared, so it is the replay's own peak.
         let peakResidentKiB = Self.peakResidentKiB()
 
@@ -83,7 +88,7 @@ public struct ReplayBenchmark: Sendable {
             topic: DeviceTopics(prefix: "springcard/springcore", deviceID: "BE000002").readerEvent,
             input: input)
         return ReplayBenchmarkResult(
-            events: events, smartReaderRate: summary.eventsPerSecond, mosquittoPubRate: Double(events) / pubSeconds,
+            events: events, protocolVersion: protocolVersion, smartReaderRate: summary.eventsPerSecond, mosquittoPubRate: Double(events) / pubSeconds,
             peakResidentKiB: peakResidentKiB)
     }
 
