@@ -6,11 +6,18 @@ import NIOCore
 import SpringCore
 import TagReaders
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 public struct ReplayBenchmarkResult: Sendable {
     public var events: Int
     public var protocolVersion: MQTTProtocolVersion
     public var smartReaderRate: Double
     public var mosquittoPubRate: Double
+    /// CPU time of this process (all its threads, not the broker's) per replayed event: steadier
+    /// than the rates on a machine the broker shares.
+    public var cpuMicrosecondsPerEvent: Double
     public var peakResidentKiB: Int
 
     public var table: String {
@@ -21,6 +28,7 @@ public struct ReplayBenchmarkResult: Sendable {
             | smartreader replay --fast (outbox + in-flight window) | \(Int(smartReaderRate)) |
             | mosquitto_pub -l -q 1 (same payloads, same PKI) | \(Int(mosquittoPubRate)) |
             | ratio smartreader / mosquitto_pub | \(String(format: "%.2f", ratio)) |
+            | smartreader CPU per event (user + system, all threads) | \(String(format: "%.1f", cpuMicrosecondsPerEvent)) µs |
             | smartreader peak RSS during the replay (VmHWM, trace of \(events) events in memory) | \(peakResidentKiB / 1024) MiB |
             """
     }
@@ -70,9 +78,11 @@ public struct ReplayBenchmark: Sendable {
                     offset: .zero, event: TagEvent(tagID: tag, protocolName: "NFC-A", move: .insertRemove, tagDetails: "NTAG213"))
             })
         progress("replaying \(events) events through smartreader...")
+        let cpuBefore = Self.processCPUSeconds()
         let summary = try await ReplayJob.run(
             trace: trace, speed: nil, state: state, options: DeviceRunOptions(protocolVersion: protocolVersion),
             eventLoopGroup: eventLoopGroup, logger: logger)
+        let cpuSeconds = Self.processCPUSeconds() - cpuBefore
         // Sampled before mosquitto_pub's payloads are prepared, so it is the replay's own peak.
         let peakResidentKiB = Self.peakResidentKiB()
 
@@ -88,8 +98,9 @@ public struct ReplayBenchmark: Sendable {
             topic: DeviceTopics(prefix: "springcard/springcore", deviceID: "BE000002").readerEvent,
             input: input)
         return ReplayBenchmarkResult(
-            events: events, protocolVersion: protocolVersion, smartReaderRate: summary.eventsPerSecond, mosquittoPubRate: Double(events) / pubSeconds,
-            peakResidentKiB: peakResidentKiB)
+            events: events, protocolVersion: protocolVersion, smartReaderRate: summary.eventsPerSecond,
+            mosquittoPubRate: Double(events) / pubSeconds,
+            cpuMicrosecondsPerEvent: cpuSeconds * 1e6 / Double(events), peakResidentKiB: peakResidentKiB)
     }
 
     private func runMosquittoPub(port: Int, ca: String, prefix: String, topic: String, input: String) async throws -> Double {
@@ -107,6 +118,14 @@ public struct ReplayBenchmark: Sendable {
         }
         let (seconds, attoseconds) = elapsed.components
         return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return user + system
     }
 
     /// The process's peak resident set (VmHWM in /proc/self/status), in KiB.

@@ -235,8 +235,11 @@ public actor MQTTClient {
         pendingSubscriptionAcks.removeValue(forKey: identifier)?.resume(throwing: error)
     }
 
+    /// Wakes a sender once a quarter of the window is free rather than at every acknowledgement,
+    /// so it resumes with room for a batch instead of trading one message per thread hand-off.
     func wakeWindowWaiter() {
-        if !windowWaiters.isEmpty { windowWaiters.removeFirst().resume() }
+        guard !windowWaiters.isEmpty, inFlight.count <= windowSize - max(1, windowSize / 4) else { return }
+        windowWaiters.removeFirst().resume()
     }
 
     func failEverything(with error: any Error) {

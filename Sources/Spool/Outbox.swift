@@ -99,7 +99,10 @@ public final class Outbox: Sendable {
     public func acknowledge(_ id: UInt64) {
         let (producer, drained) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
             guard state.unacknowledged.remove(id) != nil else { return (nil, []) }
-            let producer = state.producers.isEmpty ? nil : state.producers.removeFirst()
+            // A waiting reader resumes once a quarter of the outbox is free, with room for a run
+            // of events, rather than once per acknowledgement.
+            let roomy = state.unacknowledged.count <= capacity - max(1, capacity / 4)
+            let producer = roomy && !state.producers.isEmpty ? state.producers.removeFirst() : nil
             guard state.unacknowledged.isEmpty else { return (producer, []) }
             defer { state.drainWaiters.removeAll() }
             return (producer, state.drainWaiters)

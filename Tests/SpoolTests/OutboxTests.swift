@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import Spool
@@ -50,4 +51,31 @@ func closeAndDrain() async {
     let drained = Task { await outbox.drained() }
     outbox.acknowledge(batch[0].id)
     await drained.value
+}
+
+@Test("a waiting reader resumes once a quarter of the outbox is free, not at every acknowledgement")
+func readerResumesWithRoom() async {
+    let outbox = Outbox(capacity: 8)
+    for index in 0..<8 { await outbox.append(topic: "t", payload: [UInt8(index)]) }
+    let taken = await outbox.nextBatch(limit: 8)
+    let resumed = SharedFlag()
+    let producer = Task {
+        await outbox.append(topic: "t", payload: [8])
+        resumed.set()
+    }
+    try? await Task.sleep(for: .milliseconds(50))
+    #expect(!resumed.isSet, "the outbox is full")
+    outbox.acknowledge(taken[0].id)
+    try? await Task.sleep(for: .milliseconds(50))
+    #expect(!resumed.isSet, "7 of 8 still unacknowledged: the reader keeps waiting")
+    outbox.acknowledge(taken[1].id)
+    await producer.value
+    #expect(outbox.depth == 7)
+}
+
+/// A flag set from one task and read from another.
+final class SharedFlag: Sendable {
+    private let flag = Mutex(false)
+    func set() { flag.withLock { $0 = true } }
+    var isSet: Bool { flag.withLock { $0 } }
 }
