@@ -85,16 +85,20 @@ let package = Package(
             ]),
         .testTarget(name: "SpringCoreTests", dependencies: ["SpringCore"]),
         .testTarget(name: "TagReadersTests", dependencies: ["TagReaders"]),
-        .testTarget(name: "DeviceIdentityTests", dependencies: ["DeviceIdentity"]),
+        .target(name: "TestSupport", dependencies: ["Gateway", "SpringCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "DeviceIdentityTests", dependencies: ["DeviceIdentity", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", .product(name: "Logging", package: "swift-log"), .product(name: "NIOSSL", package: "swift-nio-ssl")]),
+            dependencies: [
+                "Gateway", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         // Depends on the executable so that `swift test` builds the binary the process-level tests run.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Gateway", "DeviceIdentity", "MQTT", "SpringCore", "TagReaders", "smartreader",
+                "Gateway", "DeviceIdentity", "MQTT", "SpringCore", "TagReaders", "TestSupport", "smartreader",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),

@@ -1,27 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import DeviceIdentity
-
-func temporaryDirectory(_ name: String = #function) -> String {
-    let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("sr-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))")
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
-/// Runs a system tool (here: openssl, the independent judge of our certificates).
-func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
 
 @Test("openssl verifies every role's leaf against the root, with only the chain we ship")
 func opensslVerifiesLeaves() throws {
@@ -33,14 +14,14 @@ func opensslVerifiesLeaves() throws {
             role: role, commonName: "name-\(role.rawValue)", subjectAlternativeNames: role == .broker ? ["localhost", "127.0.0.1"] : []
         )
         .write(prefix: prefix)
-        let verify = try run(["openssl", "verify", "-CAfile", pki.rootCertificatePath, "-untrusted", prefix + ".crt", prefix + ".crt"])
+        let verify = try runTool("openssl", ["verify", "-CAfile", pki.rootCertificatePath, "-untrusted", prefix + ".crt", prefix + ".crt"])
         #expect(verify.status == 0, "\(role): \(verify.output)")
-        let text = try run(["openssl", "x509", "-noout", "-text", "-in", prefix + ".crt"]).output
+        let text = try runTool("openssl", ["x509", "-noout", "-text", "-in", prefix + ".crt"]).output
         #expect(text.contains("CN = name-\(role.rawValue)") || text.contains("CN=name-\(role.rawValue)"))
         #expect(text.contains("ecdsa-with-SHA256"))
         #expect(text.contains(role == .broker ? "TLS Web Server Authentication" : "TLS Web Client Authentication"))
         if role == .broker { #expect(text.contains("DNS:localhost") && text.contains("IP Address:127.0.0.1")) }
-        let keyCheck = try run(["openssl", "pkey", "-in", prefix + ".key", "-noout"])
+        let keyCheck = try runTool("openssl", ["pkey", "-in", prefix + ".key", "-noout"])
         #expect(keyCheck.status == 0, "\(keyCheck.output)")
         #expect(!ProtectedFile.othersCanRead(prefix + ".key"), "keys are written mode 0600")
     }
@@ -99,8 +80,10 @@ func mosquittoConfiguration() throws {
     #expect(acl.contains("user watch-1\ntopic read #\n"))
     #expect(acl.contains("user control-1\ntopic readwrite #\n"))
     #expect(!acl.contains("DA1275B0"), "devices get the pattern only")
-    let broker = try run([
-        "openssl", "verify", "-CAfile", pki.rootCertificatePath, "-untrusted", directory + "/broker.crt", directory + "/broker.crt",
-    ])
+    let broker = try runTool(
+        "openssl",
+        [
+            "verify", "-CAfile", pki.rootCertificatePath, "-untrusted", directory + "/broker.crt", directory + "/broker.crt",
+        ])
     #expect(broker.status == 0, "\(broker.output)")
 }

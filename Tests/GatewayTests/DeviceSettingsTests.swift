@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOSSL
 import SpringCore
+import TestSupport
 import Testing
 
 @testable import Gateway
@@ -13,18 +14,10 @@ private func provisioned(_ name: String = #function) throws -> (DeviceStateDirec
     let root = (NSTemporaryDirectory() as NSString).appendingPathComponent(
         "sr-gw-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))")
     let pki = try DevelopmentPKI.create(at: (root as NSString).appendingPathComponent("pki"))
-    let profiles = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("DeviceProfiles").path
     let state = DeviceStateDirectory(path: (root as NSString).appendingPathComponent("device"))
-    _ = try DeviceProvisioning(pki: pki, profile: try DeviceProfile.load(name: "springpark", directory: profiles))
+    _ = try DeviceProvisioning(pki: pki, profile: try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory))
         .provision(state: state, serialNumber: "da1275b0", broker: BrokerAddress(host: "broker.example", port: 18883))
     return (state, pki)
-}
-
-private func edit(_ state: DeviceStateDirectory, _ change: (inout ConfigData) -> Void) throws {
-    var configuration = try ConfigData.load(contentsOf: state.configurationPath)
-    change(&configuration)
-    try configuration.serialized().write(to: URL(fileURLWithPath: state.configurationPath))
 }
 
 @Test("a provisioned device resolves to TLS with client authentication, CN = serial = client ID, topics by serial")
@@ -55,7 +48,7 @@ func brokerOverride() throws {
 @Test("the Device ID register renames the topics; the client ID stays the CN")
 func deviceIDRegister() throws {
     let (state, _) = try provisioned()
-    try edit(state) { $0.setString(.deviceID, "gate-7") }
+    try state.editConfiguration { $0.setString(.deviceID, "gate-7") }
     let settings = try DeviceSettings(state: state, brokerOverride: nil)
     #expect(settings.topics.meta == "springcard/springcore/gate-7/meta")
     #expect(try DeviceTLSIdentity(settings: settings, state: state, insecure: false, logger: quiet).clientID == "DA1275B0")
@@ -64,20 +57,20 @@ func deviceIDRegister() throws {
 @Test("settings refusals name the register and the fix")
 func refusals() throws {
     let (state, _) = try provisioned()
-    try edit(state) { $0.setString(.broker, "") }
+    try state.editConfiguration { $0.setString(.broker, "") }
     #expect(throws: GatewayError.self) { try DeviceSettings(state: state, brokerOverride: nil) }
 
-    try edit(state) {
+    try state.editConfiguration {
         $0.setString(.broker, "b"); $0[.outputFormats] = [0x01]
     }
     #expect(throws: GatewayError.self) { try DeviceSettings(state: state, brokerOverride: nil) }
 
-    try edit(state) {
+    try state.editConfiguration {
         $0[.outputFormats] = [0x02]; $0[.mode] = [0x03]
     }
     #expect(throws: GatewayError.self) { try DeviceSettings(state: state, brokerOverride: nil) }
 
-    try edit(state) {
+    try state.editConfiguration {
         $0[.mode] = [0x64]; $0[.tlsOptions] = [0x07, 0x0E, 0x8D, 0x0D, 0x01]
     }
     let acceptAny = try DeviceSettings(state: state, brokerOverride: nil)
@@ -92,7 +85,7 @@ func refusals() throws {
             == CertificateVerification.none)
 
     try FileManager.default.removeItem(atPath: state.certificatePath(slot: 0x0E))
-    try edit(state) { $0[.tlsOptions] = TLSOptionsRegister.provisioned.bytes }
+    try state.editConfiguration { $0[.tlsOptions] = TLSOptionsRegister.provisioned.bytes }
     do {
         _ = try DeviceTLSIdentity(
             settings: try DeviceSettings(state: state, brokerOverride: nil), state: state, insecure: false, logger: quiet)

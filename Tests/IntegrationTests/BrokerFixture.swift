@@ -4,6 +4,7 @@ import Gateway
 import Logging
 import SpringCore
 import Synchronization
+import TestSupport
 
 let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
@@ -56,10 +57,8 @@ final class BrokerFixture: Sendable {
     }
 
     func provision(serial: String = "DA1275B0") throws -> DeviceStateDirectory {
-        let profiles = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("DeviceProfiles").path
         let state = DeviceStateDirectory(path: (directory as NSString).appendingPathComponent("device-\(serial)"))
-        _ = try DeviceProvisioning(pki: pki, profile: try DeviceProfile.load(name: "springpark", directory: profiles))
+        _ = try DeviceProvisioning(pki: pki, profile: try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory))
             .provision(state: state, serialNumber: serial, broker: address)
         return state
     }
@@ -156,20 +155,6 @@ final class Subscriber: Sendable {
     }
 
     func stop() async { await process.terminate() }
-}
-
-@discardableResult
-func runTool(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [tool] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
 /// Replaces the Uptime value, which depends on timing, so the rest can be compared byte for byte.

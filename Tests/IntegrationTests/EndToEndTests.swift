@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import SpringCore
 import TagReaders
+import TestSupport
 import Testing
 
 private let group = MultiThreadedEventLoopGroup.singleton
@@ -58,9 +59,7 @@ struct EndToEndTests {
         try await BrokerFixture.with { fixture in
             let state = try fixture.provision()
             // Register 0289 with a status interval of 1 s: STATUS must repeat while the device runs.
-            var configuration = try ConfigData.load(contentsOf: state.configurationPath)
-            configuration[.clientOptions] = [0x53, 0x14, 0x03, 0x0A, 0x01, 0x1E]
-            try configuration.serialized().write(to: URL(fileURLWithPath: state.configurationPath))
+            try state.editConfiguration { $0[.clientOptions] = [0x53, 0x14, 0x03, 0x0A, 0x01, 0x1E] }
             let observer = try await fixture.watch()
             let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--broker", fixture.address.description])
             try await observer.waitFor("three STATUS online,ready, one a second") {

@@ -5,6 +5,7 @@ import MQTT
 import NIOCore
 import NIOPosix
 import NIOSSL
+import TestSupport
 import Testing
 
 private let group = MultiThreadedEventLoopGroup.singleton

@@ -3,6 +3,7 @@ import Gateway
 import NIOPosix
 import SpringCore
 import TagReaders
+import TestSupport
 import Testing
 
 @Test("a device whose key is RSA 2048 (made and signed by openssl under our Client CA) publishes over mutual TLS")

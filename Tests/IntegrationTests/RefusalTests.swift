@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import SpringCore
 import TagReaders
+import TestSupport
 import Testing
 
 private let group = MultiThreadedEventLoopGroup.singleton
@@ -17,9 +18,7 @@ struct RefusalTests {
     func clientIDMismatch() async throws {
         try await BrokerFixture.with { fixture in
             let state = try fixture.provision()
-            var configuration = try ConfigData.load(contentsOf: state.configurationPath)
-            configuration.setString(.clientID, "SOMEONE")
-            try configuration.serialized().write(to: URL(fileURLWithPath: state.configurationPath))
+            try state.editConfiguration { $0.setString(.clientID, "SOMEONE") }
             do {
                 _ = try await ReplayJob.run(
                     trace: oneEvent, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: group, logger: quietLogger)
@@ -83,9 +82,7 @@ struct RefusalTests {
             await client.disconnect()
 
             // The same through the device: a Device ID register that points outside its ACL.
-            var configuration = try ConfigData.load(contentsOf: state.configurationPath)
-            configuration.setString(.deviceID, "CAFEBABE")
-            try configuration.serialized().write(to: URL(fileURLWithPath: state.configurationPath))
+            try state.editConfiguration { $0.setString(.deviceID, "CAFEBABE") }
             await #expect(throws: ReplayError.self) {
                 _ = try await ReplayJob.run(
                     trace: oneEvent, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: group, logger: quietLogger)
@@ -97,9 +94,7 @@ struct RefusalTests {
     func plaintextRefused() async throws {
         try await BrokerFixture.with { fixture in
             let state = try fixture.provision()
-            var configuration = try ConfigData.load(contentsOf: state.configurationPath)
-            configuration[.tlsOptions] = [0, 0, 0, 0, 0]
-            try configuration.serialized().write(to: URL(fileURLWithPath: state.configurationPath))
+            try state.editConfiguration { $0[.tlsOptions] = [0, 0, 0, 0, 0] }
             do {
                 _ = try await ReplayJob.run(
                     trace: oneEvent, speed: nil, state: state, options: DeviceRunOptions(), eventLoopGroup: group, logger: quietLogger)

@@ -1,0 +1,39 @@
+import Foundation
+import Gateway
+import SpringCore
+
+/// Runs a system tool (openssl, mosquitto_pub: test peers nobody here wrote) to completion.
+@discardableResult
+public func runTool(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [tool] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// A fresh directory under the temporary directory, named after the test.
+public func temporaryDirectory(_ name: String = #function) -> String {
+    let path = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+        "sr-\(name.filter(\.isLetter).prefix(24))-\(UUID().uuidString.prefix(8))")
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// The repository's DeviceProfiles directory.
+public let deviceProfilesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("DeviceProfiles").path
+
+extension DeviceStateDirectory {
+    /// Changes registers in the device's config.json, as an operator editing it would.
+    public func editConfiguration(_ change: (inout ConfigData) -> Void) throws {
+        var configuration = try ConfigData.load(contentsOf: configurationPath)
+        change(&configuration)
+        try configuration.serialized().write(to: URL(fileURLWithPath: configurationPath))
+    }
+}
