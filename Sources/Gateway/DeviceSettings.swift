@@ -11,6 +11,9 @@ public struct DeviceSettings: Sendable {
     /// Register 028D; empty means "the certificate's CN" (or the serial number without TLS).
     public var configuredClientID: String
     public var outputFormat: OutputFormat
+    /// Registers 028B/028C, sent in CONNECT when set (brokers that want both a certificate and a password).
+    public var login: String?
+    public var password: [UInt8]?
 
     public init(state: DeviceStateDirectory, brokerOverride: BrokerAddress?) throws(GatewayError) {
         factory = try state.loadFactory()
@@ -38,6 +41,8 @@ public struct DeviceSettings: Sendable {
             broker = BrokerAddress(host: configuredHost, port: port)
         }
         configuredClientID = configuration.string(.clientID)
+        login = configuration.string(.login).isEmpty ? nil : configuration.string(.login)
+        password = (configuration[.password] ?? []).isEmpty ? nil : configuration[.password]
         let deviceID = configuration.string(.deviceID)
         topics = DeviceTopics(
             prefix: configuration.string(.topicPrefix),

@@ -67,7 +67,7 @@ public actor SmartReaderDevice {
         let configuration = MQTTClientConfiguration(
             host: settings.broker.host, port: settings.brokerPort, tls: identity.configuration,
             protocolVersion: options.protocolVersion, clientIdentifier: identity.clientID,
-            keepAlive: UInt16(clientOptions.keepAlive), will: lastWill,
+            keepAlive: UInt16(clientOptions.keepAlive), will: lastWill, username: settings.login, password: settings.password,
             connectTimeout: .seconds(Int(max(clientOptions.connectTimeout, 1))),
             responseTimeout: .seconds(Int(max(clientOptions.responseTimeout, 1))),
             maximumInFlight: options.maximumInFlight,

@@ -40,6 +40,14 @@ public struct ConfigData: Sendable, Equatable {
         registers[address] = Entry(bytes: Array(value.utf8), format: .string)
     }
 
+    /// Registers the file sets that the emulator keeps but does not act on, in address order.
+    public var notEmulatedRegisters: [RegisterAddress] {
+        registers.keys.filter { !RegisterLayout.isEmulated($0) }.sorted()
+    }
+
+    /// Sections kept verbatim because the emulator does not model them.
+    public var notEmulatedSections: [String] { otherSections.keys.sorted() }
+
     /// Registers from `other` replace this file's; unmodelled sections merge key by key.
     public func merging(_ other: ConfigData) -> ConfigData {
         var merged = self
@@ -58,7 +66,7 @@ public struct ConfigData: Sendable, Equatable {
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw .syntax(file: file, detail: JSONValue.describe(error))
+            throw .syntax(file: file, detail: JSONValue.describe(error, in: data))
         }
         guard case .object(let sections) = root else { throw .notAnObject(file: file, section: nil) }
         var result = ConfigData()

@@ -27,12 +27,24 @@ public struct DeviceProfile: Sendable {
         return try parse(data, name: name, path: path)
     }
 
+    /// Every profile in `directory`, by name; the first malformed one is an error naming it.
+    public static func loadAll(directory: String) throws(DeviceProfileError) -> [DeviceProfile] {
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            throw .notFound(name: "*", directory: directory, known: [])
+        }
+        var profiles: [DeviceProfile] = []
+        for file in files.sorted() where file.hasSuffix(".json") {
+            profiles.append(try load(name: String(file.dropLast(5)), directory: directory))
+        }
+        return profiles
+    }
+
     public static func parse(_ data: Data, name: String, path: String) throws(DeviceProfileError) -> DeviceProfile {
         let file: File
         do {
             file = try JSONDecoder().decode(File.self, from: data)
         } catch {
-            throw .malformed(path: path, detail: JSONValue.describe(error))
+            throw .malformed(path: path, detail: JSONValue.describe(error, in: data))
         }
         let defaults: ConfigData
         do {

@@ -41,12 +41,30 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
 
-    /// Foundation's parse errors hide the useful part (line and column) in an underlying error.
-    static func describe(_ error: any Error) -> String {
+    /// Foundation's parse errors hide the useful part in an underlying error and give a byte
+    /// offset ("around character 28"); this says where, as line and column of `data`.
+    static func describe(_ error: any Error, in data: Data? = nil) -> String {
+        var text = "\(error)"
         if case DecodingError.dataCorrupted(let context) = error {
             let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
+            text = underlying ?? context.debugDescription
         }
-        return "\(error)"
+        guard let data else { return text }
+        if characterOffset(in: text) == nil {
+            // JSONDecoder on Linux drops the position; JSONSerialization still reports it.
+            do { _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+                text = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? text
+            }
+        }
+        guard let offset = characterOffset(in: text) else { return text }
+        let prefix = data.prefix(offset)
+        let line = prefix.filter { $0 == UInt8(ascii: "\n") }.count + 1
+        let column = offset - (prefix.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+        return "line \(line), column \(column): \(text)"
+    }
+
+    private static func characterOffset(in message: String) -> Int? {
+        guard let range = message.range(of: "character ") else { return nil }
+        return Int(message[range.upperBound...].prefix { $0.isNumber })
     }
 }

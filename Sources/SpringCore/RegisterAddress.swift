@@ -41,6 +41,9 @@ public enum RegisterLayout {
         case atMost(Int)
     }
 
+    /// Registers whose values change what the emulator does; others are kept and reported.
+    public static func isEmulated(_ address: RegisterAddress) -> Bool { size(of: address) != nil }
+
     public static func size(of address: RegisterAddress) -> Size? {
         switch address {
         case .configID, .inventory, .location: .atMost(32)

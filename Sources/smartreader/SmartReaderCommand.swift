@@ -9,5 +9,8 @@ struct SmartReaderCommand: AsyncParsableCommand {
             Start with `smartreader demo`: it builds a development PKI, starts a local mosquitto, provisions \
             a SpringPark and replays a sample trace while a Watch client prints what the broker delivers.
             """,
-        subcommands: [DemoCommand.self, ReplayCommand.self, RunCommand.self, PKICommand.self, BenchCommand.self])
+        subcommands: [
+            DemoCommand.self, ReplayCommand.self, RunCommand.self, PKICommand.self, ConfigCommand.self, ProfilesCommand.self,
+            BenchCommand.self,
+        ])
 }

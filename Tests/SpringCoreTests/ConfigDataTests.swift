@@ -60,16 +60,22 @@ func configDataErrors(file: String, error: ConfigDataError) {
     #expect(throws: error) { try ConfigData.parse(Data(file.utf8), file: "f.json") }
 }
 
-@Test("a JSON syntax error names the file and where it is")
+@Test("a JSON syntax error names the file, the line and the column")
 func configDataSyntax() {
-    do {
-        _ = try ConfigData.parse(Data("{\"config\": {\"86.s\": }}".utf8), file: "broken.json")
-        Issue.record("expected a syntax error")
-    } catch {
-        guard case .syntax(let file, let detail) = error else { Issue.record("wrong error \(error)"); return }
-        #expect(file == "broken.json")
-        #expect(!detail.isEmpty)
+    let text = "{\n  \"config\": {\n    \"86.s\": ,\n  }\n}"
+    #expect(throws: ConfigDataError.syntax(file: "broken.json", detail: "line 3, column 13: Invalid value around character 28.")) {
+        try ConfigData.parse(Data(text.utf8), file: "broken.json")
     }
+}
+
+@Test("registers and sections the emulator does not act on are kept and listed")
+func notEmulatedListed() throws {
+    let data = try ConfigData.parse(
+        Data(#"{"config":{"89":"5314030A1E1E","A1":"0102","B7":"00"},"samav":{},"security":{"k":"v"}}"#.utf8), file: "f")
+    #expect(data.notEmulatedRegisters.map(\.description) == ["02A1", "02B7"])
+    #expect(data.notEmulatedSections == ["samav", "security"])
+    let saved = try ConfigData.parse(data.serialized(), file: "g")
+    #expect(saved.notEmulatedRegisters == data.notEmulatedRegisters && saved.otherSections == data.otherSections)
 }
 
 @Test("the SpringPark profile in DeviceProfiles/ loads, and a malformed profile is named")
@@ -84,7 +90,26 @@ func profiles() throws {
     #expect(throws: DeviceProfileError.self) { try DeviceProfile.parse(Data("{}".utf8), name: "bad", path: "bad.json") }
     do {
         _ = try DeviceProfile.load(name: "nope", directory: directory)
+        Issue.record("a missing profile was found")
     } catch {
         #expect(error.description.contains("springpark"), "the error lists the known profiles")
+    }
+    let all = try DeviceProfile.loadAll(directory: directory)
+    #expect(all.map(\.name) == ["pn532-gateway", "springcard-usb-hid", "springpark"])
+    #expect(all.allSatisfy { !$0.summary.isEmpty && !$0.defaultReader.isEmpty })
+}
+
+@Test("a malformed profile is an error that names its file and the place")
+func malformedProfileNamed() throws {
+    let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("profiles-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try Data("{\"description\": }".utf8).write(to: URL(fileURLWithPath: directory + "/broken.json"))
+    do {
+        _ = try DeviceProfile.loadAll(directory: directory)
+        Issue.record("a malformed profile loaded")
+    } catch {
+        #expect(
+            error.description
+                == "device profile \(directory)/broken.json is malformed: line 1, column 17: Invalid value around character 16.")
     }
 }
