@@ -10,9 +10,9 @@ import Testing
 
 private let group = MultiThreadedEventLoopGroup.singleton
 
-private func client(_ fixture: BrokerFixture, cn: String, keepAlive: UInt16 = 30, connectTimeout: Duration = .seconds(5)) throws
-    -> MQTTClient
-{
+private func client(
+    _ fixture: BrokerFixture, cn: String, keepAlive: UInt16 = 30, connectTimeout: Duration = .seconds(5), keptSession: Bool = false
+) throws -> MQTTClient {
     let prefix = try fixture.identity(role: .control, cn: cn)
     var tls = TLSConfiguration.makeClientConfiguration()
     tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(fixture.pki.rootCertificatePath))
@@ -20,7 +20,8 @@ private func client(_ fixture: BrokerFixture, cn: String, keepAlive: UInt16 = 30
     tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: prefix + ".key", format: .pem))
     return try MQTTClient(
         configuration: MQTTClientConfiguration(
-            host: "localhost", port: fixture.broker.port, tls: tls, clientIdentifier: cn, keepAlive: keepAlive,
+            host: "localhost", port: fixture.broker.port, tls: tls, clientIdentifier: cn, cleanStart: !keptSession,
+            sessionExpiryInterval: keptSession ? 300 : 0, keepAlive: keepAlive,
             connectTimeout: connectTimeout, backoff: ReconnectBackoff(initial: .milliseconds(100), ceiling: .milliseconds(400))),
         eventLoopGroup: group, logger: quietLogger)
 }
@@ -91,6 +92,29 @@ struct MQTTClientTests {
                 $0.lines.contains("springcard/springcore/X/rdr/evt during the outage")
             }
             await device.disconnect()
+        }
+    }
+
+    @Test("a kept session (clean start off, session expiry set) survives a disconnection: the broker queues for it")
+    func keptSession() async throws {
+        try await BrokerFixture.with { fixture in
+            let first = try client(fixture, cn: "control-it", keptSession: true)
+            let fresh = try await first.start()
+            #expect(!fresh.sessionPresent)
+            _ = try await first.subscribe([MQTTSubscription(topicFilter: "kept/#", qos: .atLeastOnce)])
+            await first.disconnect()
+
+            let sender = try fixture.identity(role: .control, cn: "control-it")
+            try runTool(
+                "mosquitto_pub", fixture.tlsArguments(prefix: sender, clientID: "sender") + ["-t", "kept/1", "-m", "while away", "-q", "1"])
+
+            let second = try client(fixture, cn: "control-it", keptSession: true)
+            let resumed = try await second.start()
+            #expect(resumed.sessionPresent)
+            var messages = second.inboundMessages.makeAsyncIterator()
+            let message = await messages.next()
+            #expect(message.map { String(buffer: $0.payload) } == "while away")
+            await second.disconnect()
         }
     }
 }
