@@ -48,6 +48,26 @@ public struct DeviceStateDirectory: Sendable {
         }
     }
 
+    /// config.json alone: what was set on top of the factory defaults.
+    public func loadCurrentFile() throws(GatewayError) -> ConfigData {
+        guard FileManager.default.fileExists(atPath: configurationPath) else { return ConfigData() }
+        do {
+            return try ConfigData.load(contentsOf: configurationPath)
+        } catch {
+            throw .stateDirectory(path: path, reason: error.description)
+        }
+    }
+
+    /// Replaces config.json atomically (temporary file, fsync, rename), readable by the owner only:
+    /// it may hold the MQTT password.
+    public func saveConfiguration(_ configuration: ConfigData) throws(GatewayError) {
+        do {
+            try ProtectedFile.write(Array(configuration.serialized()), to: configurationPath, mode: 0o600)
+        } catch {
+            throw .stateDirectory(path: path, reason: error.description)
+        }
+    }
+
     /// Creates a factory-fresh device: constants, defaults and the current configuration.
     public func create(profile: DeviceProfile, serialNumber: String, configuration: ConfigData) throws(GatewayError) {
         let record = FactoryRecord(profile: profile.name, serialNumber: serialNumber, constants: profile.constants)

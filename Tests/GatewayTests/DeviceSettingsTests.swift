@@ -114,3 +114,14 @@ func provisioningGuards() throws {
             state: state, serialNumber: "DA1275B1", broker: BrokerAddress(host: "b", port: nil))
     }
 }
+
+@Test("config.json is replaced atomically, owner-only, and read back as set")
+func savesConfiguration() throws {
+    let (state, _) = try provisioned()
+    var current = try state.loadCurrentFile()
+    try NamedSetting.named("mqtt.keep-alive").set("45", in: &current)
+    try state.saveConfiguration(current)
+    #expect(!ProtectedFile.othersCanRead(state.configurationPath))
+    #expect(try DeviceSettings(state: state, brokerOverride: nil).clientOptions.keepAlive == 45)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: state.path).allSatisfy { !$0.contains(".tmp-") }, "no temporary file left")
+}

@@ -1,0 +1,33 @@
+/// The effective settings in words, the way `config show` opens: what a person checks first.
+public enum ConfigurationSummary {
+    public static func lines(for data: ConfigData) -> [String] {
+        let options = ClientOptionsRegister(bytes: data[.clientOptions] ?? []) ?? .factoryDefault
+        let tls = TLSOptionsRegister(bytes: data[.tlsOptions] ?? []) ?? TLSOptionsRegister(bytes: [0, 0, 0, 0, 0])!
+        let port = NetworkPortsRegister(bytes: data[.networkPorts] ?? []).effectiveMQTTPort(tls: tls.enabled)
+        let broker = data.string(.broker).isEmpty ? "(no broker set)" : "\(data.string(.broker)):\(port)"
+        var transport = "plain MQTT (refused without --insecure)"
+        if tls.enabled {
+            let check: String
+            switch tls.serverCheck {
+            case .acceptAny: check = "any server certificate accepted (refused without --insecure)"
+            case .exactCertificate: check = "server certificate pinned, CA in slot \(Hex.encode([tls.serverCASlot]))"
+            case .issuingCA, .fullChain: check = "server chain checked against the CA in slot \(Hex.encode([tls.serverCASlot]))"
+            }
+            transport = "TLS 1.2+, \(check)"
+            transport +=
+                tls.clientAuthentication
+                ? ", client certificate from slot \(Hex.encode([tls.clientCertificateSlot])), key slot \(Hex.encode([tls.clientKeySlot]))"
+                : ", no client certificate"
+        }
+        let prefix = data.string(.topicPrefix)
+        let deviceID = data.string(.deviceID).isEmpty ? "{serial}" : data.string(.deviceID)
+        return [
+            "broker \(broker), \(transport)",
+            "topics \(prefix.isEmpty ? "" : prefix + "/")\(deviceID)/..., client ID \(data.string(.clientID).isEmpty ? "= certificate CN" : data.string(.clientID))",
+            "publish QoS \(options.publishQoS), subscribe QoS \(options.subscribeQoS), keep-alive \(options.keepAlive) s, "
+                + "connect timeout \(options.connectTimeout) s, response timeout \(options.responseTimeout) s",
+            "STATUS every \(options.statusInterval) s, reconnect backoff up to \(options.reconnectInterval) s, "
+                + "Last Will \(options.brokerAcceptsWill ? "on" : "off"), retained META/STATUS \(options.brokerAcceptsRetain ? "on" : "off")",
+        ]
+    }
+}
