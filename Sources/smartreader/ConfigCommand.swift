@@ -8,7 +8,7 @@ struct ConfigCommand: AsyncParsableCommand {
         commandName: "config",
         abstract: "Work with CONFIG-DATA JSON files and a device's configuration, by readable names.",
         discussion: "`config set` changes the device's config.json; a running device reads it when it starts.",
-        subcommands: [Validate.self, Show.self, Get.self, SetValue.self])
+        subcommands: [Validate.self, Show.self, Get.self, SetValue.self, Diff.self])
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -99,6 +99,24 @@ struct ConfigCommand: AsyncParsableCommand {
             print(
                 "\(name): \(before) -> \(setting.value(in: current)) (register \(setting.register) is now \(Hex.encode(current[setting.register] ?? [])))"
             )
+        }
+    }
+
+    struct Diff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show what differs between two CONFIG-DATA files, by setting name where possible.",
+            discussion: "Exits 0 when they configure the same thing, 1 when they differ, like diff(1).")
+
+        @Argument(help: "The first CONFIG-DATA file.")
+        var first: String
+
+        @Argument(help: "The second CONFIG-DATA file.")
+        var second: String
+
+        func run() async throws {
+            let lines = ConfigDifference.lines(from: try ConfigData.load(contentsOf: first), to: try ConfigData.load(contentsOf: second))
+            for line in lines { print(line) }
+            if !lines.isEmpty { throw ExitCode(1) }
         }
     }
 }
