@@ -17,7 +17,8 @@ public struct ChildProcess: Sendable {
         case descriptor(Int32)
     }
 
-    public init(executable: String, arguments: [String], output: Output = .inherit) throws {
+    /// `input` is a file to read standard input from; /dev/null otherwise.
+    public init(executable: String, arguments: [String], input: String = "/dev/null", output: Output = .inherit) throws {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -32,7 +33,7 @@ public struct ChildProcess: Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
         switch output {
         case .inherit:
             break

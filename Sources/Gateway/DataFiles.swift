@@ -5,7 +5,8 @@ import Foundation
 /// then the source checkout the binary was built from.
 public enum DataFiles {
     public static func directory(_ name: String) -> String {
-        candidates(name).first { FileManager.default.fileExists(atPath: $0) } ?? candidates(name).last!
+        let candidates = candidates(name)
+        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates.last!
     }
 
     private static func candidates(_ name: String) -> [String] {

@@ -54,7 +54,7 @@ public struct Demo: Sendable {
         print("broker     mosquitto on \(address), mutual TLS 1.2+, ACL per role (\(broker.configurationPath))")
         let state = DeviceStateDirectory(path: (workDirectory as NSString).appendingPathComponent("device-\(serialNumber)"))
         let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
-        _ = try DeviceProvisioning(pki: pki, profile: profile).provision(state: state, serialNumber: serialNumber, broker: address)
+        try DeviceProvisioning(pki: pki, profile: profile).provision(state: state, serialNumber: serialNumber, broker: address)
         print("device     SpringPark \(serialNumber) provisioned in \(state.path) (certificate CN \(serialNumber))")
 
         let observer = try ObserverClient(

@@ -22,7 +22,7 @@ public struct DeviceProvisioning: Sendable {
         return upper
     }
 
-    public func provision(state: DeviceStateDirectory, serialNumber: String, broker: BrokerAddress) throws -> ConfigData {
+    public func provision(state: DeviceStateDirectory, serialNumber: String, broker: BrokerAddress) throws {
         let serial = try Self.validateSerialNumber(serialNumber)
         if FileManager.default.fileExists(atPath: state.file("factory.json")) {
             throw GatewayError.stateDirectory(path: state.path, reason: "already holds a device; choose an empty directory")
@@ -45,6 +45,5 @@ public struct DeviceProvisioning: Sendable {
         try ProtectedFile.write(identity.issuerPEM, to: state.certificatePath(slot: TLSOptionsRegister.clientCASlot), mode: 0o644)
         try ProtectedFile.write(
             try ProtectedFile.read(pki.rootCertificatePath), to: state.certificatePath(slot: tls.serverCASlot), mode: 0o644)
-        return configuration
     }
 }

@@ -9,6 +9,7 @@ public enum LocalMosquittoError: Error, Sendable, CustomStringConvertible {
     case notInstalled
     case exited(status: Int32, log: String)
     case notListening(port: Int, log: String)
+    case noFreePort(reason: String)
 
     public var description: String {
         switch self {
@@ -16,6 +17,8 @@ public enum LocalMosquittoError: Error, Sendable, CustomStringConvertible {
             "mosquitto is not installed; install it with: sudo apt-get install -y mosquitto mosquitto-clients"
         case .exited(let status, let log):
             "mosquitto exited with status \(status):\n\(log)"
+        case .noFreePort(let reason):
+            "cannot find a free loopback port for mosquitto: \(reason)"
         case .notListening(let port, let log):
             "mosquitto did not listen on port \(port) within 10 s:\n\(log)"
         }
@@ -87,14 +90,14 @@ public actor LocalMosquitto {
 
     static func freeLoopbackPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw LocalMosquittoError.notListening(port: 0, log: "socket(): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw LocalMosquittoError.noFreePort(reason: "socket(): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var address = loopback(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
         }
-        guard bound else { throw LocalMosquittoError.notListening(port: 0, log: "bind(): \(String(cString: strerror(errno)))") }
+        guard bound else { throw LocalMosquittoError.noFreePort(reason: "bind(): \(String(cString: strerror(errno)))") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 

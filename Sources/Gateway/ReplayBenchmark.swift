@@ -69,7 +69,7 @@ public struct ReplayBenchmark: Sendable {
         let address = BrokerAddress(host: "localhost", port: broker.port)
         let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
         let state = DeviceStateDirectory(path: (workDirectory as NSString).appendingPathComponent("device"))
-        _ = try DeviceProvisioning(pki: pki, profile: profile).provision(state: state, serialNumber: "BE000001", broker: address)
+        try DeviceProvisioning(pki: pki, profile: profile).provision(state: state, serialNumber: "BE000001", broker: address)
 
         let trace = Trace(
             entries: (0..<events).map { index in
@@ -108,16 +108,14 @@ public struct ReplayBenchmark: Sendable {
             "-h", "localhost", "-p", String(port), "--cafile", ca, "--cert", prefix + ".crt", "--key", prefix + ".key",
             "-i", "BE000002", "-t", topic, "-q", "1", "-l",
         ]
-        // mosquitto_pub -l reads standard input; the shell wires the payload file to it.
-        let command = (["/usr/bin/mosquitto_pub"] + arguments).map { "'\($0)'" }.joined(separator: " ") + " < '\(input)'"
         let started = ContinuousClock.now
-        let status = await (try ChildProcess(executable: "/bin/sh", arguments: ["-c", command])).waitForExit()
+        // mosquitto_pub -l publishes each line of its standard input.
+        let status = await (try ChildProcess(executable: "/usr/bin/mosquitto_pub", arguments: arguments, input: input)).waitForExit()
         let elapsed = ContinuousClock.now - started
         guard status == 0 else {
             throw LocalMosquittoError.exited(status: status, log: "mosquitto_pub failed")
         }
-        let (seconds, attoseconds) = elapsed.components
-        return Double(seconds) + Double(attoseconds) / 1e18
+        return elapsed / .seconds(1)
     }
 
     static func processCPUSeconds() -> Double {

@@ -7,8 +7,7 @@ public struct ReplaySummary: Sendable {
     public var elapsed: Duration
 
     public var eventsPerSecond: Double {
-        let (seconds, attoseconds) = elapsed.components
-        let total = Double(seconds) + Double(attoseconds) / 1e18
+        let total = elapsed / .seconds(1)
         return total > 0 ? Double(events) / total : 0
     }
 }

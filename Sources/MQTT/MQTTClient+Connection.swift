@@ -37,7 +37,7 @@ extension MQTTClient {
         let asyncChannel = try await openChannel()
         let connectTimeout = configuration.connectTimeout
         let timer = asyncChannel.channel.eventLoop.scheduleTask(
-            in: .nanoseconds(Int64(connectTimeout.seconds * 1e9))
+            in: TimeAmount(connectTimeout)
         ) {
             asyncChannel.channel.pipeline.fireErrorCaught(
                 MQTTConnectionError.connectTimeout(seconds: connectTimeout.seconds))
@@ -85,7 +85,7 @@ extension MQTTClient {
         let sslContext = self.sslContext
         let serverName = configuration.tlsServerName ?? configuration.host
         let sniName = (try? SocketAddress(ipAddress: serverName, port: 0)) == nil ? serverName : nil
-        let timeout = TimeAmount.nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9))
+        let timeout = TimeAmount(configuration.connectTimeout)
         return try await ClientBootstrap(group: group)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -72,7 +72,7 @@ struct PKICommand: AsyncParsableCommand {
             let pki = try DevelopmentPKI(opening: directory)
             let loaded = try DeviceProfile.load(name: profile, directory: DataFiles.directory("DeviceProfiles"))
             let state = DeviceStateDirectory(path: stateDir)
-            _ = try DeviceProvisioning(pki: pki, profile: loaded)
+            try DeviceProvisioning(pki: pki, profile: loaded)
                 .provision(state: state, serialNumber: serial, broker: try BrokerAddress(parsing: broker))
             print("provisioned \(loaded.constants.productName) \(serial.uppercased()) in \(stateDir)")
         }

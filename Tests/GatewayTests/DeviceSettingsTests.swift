@@ -15,7 +15,7 @@ private func provisioned(_ name: String = #function) throws -> (DeviceStateDirec
         "sr-gw-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))")
     let pki = try DevelopmentPKI.create(at: (root as NSString).appendingPathComponent("pki"))
     let state = DeviceStateDirectory(path: (root as NSString).appendingPathComponent("device"))
-    _ = try DeviceProvisioning(pki: pki, profile: try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory))
+    try DeviceProvisioning(pki: pki, profile: try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory))
         .provision(state: state, serialNumber: "da1275b0", broker: BrokerAddress(host: "broker.example", port: 18883))
     return (state, pki)
 }

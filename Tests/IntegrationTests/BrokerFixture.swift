@@ -58,7 +58,7 @@ final class BrokerFixture: Sendable {
 
     func provision(serial: String = "DA1275B0") throws -> DeviceStateDirectory {
         let state = DeviceStateDirectory(path: (directory as NSString).appendingPathComponent("device-\(serial)"))
-        _ = try DeviceProvisioning(pki: pki, profile: try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory))
+        try DeviceProvisioning(pki: pki, profile: try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory))
             .provision(state: state, serialNumber: serial, broker: address)
         return state
     }
