@@ -39,37 +39,38 @@ private func plainClient(port: Int) throws -> MQTTClient {
 
 private let connAck: [UInt8] = [0x20, 0x03, 0x00, 0x00, 0x00]
 
-@Test("a malformed packet after CONNACK is a typed error and ends the connection, not the process")
-func malformedAfterConnAck() async throws {
-    try await withScriptedBroker(connAck + [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]) { port in
+/// Connects to a broker that accepts, then sends `bytes`; returns why the connection ended.
+private func disconnection(afterConnAckThen bytes: [UInt8]) async throws -> (any Error)? {
+    var reason: (any Error)?
+    try await withScriptedBroker(connAck + bytes) { port in
         let client = try plainClient(port: port)
         _ = try await client.start()
         var events = client.connectionEvents.makeAsyncIterator()
-        guard case .connected? = await events.next() else { Issue.record("not connected"); return }
-        guard case .disconnected(let error)? = await events.next(),
-            case MQTTConnectionError.malformedPacket(.malformedVariableByteInteger) = error
-        else {
-            Issue.record("expected a malformed-packet disconnection")
+        guard case .connected? = await events.next() else {
+            Issue.record("not connected")
             return
         }
+        if case .disconnected(let error)? = await events.next() { reason = error }
         await client.disconnect()
+    }
+    return reason
+}
+
+@Test("a malformed packet after CONNACK is a typed error and ends the connection, not the process")
+func malformedAfterConnAck() async throws {
+    let error = try await disconnection(afterConnAckThen: [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+    guard case MQTTConnectionError.malformedPacket(.malformedVariableByteInteger)? = error else {
+        Issue.record("expected a malformed-packet disconnection, got \(String(describing: error))")
+        return
     }
 }
 
 @Test("an oversized packet is refused from its header alone")
 func oversizedFromBroker() async throws {
-    try await withScriptedBroker(connAck + [0x30, 0xFF, 0xFF, 0x7F]) { port in
-        let client = try plainClient(port: port)
-        _ = try await client.start()
-        var events = client.connectionEvents.makeAsyncIterator()
-        _ = await events.next()
-        guard case .disconnected(let error)? = await events.next(),
-            case MQTTConnectionError.malformedPacket(.packetTooLarge(_, 1024)) = error
-        else {
-            Issue.record("expected packet too large")
-            return
-        }
-        await client.disconnect()
+    let error = try await disconnection(afterConnAckThen: [0x30, 0xFF, 0xFF, 0x7F])
+    guard case MQTTConnectionError.malformedPacket(.packetTooLarge(_, 1024))? = error else {
+        Issue.record("expected packet too large, got \(String(describing: error))")
+        return
     }
 }
 
