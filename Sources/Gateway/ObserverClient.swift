@@ -41,7 +41,7 @@ public enum ObservedMessageLine {
         let kind = parts.suffix(2).joined(separator: "/")
         let device = parts.count >= 3 ? String(parts[parts.count - (kind.hasPrefix("rdr/") ? 3 : 2)]) : "?"
         let raw = String(buffer: payload)
-        guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(raw.utf8)) else {
+        guard case .object(let fields)? = try? JSONParser.parse(raw.utf8) else {
             return "\(pad(String(kind.split(separator: "/").last ?? ""), 7)) \(device)  \(raw)"
         }
         func field(_ name: String) -> String { fields[name]?.stringValue ?? "" }

@@ -34,21 +34,5 @@ public struct CompactJSONObject: Sendable {
         body.append(UInt8(ascii: ":"))
     }
 
-    private mutating func appendString(_ string: String) {
-        body.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): body.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): body.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): body.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): body.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): body.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case ..<0x20:
-                let digits = Array("0123456789abcdef".utf8)
-                body.append(contentsOf: Array("\\u00".utf8) + [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-            default: body.append(byte)
-            }
-        }
-        body.append(UInt8(ascii: "\""))
-    }
+    private mutating func appendString(_ string: String) { JSONValue.appendQuoted(string, to: &body) }
 }

@@ -6,8 +6,9 @@ public enum ValueFormat: String, Sendable, CaseIterable {
 }
 
 /// A CONFIG-DATA JSON file as SpringCoreConfig reads it: register values keyed by address, each
-/// remembered with the format it was written in so saving gives back what was loaded. Sections
-/// the emulator does not model are kept verbatim.
+/// remembered with the format it was written in, and the order and spelling of sections and
+/// addresses, so saving gives back what was loaded. Sections the emulator does not model are
+/// kept verbatim.
 public struct ConfigData: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         public var bytes: [UInt8]
@@ -20,9 +21,19 @@ public struct ConfigData: Sendable, Equatable {
     }
 
     public var registers: [RegisterAddress: Entry] = [:]
-    public var otherSections: [String: JSONValue] = [:]
+    public var otherSections = JSONObject()
+    /// Where the file put things; registers and sections it did not name go after, in address order.
+    private var sectionOrder: [String] = []
+    private var registerOrder: [RegisterAddress] = []
+    /// Addresses written in full ("0286") rather than by low byte ("86").
+    private var fullAddresses: Set<RegisterAddress> = []
 
     public init(registers: [RegisterAddress: Entry] = [:]) { self.registers = registers }
+
+    /// Two configurations are equal when they hold the same values, however their files are laid out.
+    public static func == (lhs: ConfigData, rhs: ConfigData) -> Bool {
+        lhs.registers == rhs.registers && lhs.otherSections == rhs.otherSections
+    }
 
     /// Sections whose entries are registers, with the bank their low-byte addresses belong to.
     static let registerSections: [String: UInt8] = ["constants": 0x01, "config": 0x02, "templates": 0x03]
@@ -46,13 +57,16 @@ public struct ConfigData: Sendable, Equatable {
     }
 
     /// Sections kept verbatim because the emulator does not model them.
-    public var notEmulatedSections: [String] { otherSections.keys.sorted() }
+    public var notEmulatedSections: [String] { otherSections.keys }
 
     /// Registers from `other` replace this file's; unmodelled sections merge key by key.
     public func merging(_ other: ConfigData) -> ConfigData {
         var merged = self
         merged.registers.merge(other.registers) { _, new in new }
-        merged.otherSections.merge(other.otherSections) { _, new in new }
+        for member in other.otherSections.members { merged.otherSections[member.key] = member.value }
+        merged.sectionOrder += other.sectionOrder.filter { !merged.sectionOrder.contains($0) }
+        merged.registerOrder += other.registerOrder.filter { !merged.registerOrder.contains($0) }
+        merged.fullAddresses.formUnion(other.fullAddresses)
         return merged
     }
 
@@ -64,28 +78,34 @@ public struct ConfigData: Sendable, Equatable {
     public static func parse(_ data: Data, file: String) throws(ConfigDataError) -> ConfigData {
         let root: JSONValue
         do {
-            root = try JSONDecoder().decode(JSONValue.self, from: data)
+            root = try JSONParser.parse(data)
         } catch {
-            throw .syntax(file: file, detail: JSONValue.describe(error, in: data))
+            throw .syntax(file: file, detail: error.description)
         }
+        return try ConfigData(json: root, file: file)
+    }
+
+    /// Reads a file's JSON, already parsed (a device profile embeds one as its defaults).
+    public init(json root: JSONValue, file: String) throws(ConfigDataError) {
         guard case .object(let sections) = root else { throw .notAnObject(file: file, section: nil) }
-        var result = ConfigData()
-        for (name, value) in sections {
-            guard let bank = registerSections[name] else {
-                result.otherSections[name] = value
+        for member in sections.members {
+            sectionOrder.append(member.key)
+            guard let bank = Self.registerSections[member.key] else {
+                otherSections[member.key] = member.value
                 continue
             }
-            guard case .object(let entries) = value else { throw .notAnObject(file: file, section: name) }
-            for (key, raw) in entries {
-                let (address, entry) = try parseEntry(key: key, value: raw, bank: bank, file: file)
-                result.registers[address] = entry
+            guard case .object(let entries) = member.value else { throw .notAnObject(file: file, section: member.key) }
+            for entry in entries.members {
+                let (address, parsed, full) = try Self.parseEntry(key: entry.key, value: entry.value, bank: bank, file: file)
+                registers[address] = parsed
+                registerOrder.append(address)
+                if full { fullAddresses.insert(address) }
             }
         }
-        return result
     }
 
     private static func parseEntry(key: String, value: JSONValue, bank: UInt8, file: String) throws(ConfigDataError) -> (
-        RegisterAddress, Entry
+        RegisterAddress, Entry, writtenInFull: Bool
     ) {
         let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
         guard let addressBytes = Hex.decode(parts[0]), addressBytes.count == 1 || addressBytes.count == 2 else {
@@ -110,7 +130,7 @@ public struct ConfigData: Sendable, Equatable {
             default: break
             }
         }
-        return (address, Entry(bytes: bytes, format: format))
+        return (address, Entry(bytes: bytes, format: format), addressBytes.count == 2)
     }
 
     private static func decodeValue(_ value: JSONValue, format: ValueFormat, file: String, register: RegisterAddress)
@@ -155,23 +175,29 @@ public struct ConfigData: Sendable, Equatable {
         return Array(all.drop { $0 == 0 }).ifEmpty([0])
     }
 
-    /// The file's JSON: sections in a fixed order, entries by address, each in the format it
-    /// was read in.
+    /// The file's JSON: sections and entries where the loaded file had them (new ones after, by
+    /// address), each value in the format it was read in.
     public func serialized() -> Data {
-        var root: [String: JSONValue] = otherSections
-        for (name, bank) in Self.registerSections {
-            let entries = registers.filter { $0.key.bank == bank }
-            guard !entries.isEmpty else { continue }
-            var section: [String: JSONValue] = [:]
-            for (address, entry) in entries {
-                let key = Hex.encode([address.number]) + (entry.format == .hex ? "" : "." + entry.format.rawValue)
-                section[key] = entry.jsonValue
+        var root = JSONObject()
+        let registerSectionNames = ["constants", "config", "templates"]
+        for name in sectionOrder + registerSectionNames where root[name] == nil {
+            if let bank = Self.registerSections[name] {
+                let present = registers.keys.filter { $0.bank == bank }
+                guard !present.isEmpty else { continue }
+                let ordered = registerOrder.filter { $0.bank == bank && registers[$0] != nil }
+                var section = JSONObject()
+                for address in ordered + present.filter({ !ordered.contains($0) }).sorted() {
+                    let entry = registers[address]!
+                    let number = fullAddresses.contains(address) ? Hex.encode([address.bank, address.number]) : Hex.encode([address.number])
+                    section[number + (entry.format == .hex ? "" : "." + entry.format.rawValue)] = entry.jsonValue
+                }
+                root[name] = .object(section)
+            } else if let value = otherSections[name] {
+                root[name] = value
             }
-            root[name] = .object(section)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(JSONValue.object(root))) ?? Data("{}".utf8)
+        for member in otherSections.members where root[member.key] == nil { root[member.key] = member.value }
+        return Data(JSONValue.object(root).prettyPrinted())
     }
 }
 

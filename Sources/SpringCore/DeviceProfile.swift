@@ -9,10 +9,10 @@ public struct DeviceProfile: Sendable {
     public var defaults: ConfigData
     public var defaultReader: String
 
+    /// The profile's fields besides `defaults`, which is read by `JSONParser` to keep its order.
     private struct File: Decodable {
         var description: String
         var constants: ProductConstants
-        var defaults: JSONValue
         var reader: String
     }
 
@@ -40,23 +40,47 @@ public struct DeviceProfile: Sendable {
     }
 
     public static func parse(_ data: Data, name: String, path: String) throws(DeviceProfileError) -> DeviceProfile {
+        let root: JSONValue
+        do {
+            root = try JSONParser.parse(data)
+        } catch {
+            throw .malformed(path: path, detail: error.description)
+        }
         let file: File
         do {
             file = try JSONDecoder().decode(File.self, from: data)
         } catch {
-            throw .malformed(path: path, detail: JSONValue.describe(error, in: data))
+            throw .malformed(path: path, detail: Self.describe(error))
+        }
+        guard case .object(let fields) = root, let defaultsJSON = fields["defaults"] else {
+            throw .malformed(path: path, detail: "\"defaults\" is missing; it holds the factory registers as a CONFIG-DATA object")
         }
         let defaults: ConfigData
         do {
-            let encoded = try JSONEncoder().encode(file.defaults)
-            defaults = try ConfigData.parse(encoded, file: "\(path) (defaults)")
-        } catch let error as ConfigDataError {
-            throw .malformed(path: path, detail: error.description)
+            defaults = try ConfigData(json: defaultsJSON, file: "\(path) (defaults)")
         } catch {
-            throw .malformed(path: path, detail: "\(error)")
+            throw .malformed(path: path, detail: error.description)
         }
         return DeviceProfile(
             name: name, summary: file.description, constants: file.constants, defaults: defaults, defaultReader: file.reader)
+    }
+}
+
+extension DeviceProfile {
+    /// A decoding error in words, naming the field (syntax has already been checked by `JSONParser`).
+    static func describe(_ error: any Error) -> String {
+        func path(_ context: DecodingError.Context) -> String { context.codingPath.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            let parent = path(context)
+            return "\"\(parent.isEmpty ? "" : parent + ".")\(key.stringValue)\" is missing"
+        case DecodingError.typeMismatch(let type, let context), DecodingError.valueNotFound(let type, let context):
+            return "\"\(path(context))\" must be \(type == String.self ? "a string" : type == Bool.self ? "true or false" : "\(type)")"
+        case DecodingError.dataCorrupted(let context):
+            return "\"\(path(context))\": \(context.debugDescription)"
+        default:
+            return "\(error)"
+        }
     }
 }
 

@@ -40,15 +40,15 @@ public struct HostCommand: Sendable, Equatable {
     }
 
     private static func parseJSON(_ payload: [UInt8]) throws(HostCommandError) -> HostCommand {
-        guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(payload)) else {
+        guard case .object(let object)? = try? JSONParser.parse(payload) else {
             throw .badJSON
         }
-        let parameters = object.keys.sorted().map { key -> (String, String) in
-            switch object[key]! {
-            case .string(let s): (key, s)
-            case .number(let n): (key, n == n.rounded() ? String(Int64(n)) : String(n))
-            case .bool(let b): (key, String(b))
-            default: (key, "")
+        let parameters = object.members.map { member -> (String, String) in
+            switch member.value {
+            case .string(let s): (member.key, s)
+            case .number(let n): (member.key, n == n.rounded() ? String(Int64(n)) : String(n))
+            case .bool(let b): (member.key, String(b))
+            default: (member.key, "")
             }
         }
         return HostCommand(parameters: parameters)

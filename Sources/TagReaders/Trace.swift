@@ -44,7 +44,7 @@ public struct Trace: Sendable, Equatable {
     }
 
     private static func parseLine(_ data: Data, file: String, line: Int) throws(TraceError) -> Entry {
-        guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+        guard case .object(let fields)? = try? JSONParser.parse(data) else {
             throw .invalid(file: file, line: line, reason: "not a JSON object")
         }
         func string(_ key: String, required: Bool = false) throws(TraceError) -> String? {

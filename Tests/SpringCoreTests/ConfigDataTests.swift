@@ -63,7 +63,7 @@ func configDataErrors(file: String, error: ConfigDataError) {
 @Test("a JSON syntax error names the file, the line and the column")
 func configDataSyntax() {
     let text = "{\n  \"config\": {\n    \"86.s\": ,\n  }\n}"
-    #expect(throws: ConfigDataError.syntax(file: "broken.json", detail: "line 3, column 13: Invalid value around character 28.")) {
+    #expect(throws: ConfigDataError.syntax(file: "broken.json", detail: "line 3, column 13: ',' cannot start a value")) {
         try ConfigData.parse(Data(text.utf8), file: "broken.json")
     }
 }
@@ -110,6 +110,36 @@ func malformedProfileNamed() throws {
     } catch {
         #expect(
             error.description
-                == "device profile \(directory)/broken.json is malformed: line 1, column 17: Invalid value around character 16.")
+                == "device profile \(directory)/broken.json is malformed: line 1, column 17: '}' cannot start a value")
     }
+}
+
+@Test("saving keeps the file's section order, entry order and address spelling")
+func configDataKeepsLayout() throws {
+    let text = """
+        {
+          "security": {
+            "z": 1,
+            "a": [
+              "x"
+            ]
+          },
+          "config": {
+            "8E.s": "acme/readers",
+            "0286.s": "broker.example",
+            "89": "5314030A1E1E",
+            "A1": "0102"
+          },
+          "constants": {
+            "10": ""
+          }
+        }
+
+        """
+    let data = try ConfigData.parse(Data(text.utf8), file: "f.json")
+    #expect(String(decoding: data.serialized(), as: UTF8.self) == text)
+    var changed = data
+    changed.setString(.deviceID, "gate-7")
+    let saved = String(decoding: changed.serialized(), as: UTF8.self)
+    #expect(saved.contains("\"A1\": \"0102\",\n    \"8F.s\": \"gate-7\""), "a new register goes after the file's own")
 }

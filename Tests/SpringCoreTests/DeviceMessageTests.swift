@@ -91,7 +91,7 @@ func sccmd() throws {
     #expect(throws: HostCommandError.tooLong(262)) { try HostCommand.parse(Array(("$SCCMD;A=" + String(repeating: "1", count: 253)).utf8)) }
     #expect(
         try HostCommand.parse(Array(#"{"SEQ":61,"LEDS":"92929292"}"#.utf8))
-            == HostCommand(parameters: [("LEDS", "92929292"), ("SEQ", "61")]))
+            == HostCommand(parameters: [("SEQ", "61"), ("LEDS", "92929292")]))
     #expect(throws: HostCommandError.badJSON) { try HostCommand.parse(Array("{nope".utf8)) }
     #expect(throws: HostCommandError.unrecognised("hello")) { try HostCommand.parse(Array("hello".utf8)) }
 }
