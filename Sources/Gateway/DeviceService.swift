@@ -2,47 +2,89 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import TagReaders
+import UnixSignals
 
 /// `smartreader run`: the device as a long-running service. It connects (retrying until the
-/// broker answers), feeds it from the trace if one is given, and on SIGTERM or SIGINT publishes
-/// STATUS `offline` and disconnects.
+/// broker answers), feeds it from the trace if one is given, takes configuration pushes from
+/// its control socket, its inbox and SIGHUP, and on SIGTERM or SIGINT publishes STATUS
+/// `offline` and disconnects.
 public struct DeviceService: Service {
     public var state: DeviceStateDirectory
     public var options: DeviceRunOptions
+    public var rollbackAfter: Duration
     public var trace: TraceReplaySource?
     public var eventLoopGroup: any EventLoopGroup
     public var logger: Logger
 
     public init(
-        state: DeviceStateDirectory, options: DeviceRunOptions, trace: TraceReplaySource?, eventLoopGroup: any EventLoopGroup,
-        logger: Logger
+        state: DeviceStateDirectory, options: DeviceRunOptions, rollbackAfter: Duration = .seconds(60), trace: TraceReplaySource?,
+        eventLoopGroup: any EventLoopGroup, logger: Logger
     ) {
         self.state = state
         self.options = options
+        self.rollbackAfter = rollbackAfter
         self.trace = trace
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
     }
 
     public func run() async throws {
-        let device = try SmartReaderDevice(state: state, options: options, eventLoopGroup: eventLoopGroup, logger: logger)
+        let controller = DeviceController(
+            state: state, options: options, rollbackAfter: rollbackAfter, eventLoopGroup: eventLoopGroup, logger: logger)
         do {
-            try await cancelWhenGracefulShutdown {
-                try await device.start(retryUntilConnected: true)
-            }
+            try await cancelWhenGracefulShutdown { try await controller.start() }
         } catch {
-            await device.stop()
+            await controller.stop()
             if Task.isCancelled || Task.isShuttingDownGracefully { return }
             throw error
         }
-        let feeding = Task { [trace, logger] in
-            guard let trace else { return }
-            for await event in trace { await device.accept(event) }
-            logger.info("trace finished; still connected until SIGTERM")
+        let (state, trace, logger, eventLoopGroup) = (self.state, self.trace, self.logger, self.eventLoopGroup)
+        let failure: (any Error)? = await withTaskGroup(of: (any Error)?.self) { group in
+            group.addTask {
+                do {
+                    try await ControlSocket.serve(state: state, controller: controller, eventLoopGroup: eventLoopGroup, logger: logger)
+                } catch {
+                    return error
+                }
+                return nil
+            }
+            group.addTask {
+                do { try await ConfigurationInbox(state: state).run(controller: controller, logger: logger) } catch {
+                    logger.error("inbox \(state.file("inbox")) unusable: \(error)")
+                }
+                return nil
+            }
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                    logger.notice("SIGHUP: reloading \(state.configurationPath)")
+                    _ = await controller.reload()
+                }
+                return nil
+            }
+            group.addTask {
+                guard let trace else { return nil }
+                for await event in trace { await controller.accept(event) }
+                logger.info("trace finished; still connected until SIGTERM")
+                return nil
+            }
+            group.addTask {
+                try? await gracefulShutdown()
+                return nil
+            }
+            // The first task to end with an error, or graceful shutdown, ends the service.
+            var failure: (any Error)?
+            while let result = await group.next() {
+                if let result {
+                    failure = result
+                    break
+                }
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            }
+            group.cancelAll()
+            return failure
         }
-        try? await gracefulShutdown()
-        feeding.cancel()
-        await device.stop()
+        await controller.stop()
+        if let failure { throw failure }
     }
 
     /// Runs the service until SIGTERM or SIGINT.

@@ -9,8 +9,8 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
     case verificationDisabled
     case clientIDMismatch(configured: String, commonName: String, certificate: String)
     case missingSlot(kind: String, slot: UInt8, path: String)
-    case unsupportedOutputFormat(UInt8)
-    case unsupportedMode(UInt8)
+    case configuration(file: String, ConfigurationError)
+    case badConfigurationFile(ConfigDataError)
     case badRegister(RegisterAddress, reason: String)
     case tls(String)
 
@@ -33,10 +33,10 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
                 + "the broker identifies the device by its CN, so set 028D to \"\(commonName)\" or leave it empty"
         case .missingSlot(let kind, let slot, let path):
             "register 0288 names slot \(Hex.encode([slot])) for the \(kind), but \(path) does not exist; provision it with `smartreader pki provision`"
-        case .unsupportedOutputFormat(let value):
-            "register 02A0 selects output format \(Hex.encode([value])); this version publishes RDR/JSON (02) only"
-        case .unsupportedMode(let value):
-            "register 02C0 is \(Hex.encode([value])); only 64 (MQTT Smart Reader) is emulated"
+        case .configuration(let file, let error):
+            "\(file): \(error)"
+        case .badConfigurationFile(let error):
+            error.description
         case .badRegister(let address, let reason):
             "register \(address) \(reason)"
         case .tls(let reason):

@@ -88,7 +88,7 @@ public actor LocalMosquitto {
         exited = 0
     }
 
-    static func freeLoopbackPort() throws -> Int {
+    public static func freeLoopbackPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw LocalMosquittoError.noFreePort(reason: "socket(): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

@@ -1,17 +1,39 @@
 import SpringCore
 import TagReaders
 
-/// Turns a tag event into the READER EVENT the device publishes. Templates are off in this
-/// version (`Template` 0): the TagId is sent as the reader reported it.
+/// Turns a tag event into what the device publishes on `rdr/evt`: READER EVENT JSON or a
+/// `$SCRDR` line (register 02A0), with the TagId written by the active template (03t1), or as
+/// the reader reported it with `Template` 0 when no template is set.
 public struct ReaderEventFormatter: Sendable {
     public let interface: String
+    public let outputFormat: OutputFormat
+    public let template: ActiveTemplate?
 
-    public init(interface: String) { self.interface = interface }
+    public init(interface: String, outputFormat: OutputFormat = .json, template: ActiveTemplate? = nil) {
+        self.interface = interface
+        self.outputFormat = outputFormat
+        self.template = template
+    }
+
+    public init(settings: DeviceSettings) {
+        self.init(
+            interface: settings.factory.constants.interfaces, outputFormat: settings.outputFormat, template: settings.device.template)
+    }
 
     public func message(for event: TagEvent, uptime: Uptime) -> ReaderEventMessage {
-        ReaderEventMessage(
-            interface: event.interface ?? interface, protocolName: event.protocolName, template: 0, rssi: event.rssi,
-            tagID: event.tagID, move: event.move.rawValue, tagData: event.tagData, tagDetails: event.tagDetails,
+        var tagID = event.tagID
+        if let template, let bytes = Hex.decode(event.tagID) { tagID = template.format.render(tagID: bytes) }
+        return ReaderEventMessage(
+            interface: event.interface ?? interface, protocolName: event.protocolName, template: template?.number ?? 0,
+            rssi: event.rssi, tagID: tagID, move: event.move.rawValue, tagData: event.tagData, tagDetails: event.tagDetails,
             uptime: uptime)
+    }
+
+    public func payload(for event: TagEvent, uptime: Uptime) -> [UInt8] {
+        let message = message(for: event, uptime: uptime)
+        switch outputFormat {
+        case .json: return message.jsonBytes
+        case .scrdr: return Array(SCRDRMessage(message).text.utf8)
+        }
     }
 }

@@ -27,9 +27,10 @@ public struct DeviceRunOptions: Sendable {
     }
 }
 
-/// One emulated SpringCore Smart Reader connected to its broker: META and STATUS on every
-/// connection, periodic STATUS, tag events through the outbox, commands from `rdr/cmd`, and
-/// `offline` before a clean disconnect.
+/// One boot of an emulated SpringCore Smart Reader connected to its broker: META and STATUS on
+/// every connection, periodic STATUS, tag events through the outbox, commands from `rdr/cmd`,
+/// configuration pushes from `cfg/set` when enabled, and `offline` before a clean disconnect.
+/// A reboot ends this object; the outbox it publishes from outlives it.
 public actor SmartReaderDevice {
     public nonisolated let settings: DeviceSettings
     public nonisolated let clientID: String
@@ -43,14 +44,28 @@ public actor SmartReaderDevice {
     private let retainState: Bool
     private var tasks: [Task<Void, Never>] = []
     private let rejectedEvents = EventCounter()
+    private let repeatFilter: RepeatFilter
+    private let configurationPushes: (@Sendable (ConfigurationPush) async -> Void)?
+    /// Results of configuration pushes, published on `cfg/result` once this boot has announced itself.
+    private var pendingResults: [ConfigurationOutcome] = []
     /// Events wait while a connection has not yet carried META and STATUS, so a backend always
     /// learns who the device is before it hears its tags.
     private var announced = false
     private var announcementWaiters: [CheckedContinuation<Void, Never>] = []
 
+    /// A device with an outbox of its own, for a one-shot job.
     public init(state: DeviceStateDirectory, options: DeviceRunOptions, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
+        try self.init(
+            settings: DeviceSettings(state: state, brokerOverride: options.brokerOverride), state: state, options: options,
+            outbox: Outbox(), eventLoopGroup: eventLoopGroup, logger: logger)
+    }
+
+    /// `configurationPushes` receives what arrives on `cfg/set` when the configuration enables it.
+    public init(
+        settings: DeviceSettings, state: DeviceStateDirectory, options: DeviceRunOptions, outbox: Outbox,
+        eventLoopGroup: any EventLoopGroup, logger: Logger, configurationPushes: (@Sendable (ConfigurationPush) async -> Void)? = nil
+    ) throws {
         var logger = logger
-        let settings = try DeviceSettings(state: state, brokerOverride: options.brokerOverride)
         logger[metadataKey: "device"] = "\(settings.factory.serialNumber)"
         let identity = try DeviceTLSIdentity(settings: settings, state: state, insecure: options.insecure, logger: logger)
         let clientOptions = settings.clientOptions
@@ -75,8 +90,10 @@ public actor SmartReaderDevice {
         self.settings = settings
         self.clientID = identity.clientID
         self.client = try MQTTClient(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
-        self.outbox = Outbox()
-        self.formatter = ReaderEventFormatter(interface: settings.factory.constants.interfaces)
+        self.outbox = outbox
+        self.formatter = ReaderEventFormatter(settings: settings)
+        self.repeatFilter = RepeatFilter(holdOff: settings.device.readDelays.repeatHoldOff)
+        self.configurationPushes = settings.device.remoteConfiguration ? configurationPushes : nil
         self.logger = logger
         self.bootCount = try state.nextBootCount()
         self.publishQoS = publishQoS
@@ -106,8 +123,22 @@ public actor SmartReaderDevice {
 
     /// Takes a tag event into the outbox; it is published in order and counted until acknowledged.
     public nonisolated func accept(_ event: TagEvent) async {
-        let message = formatter.message(for: event, uptime: uptime)
-        await outbox.append(topic: settings.topics.readerEvent, payload: message.jsonBytes)
+        guard repeatFilter.admits(event) else { return }
+        await outbox.append(topic: settings.topics.readerEvent, payload: formatter.payload(for: event, uptime: uptime))
+    }
+
+    /// Publishes `outcome` on `cfg/result`, after this boot's META if that is still to come (the
+    /// pusher learns what happened to its file once the device is back).
+    public func report(_ outcome: ConfigurationOutcome) async {
+        pendingResults.append(outcome)
+        guard announced else { return }
+        if await client.isConnected { await publishResults() }
+    }
+
+    private func publishResults() async {
+        let results = pendingResults
+        pendingResults.removeAll()
+        for outcome in results { await sendState(topic: settings.topics.configurationResult, json: outcome.json, retain: false) }
     }
 
     /// Returns once every accepted event has been acknowledged by the broker.
@@ -117,13 +148,14 @@ public actor SmartReaderDevice {
     public nonisolated var eventsRejectedByBroker: Int { rejectedEvents.value }
 
     /// The clean shutdown of the reference: STATUS `offline`, then DISCONNECT (so no Last Will).
-    public func stop() async {
-        outbox.close()
+    /// For a reboot the outbox stays open: events not yet acknowledged wait for the next boot.
+    public func stop(forReboot: Bool = false) async {
+        if !forReboot { outbox.close() }
         let grace = Duration.seconds(Int(max(settings.clientOptions.responseTimeout, 1)))
         if await client.isConnected {
             // Events already read get the response timeout to reach the broker before we say goodbye.
             let outbox = self.outbox
-            if (try? await withDeadline(grace, { await outbox.drained() })) == nil, outbox.depth > 0 {
+            if !forReboot, (try? await withDeadline(grace, { await outbox.drained() })) == nil, outbox.depth > 0 {
                 logger.warning("\(outbox.depth) events were not acknowledged before shutdown")
             }
             let client = self.client
@@ -139,10 +171,10 @@ public actor SmartReaderDevice {
                 logger.warning("could not publish STATUS offline: \(error)")
             }
         }
-        await client.disconnect()
         for task in tasks { task.cancel() }
+        await client.disconnect()
         for task in tasks { await task.value }
-        logger.info("stopped")
+        logger.info(forReboot ? "rebooting" : "stopped")
     }
 
     // MARK: Background work
@@ -152,6 +184,7 @@ public actor SmartReaderDevice {
             switch event {
             case .connected:
                 await announce()
+                await publishResults()
                 openAnnouncementGate()
             case .disconnected:
                 announced = false
@@ -181,21 +214,23 @@ public actor SmartReaderDevice {
         await sendState(topic: settings.topics.meta, json: meta.json)
         await sendState(topic: settings.topics.status, json: StatusMessage(state: .ready, uptime: uptime).json)
         let qos = MQTTQoS(rawValue: min(settings.clientOptions.subscribeQoS, 2))!
+        var filters = [settings.topics.readerCommand]
+        if configurationPushes != nil { filters.append(settings.topics.configurationSet) }
         do {
-            let codes = try await client.subscribe([MQTTSubscription(topicFilter: settings.topics.readerCommand, qos: qos)])
-            if let failure = codes.first(where: \.isFailure) {
-                logger.error("the broker refused our subscription to \(settings.topics.readerCommand): \(failure)")
+            let codes = try await client.subscribe(filters.map { MQTTSubscription(topicFilter: $0, qos: qos) })
+            for (filter, code) in zip(filters, codes) where code.isFailure {
+                logger.error("the broker refused our subscription to \(filter): \(code)")
             }
         } catch {
-            logger.warning("subscribing to \(settings.topics.readerCommand) failed: \(error)")
+            logger.warning("subscribing to \(filters.joined(separator: ", ")) failed: \(error)")
         }
     }
 
-    private func sendState(topic: String, json: String) async {
+    private func sendState(topic: String, json: String, retain: Bool? = nil) async {
         let logger = self.logger
         do {
             try await client.send([
-                OutboundMessage(topic: topic, payload: ByteBuffer(string: json), qos: publishQoS, retain: retainState) { result in
+                OutboundMessage(topic: topic, payload: ByteBuffer(string: json), qos: publishQoS, retain: retain ?? retainState) { result in
                     if case .success(let ack) = result, ack.reasonCode.isFailure {
                         logger.error("the broker refused \(topic): \(ack.reasonCode)")
                     }
@@ -223,7 +258,8 @@ public actor SmartReaderDevice {
                         logger.error("the broker refused event \(event.id) on \(event.topic): \(ack.reasonCode)")
                         rejected.increment()
                     case .failure(let error):
-                        logger.error("event \(event.id) not published: \(error)")
+                        if !outbox.giveBack([event]) { logger.error("event \(event.id) not published: \(error)") }
+                        return
                     case .success:
                         break
                     }
@@ -233,8 +269,7 @@ public actor SmartReaderDevice {
             do {
                 try await client.send(messages)
             } catch {
-                logger.error("\(batch.count) events not published: \(error)")
-                for event in batch { outbox.acknowledge(event.id) }
+                if !outbox.giveBack(batch) { logger.error("\(batch.count) events not published: \(error)") }
             }
         }
     }
@@ -252,6 +287,12 @@ public actor SmartReaderDevice {
 
     private func handleCommands() async {
         for await message in client.inboundMessages {
+            if message.topic == settings.topics.configurationSet, let configurationPushes {
+                let push = ConfigurationPush(content: Array(message.payload.readableBytesView), source: message.topic)
+                // Not awaited here: applying reboots this device, which ends this loop.
+                Task { await configurationPushes(push) }
+                continue
+            }
             guard message.topic == settings.topics.readerCommand else {
                 logger.debug("ignoring message on \(message.topic)")
                 continue

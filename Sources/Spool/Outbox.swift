@@ -67,9 +67,10 @@ public final class Outbox: Sendable {
         return id
     }
 
-    /// Up to `limit` events in order, waiting for at least one; empty once closed and empty.
+    /// Up to `limit` events in order, waiting for at least one; empty once closed and empty, or
+    /// when the calling task is cancelled (a device stopping for a reboot while the outbox stays open).
     public func nextBatch(limit: Int) async -> [OutboxEvent] {
-        while true {
+        while !Task.isCancelled {
             let batch = state.withLock { state -> [OutboxEvent]? in
                 if state.hasWaiting {
                     let end = min(state.waiting.count, state.waitingHead + limit)
@@ -84,16 +85,48 @@ public final class Outbox: Sendable {
                 return state.closed ? [] : nil
             }
             if let batch { return batch }
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state in
-                    guard !state.hasWaiting && !state.closed else { return true }
-                    precondition(state.consumer == nil, "one consumer at a time")
-                    state.consumer = continuation
-                    return false
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state in
+                        guard !state.hasWaiting && !state.closed && !Task.isCancelled else { return true }
+                        precondition(state.consumer == nil, "one consumer at a time")
+                        state.consumer = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
                 }
-                if resumeNow { continuation.resume() }
+            } onCancel: {
+                state.withLock { state in
+                    defer { state.consumer = nil }
+                    return state.consumer
+                }?.resume()
             }
         }
+        return []
+    }
+
+    /// Puts events handed out but not delivered back at the head of the queue, in order, to be
+    /// sent again (a connection closed under them for a reboot). Once the outbox is closed they
+    /// are dropped instead and this returns false.
+    @discardableResult
+    public func giveBack(_ events: [OutboxEvent]) -> Bool {
+        guard !events.isEmpty else { return true }
+        let (kept, consumer) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            let pending = events.filter { state.unacknowledged.contains($0.id) }
+            guard !state.closed else { return (false, nil) }
+            state.waiting.removeFirst(state.waitingHead)
+            state.waitingHead = 0
+            // Given-back events are older than most waiting ones, so each insert point is near the head.
+            for event in pending {
+                let index = state.waiting.firstIndex { $0.id > event.id } ?? state.waiting.endIndex
+                state.waiting.insert(event, at: index)
+            }
+            defer { state.consumer = nil }
+            return (true, state.consumer)
+        }
+        consumer?.resume()
+        if !kept { for event in events { acknowledge(event.id) } }
+        return kept
     }
 
     public func acknowledge(_ id: UInt64) {

@@ -57,7 +57,7 @@ public struct ConfigData: Sendable, Equatable {
     }
 
     /// Sections kept verbatim because the emulator does not model them.
-    public var notEmulatedSections: [String] { otherSections.keys }
+    public var notEmulatedSections: [String] { otherSections.keys.filter { $0 != DeviceConfiguration.emulatorSection } }
 
     /// Registers from `other` replace this file's; unmodelled sections merge key by key.
     public func merging(_ other: ConfigData) -> ConfigData {
@@ -188,7 +188,8 @@ public struct ConfigData: Sendable, Equatable {
                 var section = JSONObject()
                 for address in ordered + present.filter({ !ordered.contains($0) }).sorted() {
                     let entry = registers[address]!
-                    let number = fullAddresses.contains(address) ? Hex.encode([address.bank, address.number]) : Hex.encode([address.number])
+                    let number =
+                        fullAddresses.contains(address) ? Hex.encode([address.bank, address.number]) : Hex.encode([address.number])
                     section[number + (entry.format == .hex ? "" : "." + entry.format.rawValue)] = entry.jsonValue
                 }
                 root[name] = .object(section)

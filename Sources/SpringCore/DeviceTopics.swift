@@ -15,6 +15,9 @@ public struct DeviceTopics: Sendable, Equatable {
     public var status: String { "\(base)/status" }
     public var readerEvent: String { "\(base)/rdr/evt" }
     public var readerCommand: String { "\(base)/rdr/cmd" }
+    /// Configuration pushed by MQTT, and what became of it (an emulator extension, off by default).
+    public var configurationSet: String { "\(base)/cfg/set" }
+    public var configurationResult: String { "\(base)/cfg/result" }
     /// Everything the device may publish or subscribe to, for ACLs and observers.
     public var all: String { "\(base)/#" }
 }

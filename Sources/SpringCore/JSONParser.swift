@@ -152,7 +152,8 @@ public struct JSONParser {
         let start = index
         if current == UInt8(ascii: "-") { index += 1 }
         guard digits() > 0 else { throw fault("a number needs digits", at: start) }
-        if bytes[start] == UInt8(ascii: "-") ? bytes[start + 1] == UInt8(ascii: "0") && index - start > 2
+        if bytes[start] == UInt8(ascii: "-")
+            ? bytes[start + 1] == UInt8(ascii: "0") && index - start > 2
             : bytes[start] == UInt8(ascii: "0") && index - start > 1
         {
             throw fault("a number cannot start with 0 unless it is 0", at: start)

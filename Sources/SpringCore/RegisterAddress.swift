@@ -30,6 +30,10 @@ public struct RegisterAddress: Hashable, Sendable, Comparable, CustomStringConve
     public static let topicPrefix = configuration(0x8E)
     public static let deviceID = configuration(0x8F)
     public static let outputFormats = configuration(0xA0)
+    public static let readDelays = configuration(0xA1)
+    public static let keyboardLayout = configuration(0xA6)
+    public static let keyboardPrefix = configuration(0xA8)
+    public static let keyboardSuffix = configuration(0xA9)
     public static let mode = configuration(0xC0)
 }
 
@@ -54,7 +58,10 @@ public enum RegisterLayout {
         case .login, .password: .atMost(64)
         case .clientID, .deviceID: .atMost(24)
         case .topicPrefix: .atMost(64)
-        case .outputFormats, .mode: .exactly(1)
+        case .outputFormats, .mode, .keyboardLayout: .exactly(1)
+        case .readDelays: .exactly(2)
+        case .keyboardPrefix, .keyboardSuffix: .atMost(16)
+        case let address where address.bank == 0x03 && address.number & 0x0F == 1 && (1...4).contains(address.number >> 4): .atMost(2)
         default: nil
         }
     }

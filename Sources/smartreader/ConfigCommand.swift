@@ -1,14 +1,19 @@
 import ArgumentParser
 import Foundation
 import Gateway
+import NIOPosix
 import SpringCore
 
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Work with CONFIG-DATA JSON files and a device's configuration, by readable names.",
-        discussion: "`config set` changes the device's config.json; a running device reads it when it starts.",
-        subcommands: [Validate.self, Show.self, Get.self, SetValue.self, Diff.self])
+        discussion: """
+            `config push` hands a file to the running daemon, which judges it whole, keeps the old one as last known good, \
+            reboots with it and rolls back if the broker cannot be reached. `config set` changes config.json; a running \
+            daemon takes it with `config reload` (or SIGHUP). Dropping a file into STATE_DIR/inbox/ pushes it too.
+            """,
+        subcommands: [Validate.self, Show.self, Get.self, SetValue.self, Diff.self, Push.self, Reload.self])
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -117,6 +122,74 @@ struct ConfigCommand: AsyncParsableCommand {
             let lines = ConfigDifference.lines(from: try ConfigData.load(contentsOf: first), to: try ConfigData.load(contentsOf: second))
             for line in lines { print(line) }
             if !lines.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    struct Push: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Push a CONFIG-DATA file to the running device, as SpringCoreConfig does, and wait for the outcome.",
+            discussion: """
+                By default the factory defaults are restored and the file applied over them, then the device reboots: STATUS \
+                offline, a new connection with the new settings, META. Exits 0 once the device is connected with the file; \
+                1 if the file is rejected (nothing changes) or the device rolled back because the broker was unreachable.
+                """)
+
+        @Argument(help: "The CONFIG-DATA JSON file.")
+        var file: String
+
+        @Option(name: .long, help: "The device's state directory.")
+        var stateDir: String
+
+        @Flag(name: .long, help: "Merge the file into the current configuration instead of restoring the factory defaults first.")
+        var noLoadDefaults = false
+
+        @Flag(name: .long, help: "Store the file without rebooting; it takes effect at the next reboot or reload.")
+        var noReset = false
+
+        @Flag(name: .long, help: "No daemon is running: judge the file and store it for the next start.")
+        var offline = false
+
+        @Flag(name: .long, help: "With --offline: judge as a daemon started with --insecure would (plain MQTT allowed).")
+        var insecure = false
+
+        func run() async throws {
+            guard let content = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("\(file) cannot be read; check the path and its permissions")
+            }
+            let state = DeviceStateDirectory(path: stateDir)
+            let outcome: ConfigurationOutcome
+            if offline {
+                outcome = ConfigurationStore(state: state, options: DeviceRunOptions(insecure: insecure)).storeOffline(
+                    ConfigurationPush(content: Array(content), source: file, loadDefaults: !noLoadDefaults, reset: false),
+                    logger: makeLogger(level: .warning))
+            } else {
+                let request = ControlRequest.push(content: Array(content), source: file, loadDefaults: !noLoadDefaults, reset: !noReset)
+                guard
+                    let answer = try await ControlSocket.request(
+                        request, socketPath: ControlSocket.path(in: state), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+                else { throw ExitCode.failure }
+                outcome = answer
+            }
+            print(outcome)
+            if !outcome.succeeded { throw ExitCode.failure }
+        }
+    }
+
+    struct Reload: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make the running device reload config.json from its state directory (what SIGHUP does), and wait.")
+
+        @Option(name: .long, help: "The device's state directory.")
+        var stateDir: String
+
+        func run() async throws {
+            let state = DeviceStateDirectory(path: stateDir)
+            guard
+                let outcome = try await ControlSocket.request(
+                    .reload, socketPath: ControlSocket.path(in: state), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            else { throw ExitCode.failure }
+            print(outcome)
+            if !outcome.succeeded { throw ExitCode.failure }
         }
     }
 }

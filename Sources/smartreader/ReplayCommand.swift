@@ -35,7 +35,12 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the device until SIGTERM or SIGINT, then publish STATUS offline and disconnect.",
-        discussion: "Connection losses are retried with exponential backoff and jitter, up to the reconnect interval of register 0289.")
+        discussion: """
+            Connection losses are retried with exponential backoff and jitter, up to the reconnect interval of register 0289. \
+            The device takes configuration pushes from `smartreader config push` (its control socket STATE_DIR/control.sock), \
+            from files dropped into STATE_DIR/inbox/, from SIGHUP (reload config.json), and from MQTT {prefix}/{id}/cfg/set \
+            when the configuration's "emulator" section enables "remote-config".
+            """)
 
     @OptionGroup var device: DeviceOptions
 
@@ -44,15 +49,24 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var speed: ReplaySpeedOptions
 
+    @Option(
+        name: .long,
+        help: "After a reboot with a pushed configuration, seconds to reach the broker before rolling back to the last known good one.")
+    var rollbackAfter: Int = 60
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard rollbackAfter > 0 else { throw ValidationError("--rollback-after must be at least 1 second") }
+    }
 
     func run() async throws {
         let logger = makeLogger(level: logLevel)
         let source = try trace.map { TraceReplaySource(trace: try Trace.load(contentsOf: $0), speed: speed.effectiveSpeed) }
         let service = DeviceService(
             state: DeviceStateDirectory(path: device.stateDir), options: try device.runOptions(retryUntilConnected: true),
-            trace: source, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            rollbackAfter: .seconds(rollbackAfter), trace: source, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try await DeviceService.runUntilSignalled(service)
     }
 }

@@ -61,9 +61,14 @@ func refusals() throws {
     #expect(throws: GatewayError.self) { try DeviceSettings(state: state, brokerOverride: nil) }
 
     try state.editConfiguration {
-        $0.setString(.broker, "b"); $0[.outputFormats] = [0x01]
+        $0.setString(.broker, "b"); $0[.outputFormats] = [0x03]
     }
     #expect(throws: GatewayError.self) { try DeviceSettings(state: state, brokerOverride: nil) }
+    do {
+        _ = try DeviceSettings(state: state, brokerOverride: nil)
+    } catch {
+        #expect(error.description == "\(state.configurationPath): register 02A0 is 03; use 02 (RDR/JSON) or 01 ($SCRDR)")
+    }
 
     try state.editConfiguration {
         $0[.outputFormats] = [0x02]; $0[.mode] = [0x03]

@@ -6,6 +6,10 @@ import SpringCore
 import Synchronization
 import TestSupport
 
+/// The command-line tool as `swift build` leaves it, for tests that run the daemon as a process.
+let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent(".build/debug/smartreader").path
+
 let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
 /// A development PKI and a real mosquitto using it, in a fresh temporary directory. Every

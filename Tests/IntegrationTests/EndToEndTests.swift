@@ -17,9 +17,6 @@ private let trace = """
     {"t":0.1,"TagId":"E004015012345678","Protocol":"ISO15693","Interface":"13.56/V","Move":"Insert"}
     """
 
-private let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent(".build/debug/smartreader").path
-
 @Suite("against a real mosquitto over mutual TLS")
 struct EndToEndTests {
     @Test("(1)(2) a replayed trace reaches a mosquitto_sub Watch observer byte for byte, after META and STATUS")

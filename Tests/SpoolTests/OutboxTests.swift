@@ -79,3 +79,29 @@ final class SharedFlag: Sendable {
     func set() { flag.withLock { $0 = true } }
     var isSet: Bool { flag.withLock { $0 } }
 }
+
+@Test("events given back go out again first, in order; once closed they are dropped")
+func giveBack() async {
+    let outbox = Outbox(capacity: 10)
+    for index in 0..<5 { await outbox.append(topic: "t", payload: [UInt8(index)]) }
+    let first = await outbox.nextBatch(limit: 4)
+    outbox.acknowledge(first[0].id)
+    #expect(outbox.giveBack([first[3]]))
+    #expect(outbox.giveBack([first[1], first[0]]), "an acknowledged event is not resent")
+    let again = await outbox.nextBatch(limit: 10)
+    #expect(again.map(\.payload) == [[1], [3], [4]])
+    outbox.close()
+    #expect(!outbox.giveBack([first[2]]))
+    #expect(outbox.depth == 3, "event 2 was dropped, 1, 3 and 4 still wait for acknowledgement")
+}
+
+@Test("a consumer waiting for events returns empty when its task is cancelled")
+func cancelledConsumer() async {
+    let outbox = Outbox(capacity: 10)
+    let consumer = Task { await outbox.nextBatch(limit: 10) }
+    try? await Task.sleep(for: .milliseconds(20))
+    consumer.cancel()
+    #expect(await consumer.value.isEmpty)
+    await outbox.append(topic: "t", payload: [7])
+    #expect(await outbox.nextBatch(limit: 10).map(\.payload) == [[7]], "a new consumer may take over")
+}

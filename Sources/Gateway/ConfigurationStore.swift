@@ -1,0 +1,77 @@
+import DeviceIdentity
+import Foundation
+import Logging
+import SpringCore
+
+/// Judges pushed configurations and keeps the files: `config.json` (what runs, on top of the
+/// factory defaults) and `config.last-good.json` (what ran before the last push, for rollback).
+public struct ConfigurationStore: Sendable {
+    public let state: DeviceStateDirectory
+    public let options: DeviceRunOptions
+
+    public init(state: DeviceStateDirectory, options: DeviceRunOptions) {
+        self.state = state
+        self.options = options
+    }
+
+    public var lastGoodPath: String { state.file("config.last-good.json") }
+
+    /// The new `config.json` a push makes, and the settings the device would run with, or an
+    /// error naming the file and what is wrong. Nothing is written.
+    public func judge(_ push: ConfigurationPush, running: ConfigData, logger: Logger) throws(GatewayError) -> (ConfigData, DeviceSettings) {
+        let pushed: ConfigData
+        do {
+            pushed = try ConfigData.parse(Data(push.content), file: push.source)
+        } catch {
+            throw .badConfigurationFile(error)
+        }
+        let file = push.loadDefaults ? pushed : running.merging(pushed)
+        let defaults: ConfigData
+        do {
+            defaults = try ConfigData.load(contentsOf: state.factoryConfigurationPath)
+        } catch {
+            throw .stateDirectory(path: state.path, reason: error.description)
+        }
+        let settings = try DeviceSettings(
+            factory: state.loadFactory(), configuration: defaults.merging(file), configurationFile: push.source,
+            brokerOverride: options.brokerOverride)
+        // The TLS identity is checked too: a push naming an empty slot or another client ID is refused here.
+        _ = try DeviceTLSIdentity(settings: settings, state: state, insecure: options.insecure, logger: logger)
+        return (file, settings)
+    }
+
+    /// Keeps `running` as the last known good configuration, then replaces config.json; both
+    /// writes are atomic (temporary file, fsync, rename) and owner-only.
+    public func install(_ file: ConfigData, replacing running: ConfigData) throws(GatewayError) {
+        do {
+            try ProtectedFile.write(Array(running.serialized()), to: lastGoodPath, mode: 0o600)
+        } catch {
+            throw .stateDirectory(path: state.path, reason: error.description)
+        }
+        try state.saveConfiguration(file)
+    }
+
+    /// Puts the last known good configuration back as config.json and returns it.
+    public func rollBack() throws(GatewayError) -> ConfigData {
+        let previous: ConfigData
+        do {
+            previous = try ConfigData.load(contentsOf: lastGoodPath)
+        } catch {
+            throw .stateDirectory(path: state.path, reason: "cannot roll back: \(error.description)")
+        }
+        try state.saveConfiguration(previous)
+        return previous
+    }
+
+    /// A push with no daemon running: judged the same way, then stored for the next start.
+    public func storeOffline(_ push: ConfigurationPush, logger: Logger) -> ConfigurationOutcome {
+        do {
+            let running = try state.loadCurrentFile()
+            let (file, settings) = try judge(push, running: running, logger: logger)
+            try install(file, replacing: running)
+            return ConfigurationOutcome(result: .stored, source: push.source, configID: settings.device.labels.configID)
+        } catch {
+            return ConfigurationOutcome(result: .rejected, source: push.source, reason: error.description)
+        }
+    }
+}

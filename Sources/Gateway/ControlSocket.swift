@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The daemon's local control socket, `control.sock` in the state directory, owner-only: a
+/// request line in, the outcome line out. `smartreader config push` is its client.
+public enum ControlSocket {
+    static let maximumLine = 4 << 20
+
+    public static func path(in state: DeviceStateDirectory) -> String { state.file("control.sock") }
+
+    /// Serves requests until the task is cancelled.
+    public static func serve(
+        state: DeviceStateDirectory, controller: DeviceController, eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) async throws {
+        let socketPath = path(in: state)
+        if (try? await request(.reload, socketPath: socketPath, eventLoopGroup: eventLoopGroup, probeOnly: true)) != nil {
+            throw GatewayError.stateDirectory(path: state.path, reason: "another daemon is already running here (\(socketPath) answers)")
+        }
+        let server = try await ServerBootstrap(group: eventLoopGroup)
+            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLine)))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        guard chmod(socketPath, 0o600) == 0 else {
+            try? await server.channel.close()
+            throw GatewayError.stateDirectory(path: state.path, reason: "cannot restrict \(socketPath) to its owner")
+        }
+        logger.info("control socket \(socketPath)")
+        defer { unlink(socketPath) }
+        try await withTaskCancellationHandler {
+            try await server.executeThenClose { connections in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in connections {
+                        group.addTask { await handle(connection, controller: controller, logger: logger) }
+                    }
+                }
+            }
+        } onCancel: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    private static func handle(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, controller: DeviceController, logger: Logger) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                for try await line in inbound {
+                    let answer: ConfigurationOutcome
+                    switch Result(catching: { () throws(ControlProtocolError) in try ControlRequest(line: line.readableBytesView) }) {
+                    case .success(.push(let content, let source, let loadDefaults, let reset)):
+                        answer = await controller.apply(
+                            ConfigurationPush(content: content, source: source, loadDefaults: loadDefaults, reset: reset))
+                    case .success(.reload):
+                        answer = await controller.reload()
+                    case .failure(let error):
+                        answer = ConfigurationOutcome(result: .rejected, source: "control socket", reason: error.description)
+                    }
+                    try await outbound.write(ByteBuffer(string: answer.json + "\n"))
+                }
+            }
+        } catch {
+            logger.warning("control connection: \(error)")
+        }
+    }
+
+    /// Sends one request to the daemon and waits for its outcome (a reboot takes as long as the
+    /// device needs to reconnect). With `probeOnly`, just checks that something answers.
+    public static func request(
+        _ request: ControlRequest, socketPath: String, eventLoopGroup: any EventLoopGroup, probeOnly: Bool = false
+    ) async throws -> ConfigurationOutcome? {
+        let connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        do {
+            connection = try await ClientBootstrap(group: eventLoopGroup).connect(unixDomainSocketPath: socketPath) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLine)))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        } catch {
+            throw ControlProtocolError.noDaemon(socket: socketPath)
+        }
+        if probeOnly {
+            try? await connection.channel.close()
+            return nil
+        }
+        return try await connection.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: request.line))
+            for try await line in inbound {
+                guard let outcome = ConfigurationOutcome(json: line.readableBytesView) else {
+                    throw ControlProtocolError.malformed("the daemon's answer is not an outcome: \(String(buffer: line))")
+                }
+                return outcome
+            }
+            throw ControlProtocolError.noAnswer(socket: socketPath)
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import NIOCore
+import Spool
+import SpringCore
+import TagReaders
+
+/// The running device across reboots, and the one entry point for reconfiguration: every push
+/// (control socket, inbox, `cfg/set`, SIGHUP) goes through `apply`, one at a time. A push is
+/// judged whole, written atomically with the old configuration kept as last known good, and
+/// then the device reboots: STATUS `offline`, a new connection with the new settings, META. If
+/// the broker cannot be reached within `rollbackAfter`, the last known good configuration comes
+/// back. The outbox and the boot counter outlive reboots.
+public actor DeviceController {
+    public let state: DeviceStateDirectory
+    public let options: DeviceRunOptions
+    public let rollbackAfter: Duration
+    private let store: ConfigurationStore
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let outbox = Outbox()
+    private var device: SmartReaderDevice?
+    /// config.json as the current boot read it: what a rollback returns to.
+    private var runningFile = ConfigData()
+    private var applying = false
+    private var applyQueue: [CheckedContinuation<Void, Never>] = []
+    private var stopped = false
+
+    public init(
+        state: DeviceStateDirectory, options: DeviceRunOptions, rollbackAfter: Duration = .seconds(60), eventLoopGroup: any EventLoopGroup,
+        logger: Logger
+    ) {
+        self.state = state
+        self.options = options
+        self.rollbackAfter = rollbackAfter
+        self.store = ConfigurationStore(state: state, options: options)
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// Boots with the configuration in the state directory and waits until connected.
+    public func start() async throws {
+        runningFile = try state.loadCurrentFile()
+        let settings = try DeviceSettings(state: state, brokerOverride: options.brokerOverride)
+        try await boot(settings, giveUpAfter: nil)
+    }
+
+    public func accept(_ event: TagEvent) async { await device?.accept(event) }
+
+    /// SIGHUP: config.json as it is now on disk, through the same judgement as a push.
+    public func reload() async -> ConfigurationOutcome {
+        guard let content = FileManager.default.contents(atPath: state.configurationPath) else {
+            let outcome = ConfigurationOutcome(
+                result: .rejected, source: state.configurationPath, reason: "cannot be read; the running configuration stays")
+            logger.error("SIGHUP: \(outcome)")
+            return outcome
+        }
+        return await apply(ConfigurationPush(content: Array(content), source: state.configurationPath))
+    }
+
+    public func apply(_ push: ConfigurationPush) async -> ConfigurationOutcome {
+        await acquire()
+        defer { release() }
+        let outcome = await applyExclusively(push)
+        switch outcome.result {
+        case .applied, .stored: logger.notice("configuration \(outcome)")
+        case .rejected, .rolledBack: logger.error("configuration \(outcome)")
+        }
+        if outcome.result != .applied { await device?.report(outcome) }
+        return outcome
+    }
+
+    /// STATUS `offline` and DISCONNECT; later pushes are refused.
+    public func stop() async {
+        await acquire()
+        defer { release() }
+        stopped = true
+        await device?.stop()
+    }
+
+    private func applyExclusively(_ push: ConfigurationPush) async -> ConfigurationOutcome {
+        func outcome(_ result: ConfigurationOutcome.Result, configID: String? = nil, reason: String? = nil) -> ConfigurationOutcome {
+            ConfigurationOutcome(result: result, source: push.source, configID: configID, reason: reason)
+        }
+        guard !stopped else { return outcome(.rejected, reason: "the device is shutting down") }
+        let file: ConfigData
+        let settings: DeviceSettings
+        do {
+            (file, settings) = try store.judge(push, running: runningFile, logger: logger)
+            try store.install(file, replacing: runningFile)
+        } catch {
+            return outcome(.rejected, reason: error.description)
+        }
+        let configID = settings.device.labels.configID
+        guard push.reset else { return outcome(.stored, configID: configID) }
+        await device?.stop(forReboot: true)
+        runningFile = file
+        do {
+            try await boot(settings, giveUpAfter: rollbackAfter)
+            let applied = outcome(.applied, configID: configID)
+            await device?.report(applied)
+            return applied
+        } catch {
+            let reason = "with it the device could not reach its broker within \(rollbackAfter): \(error)"
+            logger.error("rolling back \(push.source): \(reason)")
+            await device?.stop(forReboot: true)
+            do {
+                runningFile = try store.rollBack()
+                try await boot(DeviceSettings(state: state, brokerOverride: options.brokerOverride), giveUpAfter: nil)
+            } catch {
+                logger.critical("the last known good configuration cannot run either: \(error)")
+            }
+            return outcome(.rolledBack, configID: configID, reason: reason)
+        }
+    }
+
+    /// A new boot of the device with `settings`; with a limit, not being connected in time is an error.
+    private func boot(_ settings: DeviceSettings, giveUpAfter limit: Duration?) async throws {
+        let device = try SmartReaderDevice(
+            settings: settings, state: state, options: options, outbox: outbox, eventLoopGroup: eventLoopGroup, logger: logger
+        ) { [weak self] push in
+            _ = await self?.apply(push)
+        }
+        self.device = device
+        guard let limit else {
+            try await device.start(retryUntilConnected: true)
+            return
+        }
+        guard try await withDeadline(limit, { try await device.start(retryUntilConnected: true) }) != nil else {
+            throw BootTimeout()
+        }
+    }
+
+    private func acquire() async {
+        guard applying else {
+            applying = true
+            return
+        }
+        await withCheckedContinuation { applyQueue.append($0) }
+    }
+
+    private func release() {
+        if applyQueue.isEmpty { applying = false } else { applyQueue.removeFirst().resume() }
+    }
+}
+
+private struct BootTimeout: Error, CustomStringConvertible {
+    var description: String { "no connection" }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Gateway
+import SpringCore
+import TestSupport
+import Testing
+
+/// Pushes to a running daemon through each way in, watched by mosquitto_sub.
+@Suite("reconfiguration of a running device against a real mosquitto")
+struct ReconfigurationTests {
+    /// config.json of the device with `change` applied: a whole file, as a pusher that restores defaults must send.
+    private func wholeFile(_ state: DeviceStateDirectory, _ change: (inout ConfigData) -> Void) throws -> [UInt8] {
+        var data = try state.loadCurrentFile()
+        change(&data)
+        return Array(data.serialized())
+    }
+
+    private func write(_ bytes: [UInt8], _ path: String) throws -> String {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    private func configIDs(_ observer: Subscriber) -> [String] {
+        observer.payloads(onTopicEndingWith: "DA1275B0/meta").compactMap { payload in
+            guard case .object(let fields)? = try? JSONParser.parse(Array(payload.utf8)) else { return nil }
+            return fields["ConfigId"]?.stringValue
+        }
+    }
+
+    @Test("config push, a bad push, the inbox and SIGHUP: offline, then META with the new ConfigId; a bad file changes nothing")
+    func socketInboxAndSIGHUP() async throws {
+        try await BrokerFixture.with { fixture in
+            let state = try fixture.provision()
+            let observer = try await fixture.watch()
+            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path])
+            try await observer.waitFor("first META") { configIDs($0) == [""] }
+
+            // A merge into the running configuration, through the control socket.
+            let small = try write(Array(#"{"config": {"00.s": "v2"}}"#.utf8), fixture.directory + "/small.json")
+            let pushed = try runTool(binary, ["config", "push", small, "--state-dir", state.path, "--no-load-defaults"])
+            #expect(pushed.status == 0, "\(pushed.output)")
+            #expect(pushed.output.contains("applied"))
+            try await observer.waitFor("META v2") { configIDs($0) == ["", "v2"] }
+            let statuses = observer.payloads(onTopicEndingWith: "DA1275B0/status")
+            #expect(statuses.contains { $0.hasPrefix(#"{"State":"offline","#) }, "the reboot said offline first")
+            #expect(try state.loadCurrentFile().string(.configID) == "v2")
+            #expect(try ConfigData.load(contentsOf: state.file("config.last-good.json")).string(.configID) == "")
+
+            // Restoring the factory defaults drops the broker (0286) and TLS (0288): refused, nothing changes.
+            let before = try Data(contentsOf: URL(fileURLWithPath: state.configurationPath))
+            let bad = try runTool(binary, ["config", "push", small, "--state-dir", state.path])
+            #expect(bad.status != 0)
+            #expect(bad.output.contains("rejected, nothing changed") && bad.output.contains("register 0286 is empty"), "\(bad.output)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: state.configurationPath)) == before)
+            let broken = try write(Array("{\"config\": {\"89\": \"5314\"}}".utf8), fixture.directory + "/broken.json")
+            let refused = try runTool(binary, ["config", "push", broken, "--state-dir", state.path, "--no-load-defaults"])
+            #expect(refused.output.contains("register 0289 holds 6 bytes, got 2"), "\(refused.output)")
+
+            // The inbox: written under a temporary name, then renamed into place, as rsync does.
+            let inbox = state.file("inbox")
+            let temporary = try write(try wholeFile(state) { $0.setString(.configID, "v3") }, inbox + "/.next.json.tmp")
+            try FileManager.default.moveItem(atPath: temporary, toPath: inbox + "/next.json")
+            try await observer.waitFor("META v3") { configIDs($0).last == "v3" }
+            try await daemon.waitFor("the inbox file filed as applied") { _ in
+                (try? String(contentsOfFile: inbox + "/applied/next.json.result", encoding: .utf8))?.contains(#""Result":"applied""#)
+                    == true
+            }
+
+            // SIGHUP reloads config.json as edited in place.
+            #expect(try runTool(binary, ["config", "set", "--state-dir", state.path, "device.config-id", "v4"]).status == 0)
+            daemon.signal(SIGHUP)
+            try await observer.waitFor("META v4") { configIDs($0).last == "v4" }
+            #expect(configIDs(observer) == ["", "v2", "v3", "v4"], "the bad pushes never rebooted the device")
+
+            daemon.signal(SIGTERM)
+            #expect(try await daemon.waitForExit() == 0, "\(daemon.lines.joined(separator: "\n"))")
+        }
+    }
+
+    @Test("cfg/set, when enabled: a good file reboots with it and cfg/result says applied; a bad one says rejected")
+    func mqttConfigurationSet() async throws {
+        try await BrokerFixture.with { fixture in
+            let state = try fixture.provision()
+            try state.editConfiguration { $0.otherSections["emulator"] = .object(["remote-config": .bool(true)]) }
+            let observer = try await fixture.watch()
+            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path])
+            try await observer.waitFor("first META") { configIDs($0) == [""] }
+            let control = try fixture.identity(role: .control, cn: "control-it")
+            let topic = "springcard/springcore/DA1275B0/cfg/set"
+            let good = try write(try wholeFile(state) { $0.setString(.configID, "remote-1") }, fixture.directory + "/good.json")
+            _ = try runTool(
+                "mosquitto_pub", fixture.tlsArguments(prefix: control, clientID: "backend") + ["-t", topic, "-f", good, "-q", "1"])
+            try await observer.waitFor("META remote-1 and an applied result") { observer in
+                configIDs(observer).last == "remote-1"
+                    && observer.payloads(onTopicEndingWith: "DA1275B0/cfg/result").contains { $0.contains(#""Result":"applied""#) }
+            }
+            _ = try runTool(
+                "mosquitto_pub",
+                fixture.tlsArguments(prefix: control, clientID: "backend") + ["-t", topic, "-m", "{\"config\": ", "-q", "1"])
+            try await observer.waitFor("a rejected result") { observer in
+                observer.payloads(onTopicEndingWith: "DA1275B0/cfg/result").contains {
+                    $0.contains(#""Result":"rejected""#) && $0.contains("line 1, column 12")
+                }
+            }
+            #expect(configIDs(observer) == ["", "remote-1"])
+            daemon.signal(SIGTERM)
+            #expect(try await daemon.waitForExit() == 0)
+        }
+    }
+
+    @Test("a push pointing the broker at a closed port rolls back to the last known good configuration")
+    func rollbackWhenBrokerUnreachable() async throws {
+        try await BrokerFixture.with { fixture in
+            let state = try fixture.provision()
+            let observer = try await fixture.watch()
+            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--rollback-after", "3"])
+            try await observer.waitFor("first META") { configIDs($0) == [""] }
+            let closedPort = try LocalMosquitto.freeLoopbackPort()
+            let ports = Hex.encode([UInt8](repeating: 0, count: 10) + [UInt8(closedPort >> 8), UInt8(closedPort & 0xFF), 0, 0])
+            let file = try write(
+                Array(#"{"config": {"00.s": "unreachable", "85": "\#(ports)"}}"#.utf8), fixture.directory + "/unreachable.json")
+            let pushed = try runTool(binary, ["config", "push", file, "--state-dir", state.path, "--no-load-defaults"])
+            #expect(pushed.status != 0)
+            #expect(pushed.output.contains("rolled back"), "\(pushed.output)")
+            try await observer.waitFor("META again with the old configuration, and the rollback reported") { observer in
+                configIDs(observer) == ["", ""]
+                    && observer.payloads(onTopicEndingWith: "DA1275B0/cfg/result").contains { $0.contains(#""Result":"rolled-back""#) }
+            }
+            #expect(try state.loadCurrentFile().string(.configID) == "")
+            daemon.signal(SIGTERM)
+            #expect(try await daemon.waitForExit() == 0)
+        }
+    }
+}
