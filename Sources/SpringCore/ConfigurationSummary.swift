@@ -28,6 +28,23 @@ public enum ConfigurationSummary {
                 + "connect timeout \(options.connectTimeout) s, response timeout \(options.responseTimeout) s",
             "STATUS every \(options.statusInterval) s, reconnect backoff up to \(options.reconnectInterval) s, "
                 + "Last Will \(options.brokerAcceptsWill ? "on" : "off"), retained META/STATUS \(options.brokerAcceptsRetain ? "on" : "off")",
+            outputLine(for: data),
         ]
+    }
+
+    private static func outputLine(for data: ConfigData) -> String {
+        let format = OutputFormat(rawValue: data[.outputFormats]?.first ?? OutputFormat.json.rawValue)?.protocolName ?? "(02A0 not valid)"
+        let template: String
+        switch Result(catching: { () throws(ConfigurationError) in try ActiveTemplate.find(in: data) }) {
+        case .success(let active?):
+            template =
+                "TagId by template \(active.number) (\(ActiveTemplate.register(for: active.number)) = \(Hex.encode(data[ActiveTemplate.register(for: active.number)] ?? [])))"
+        case .success(nil): template = "TagId as read (no template)"
+        case .failure(let error): template = "templates not valid: \(error)"
+        }
+        let holdOff = (try? ReadDelaysRegister(bytes: data[.readDelays] ?? []))?.repeatHoldOff ?? .zero
+        let remote = (try? DeviceConfiguration.remoteConfiguration(in: data)) ?? false
+        return "events as \(format), \(template), repeat hold-off \(Double(holdOff / .milliseconds(1)) / 1000) s, "
+            + "cfg/set \(remote ? "on" : "off")"
     }
 }

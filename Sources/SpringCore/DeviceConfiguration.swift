@@ -55,7 +55,7 @@ public struct DeviceConfiguration: Sendable {
         remoteConfiguration = try Self.remoteConfiguration(in: data)
     }
 
-    private static func remoteConfiguration(in data: ConfigData) throws(ConfigurationError) -> Bool {
+    static func remoteConfiguration(in data: ConfigData) throws(ConfigurationError) -> Bool {
         guard let section = data.otherSections[emulatorSection] else { return false }
         guard case .object(let fields) = section else { throw .badSection(emulatorSection, reason: "must be a JSON object") }
         for key in fields.keys where key != "remote-config" {

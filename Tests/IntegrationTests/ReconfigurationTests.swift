@@ -65,11 +65,17 @@ struct ReconfigurationTests {
                     == true
             }
 
+            // --no-reset stores without rebooting.
+            let later = try write(Array(#"{"config": {"00.s": "v4"}}"#.utf8), fixture.directory + "/later.json")
+            let stored = try runTool(binary, ["config", "push", later, "--state-dir", state.path, "--no-load-defaults", "--no-reset"])
+            #expect(stored.status == 0 && stored.output.contains("stored"), "\(stored.output)")
+            #expect(try state.loadCurrentFile().string(.configID) == "v4")
+
             // SIGHUP reloads config.json as edited in place.
-            #expect(try runTool(binary, ["config", "set", "--state-dir", state.path, "device.config-id", "v4"]).status == 0)
+            #expect(try runTool(binary, ["config", "set", "--state-dir", state.path, "device.config-id", "v5"]).status == 0)
             daemon.signal(SIGHUP)
-            try await observer.waitFor("META v4") { configIDs($0).last == "v4" }
-            #expect(configIDs(observer) == ["", "v2", "v3", "v4"], "the bad pushes never rebooted the device")
+            try await observer.waitFor("META v5") { configIDs($0).last == "v5" }
+            #expect(configIDs(observer) == ["", "v2", "v3", "v5"], "the bad pushes and the stored one never rebooted the device")
 
             daemon.signal(SIGTERM)
             #expect(try await daemon.waitForExit() == 0, "\(daemon.lines.joined(separator: "\n"))")

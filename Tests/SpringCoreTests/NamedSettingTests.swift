@@ -81,6 +81,7 @@ func summary() {
             "topics {serial}/..., client ID = certificate CN",
             "publish QoS 1, subscribe QoS 1, keep-alive 10 s, connect timeout 20 s, response timeout 3 s",
             "STATUS every 30 s, reconnect backoff up to 30 s, Last Will on, retained META/STATUS on",
+            "events as RDR/JSON, TagId as read (no template), repeat hold-off 0.0 s, cfg/set off",
         ])
 }
 
