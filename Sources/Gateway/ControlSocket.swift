@@ -10,14 +10,12 @@ public enum ControlSocket {
 
     public static func path(in state: DeviceStateDirectory) -> String { state.file("control.sock") }
 
-    /// Serves requests until the task is cancelled.
+    /// Serves requests until the task is cancelled. The caller has checked that no other daemon
+    /// answers on the socket: a stale socket file is replaced.
     public static func serve(
         state: DeviceStateDirectory, controller: DeviceController, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) async throws {
         let socketPath = path(in: state)
-        if (try? await request(.reload, socketPath: socketPath, eventLoopGroup: eventLoopGroup, probeOnly: true)) != nil {
-            throw GatewayError.stateDirectory(path: state.path, reason: "another daemon is already running here (\(socketPath) answers)")
-        }
         let server = try await ServerBootstrap(group: eventLoopGroup)
             .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -66,26 +64,19 @@ public enum ControlSocket {
         }
     }
 
+    /// Whether a daemon is listening on `socketPath`.
+    public static func isAnswering(socketPath: String, eventLoopGroup: any EventLoopGroup) async -> Bool {
+        guard let connection = try? await connect(socketPath: socketPath, eventLoopGroup: eventLoopGroup) else { return false }
+        try? await connection.channel.close()
+        return true
+    }
+
     /// Sends one request to the daemon and waits for its outcome (a reboot takes as long as the
-    /// device needs to reconnect). With `probeOnly`, just checks that something answers.
-    public static func request(
-        _ request: ControlRequest, socketPath: String, eventLoopGroup: any EventLoopGroup, probeOnly: Bool = false
-    ) async throws -> ConfigurationOutcome? {
-        let connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-        do {
-            connection = try await ClientBootstrap(group: eventLoopGroup).connect(unixDomainSocketPath: socketPath) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLine)))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        } catch {
-            throw ControlProtocolError.noDaemon(socket: socketPath)
-        }
-        if probeOnly {
-            try? await connection.channel.close()
-            return nil
-        }
+    /// device needs to reconnect).
+    public static func request(_ request: ControlRequest, socketPath: String, eventLoopGroup: any EventLoopGroup) async throws
+        -> ConfigurationOutcome
+    {
+        let connection = try await connect(socketPath: socketPath, eventLoopGroup: eventLoopGroup)
         return try await connection.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: request.line))
             for try await line in inbound {
@@ -95,6 +86,21 @@ public enum ControlSocket {
                 return outcome
             }
             throw ControlProtocolError.noAnswer(socket: socketPath)
+        }
+    }
+
+    private static func connect(socketPath: String, eventLoopGroup: any EventLoopGroup) async throws -> NIOAsyncChannel<
+        ByteBuffer, ByteBuffer
+    > {
+        do {
+            return try await ClientBootstrap(group: eventLoopGroup).connect(unixDomainSocketPath: socketPath) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLine)))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        } catch {
+            throw ControlProtocolError.noDaemon(socket: socketPath)
         }
     }
 }

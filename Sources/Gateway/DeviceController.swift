@@ -127,7 +127,7 @@ public actor DeviceController {
             return
         }
         guard try await withDeadline(limit, { try await device.start(retryUntilConnected: true) }) != nil else {
-            throw BootTimeout()
+            throw BootTimeout(lastProblem: await device.lastConnectionProblem)
         }
     }
 
@@ -145,5 +145,7 @@ public actor DeviceController {
 }
 
 private struct BootTimeout: Error, CustomStringConvertible {
-    var description: String { "no connection" }
+    var lastProblem: String?
+
+    var description: String { lastProblem.map { "the last attempt: \($0)" } ?? "no attempt finished" }
 }

@@ -29,6 +29,11 @@ public struct DeviceService: Service {
     }
 
     public func run() async throws {
+        // Two daemons on one state directory would fight over one client ID at the broker.
+        if await ControlSocket.isAnswering(socketPath: ControlSocket.path(in: state), eventLoopGroup: eventLoopGroup) {
+            throw GatewayError.stateDirectory(
+                path: state.path, reason: "another daemon is already running here (\(ControlSocket.path(in: state)) answers)")
+        }
         let controller = DeviceController(
             state: state, options: options, rollbackAfter: rollbackAfter, eventLoopGroup: eventLoopGroup, logger: logger)
         do {

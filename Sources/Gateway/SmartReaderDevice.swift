@@ -48,6 +48,8 @@ public actor SmartReaderDevice {
     private let configurationPushes: (@Sendable (ConfigurationPush) async -> Void)?
     /// Results of configuration pushes, published on `cfg/result` once this boot has announced itself.
     private var pendingResults: [ConfigurationOutcome] = []
+    /// Why the last connection or attempt ended, for a rollback's reason.
+    public private(set) var lastConnectionProblem: String?
     /// Events wait while a connection has not yet carried META and STATUS, so a backend always
     /// learns who the device is before it hears its tags.
     private var announced = false
@@ -186,8 +188,9 @@ public actor SmartReaderDevice {
                 await announce()
                 await publishResults()
                 openAnnouncementGate()
-            case .disconnected:
+            case .disconnected(let error):
                 announced = false
+                lastConnectionProblem = "\(error)"
             }
         }
         // The client has shut down: let the publisher run into its errors instead of waiting.

@@ -159,16 +159,17 @@ struct ConfigCommand: AsyncParsableCommand {
             let state = DeviceStateDirectory(path: stateDir)
             let outcome: ConfigurationOutcome
             if offline {
+                let socket = ControlSocket.path(in: state)
+                if await ControlSocket.isAnswering(socketPath: socket, eventLoopGroup: MultiThreadedEventLoopGroup.singleton) {
+                    throw ValidationError("a daemon is running for \(stateDir) (\(socket) answers); push to it without --offline")
+                }
                 outcome = ConfigurationStore(state: state, options: DeviceRunOptions(insecure: insecure)).storeOffline(
                     ConfigurationPush(content: Array(content), source: file, loadDefaults: !noLoadDefaults, reset: false),
                     logger: makeLogger(level: .warning))
             } else {
                 let request = ControlRequest.push(content: Array(content), source: file, loadDefaults: !noLoadDefaults, reset: !noReset)
-                guard
-                    let answer = try await ControlSocket.request(
-                        request, socketPath: ControlSocket.path(in: state), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-                else { throw ExitCode.failure }
-                outcome = answer
+                outcome = try await ControlSocket.request(
+                    request, socketPath: ControlSocket.path(in: state), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
             }
             print(outcome)
             if !outcome.succeeded { throw ExitCode.failure }
@@ -184,10 +185,8 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             let state = DeviceStateDirectory(path: stateDir)
-            guard
-                let outcome = try await ControlSocket.request(
-                    .reload, socketPath: ControlSocket.path(in: state), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-            else { throw ExitCode.failure }
+            let outcome = try await ControlSocket.request(
+                .reload, socketPath: ControlSocket.path(in: state), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
             print(outcome)
             if !outcome.succeeded { throw ExitCode.failure }
         }

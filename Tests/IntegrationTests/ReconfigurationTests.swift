@@ -65,6 +65,9 @@ struct ReconfigurationTests {
                     == true
             }
 
+            let offline = try runTool(binary, ["config", "push", small, "--state-dir", state.path, "--offline"])
+            #expect(offline.status != 0 && offline.output.contains("a daemon is running"), "--offline never writes under a running daemon")
+
             // --no-reset stores without rebooting.
             let later = try write(Array(#"{"config": {"00.s": "v4"}}"#.utf8), fixture.directory + "/later.json")
             let stored = try runTool(binary, ["config", "push", later, "--state-dir", state.path, "--no-load-defaults", "--no-reset"])
@@ -126,7 +129,7 @@ struct ReconfigurationTests {
                 Array(#"{"config": {"00.s": "unreachable", "85": "\#(ports)"}}"#.utf8), fixture.directory + "/unreachable.json")
             let pushed = try runTool(binary, ["config", "push", file, "--state-dir", state.path, "--no-load-defaults"])
             #expect(pushed.status != 0)
-            #expect(pushed.output.contains("rolled back"), "\(pushed.output)")
+            #expect(pushed.output.contains("rolled back") && pushed.output.contains("the last attempt: "), "\(pushed.output)")
             try await observer.waitFor("META again with the old configuration, and the rollback reported") { observer in
                 configIDs(observer) == ["", ""]
                     && observer.payloads(onTopicEndingWith: "DA1275B0/cfg/result").contains { $0.contains(#""Result":"rolled-back""#) }
