@@ -40,7 +40,7 @@ let package = Package(
         ),
         .target(
             name: "TagReaders",
-            dependencies: ["SpringCore"],
+            dependencies: ["SpringCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -85,8 +85,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "SpringCoreTests", dependencies: ["SpringCore"]),
-        .testTarget(name: "TagReadersTests", dependencies: ["TagReaders"]),
-        .target(name: "TestSupport", dependencies: ["Gateway", "SpringCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "TagReadersTests", dependencies: ["TagReaders", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["Gateway", "SpringCore", "TagReaders"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DeviceIdentityTests", dependencies: ["DeviceIdentity", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
         .testTarget(

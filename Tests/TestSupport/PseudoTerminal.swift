@@ -1,0 +1,51 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A pseudo-terminal standing in for a serial device: the reader opens `path` (a symlink to
+/// the pty's device, so a "replugged" device can appear at the same path), the test drives the
+/// other side through `controller`.
+public final class PseudoTerminal: Sendable {
+    public let path: String
+    public let controller: Int32
+    private let device: Int32
+
+    public init(linkedAt path: String) throws {
+        var controller: Int32 = 0
+        var device: Int32 = 0
+        guard openpty(&controller, &device, nil, nil, nil) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        // Raw from the start, so nothing written before the reader opens it is echoed back.
+        var settings = termios()
+        tcgetattr(device, &settings)
+        cfmakeraw(&settings)
+        tcsetattr(device, TCSANOW, &settings)
+        self.controller = controller
+        self.device = device
+        self.path = path
+        let target = String(cString: ttyname(device))
+        try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
+    }
+
+    public func write(_ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { Glibc.write(controller, $0.baseAddress, $0.count) }
+    }
+
+    /// Bytes the reader wrote, waiting up to `timeout`.
+    public func read(timeout: Duration) -> [UInt8] {
+        var poller = pollfd(fd: controller, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, Int32(timeout / .milliseconds(1))) > 0 else { return [] }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(controller, $0.baseAddress, $0.count) }
+        return count > 0 ? Array(buffer.prefix(count)) : []
+    }
+
+    /// The device is unplugged: the reader's next read fails.
+    public func close() {
+        Glibc.close(device)
+        Glibc.close(controller)
+    }
+}
