@@ -69,17 +69,6 @@ private final class Collected: Sendable {
     let events = Mutex<[TagEvent]>([])
 }
 
-private func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("timed out waiting for \(what)")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
-
 @Test("a PN532 on a pty: Insert and Remove, through garbage, a damaged response (NACKed), silence, and an unplug")
 func pn532Reader() async throws {
     let directory = temporaryDirectory("pn532")
@@ -94,12 +83,12 @@ func pn532Reader() async throws {
     emulator.schedule(.garbageBeforeResponse)
     emulator.schedule(.damagedResponse)
     emulator.present(.init(uid: [0x04, 0x7D, 0xAE, 0x02, 0xC8, 0x40, 0x80]))
-    try await waitUntil("the Insert") { collected.events.withLock { $0.count } >= 1 }
+    try await waitFor { collected.events.withLock { $0.count } >= 1 }
     #expect(emulator.nacksSeen >= 1, "the damaged response was NACKed")
     emulator.schedule(.silence(commands: 2))
     try await Task.sleep(for: .milliseconds(300))
     emulator.present(nil)
-    try await waitUntil("the Remove") { collected.events.withLock { $0.count } >= 2 }
+    try await waitFor { collected.events.withLock { $0.count } >= 2 }
     let first = collected.events.withLock { $0 }
     #expect(first.map(\.move) == [.insert, .remove], "one Insert and one Remove, whatever the faults in between")
     #expect(first.first?.tagID == "047DAE02C84080" && first.first?.tagDetails == "MIFARE Ultralight/NTAG (ATQA 0044, SAK 00)")
@@ -109,6 +98,6 @@ func pn532Reader() async throws {
     try await Task.sleep(for: .milliseconds(300))
     emulator = try PN532Emulator(linkedAt: link)
     emulator.present(.init(uid: [0xDA, 0x12, 0x75, 0xB0], atqa: [0x00, 0x04], sak: 0x08))
-    try await waitUntil("the Insert after the replug") { collected.events.withLock { $0.contains { $0.tagID == "DA1275B0" } } }
+    try await waitFor { collected.events.withLock { $0.contains { $0.tagID == "DA1275B0" } } }
     emulator.unplug()
 }
