@@ -75,6 +75,7 @@ let package = Package(
                 "Gateway", "DeviceIdentity", "SpringCore", "TagReaders", "MQTT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

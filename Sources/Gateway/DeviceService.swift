@@ -5,25 +5,25 @@ import TagReaders
 import UnixSignals
 
 /// `smartreader run`: the device as a long-running service. It connects (retrying until the
-/// broker answers), feeds it from the trace if one is given, takes configuration pushes from
+/// broker answers), feeds it from its tag source (a live reader or a trace), takes configuration pushes from
 /// its control socket, its inbox and SIGHUP, and on SIGTERM or SIGINT publishes STATUS
 /// `offline` and disconnects.
 public struct DeviceService: Service {
     public var state: DeviceStateDirectory
     public var options: DeviceRunOptions
     public var rollbackAfter: Duration
-    public var trace: TraceReplaySource?
+    public var source: TagSource?
     public var eventLoopGroup: any EventLoopGroup
     public var logger: Logger
 
     public init(
-        state: DeviceStateDirectory, options: DeviceRunOptions, rollbackAfter: Duration = .seconds(60), trace: TraceReplaySource?,
+        state: DeviceStateDirectory, options: DeviceRunOptions, rollbackAfter: Duration = .seconds(60), source: TagSource?,
         eventLoopGroup: any EventLoopGroup, logger: Logger
     ) {
         self.state = state
         self.options = options
         self.rollbackAfter = rollbackAfter
-        self.trace = trace
+        self.source = source
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
     }
@@ -43,7 +43,7 @@ public struct DeviceService: Service {
             if Task.isCancelled || Task.isShuttingDownGracefully { return }
             throw error
         }
-        let (state, trace, logger, eventLoopGroup) = (self.state, self.trace, self.logger, self.eventLoopGroup)
+        let (state, source, logger, eventLoopGroup) = (self.state, self.source, self.logger, self.eventLoopGroup)
         let failure: (any Error)? = await withTaskGroup(of: (any Error)?.self) { group in
             group.addTask {
                 do {
@@ -67,9 +67,9 @@ public struct DeviceService: Service {
                 return nil
             }
             group.addTask {
-                guard let trace else { return nil }
-                for await event in trace { await controller.accept(event) }
-                logger.info("trace finished; still connected until SIGTERM")
+                guard let source else { return nil }
+                for await event in source { await controller.accept(event) }
+                logger.info("the tag source has ended; still connected until SIGTERM")
                 return nil
             }
             group.addTask {

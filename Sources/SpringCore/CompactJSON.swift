@@ -16,6 +16,13 @@ public struct CompactJSONObject: Sendable {
         body.append(contentsOf: String(value).utf8)
     }
 
+    /// A finite number in its shortest exact form (`1.25`).
+    public mutating func add(_ key: String, _ value: Double) {
+        precondition(value.isFinite, "JSON has no infinities or NaN")
+        appendKey(key)
+        body.append(contentsOf: value.description.utf8)
+    }
+
     public mutating func add(_ key: String, _ value: Bool) {
         appendKey(key)
         body.append(contentsOf: (value ? "true" : "false").utf8)

@@ -11,7 +11,7 @@ public final class LiveTagSource: AsyncSequence, Sendable {
     private let stream: AsyncStream<TagEvent>
     private let running: Atomic<Bool>
 
-    public init(driver: some TagSourceDriver, logger: Logger, maximumBackoff: Duration = .seconds(5)) {
+    public init(driver: any TagSourceDriver, logger: Logger, maximumBackoff: Duration = .seconds(5)) {
         let (stream, continuation) = AsyncStream.makeStream(of: TagEvent.self, bufferingPolicy: .bufferingOldest(10_000))
         self.stream = stream
         running = Atomic(true)

@@ -18,6 +18,21 @@ public struct Trace: Sendable, Equatable {
 
     public init(entries: [Entry]) { self.entries = entries }
 
+    /// One line of a trace file (without the line feed): what `smartreader record` writes and
+    /// `parse` reads back.
+    public static func line(for event: TagEvent, at offset: Duration) -> String {
+        var object = CompactJSONObject()
+        object.add("t", Double(offset / .milliseconds(1)).rounded() / 1000)
+        object.add("TagId", event.tagID)
+        object.add("Protocol", event.protocolName)
+        object.addIfPresent("Interface", event.interface)
+        if let rssi = event.rssi { object.add("RSSI", rssi) }
+        object.add("Move", event.move.rawValue)
+        object.addIfPresent("TagData", event.tagData)
+        object.addIfPresent("TagDetails", event.tagDetails)
+        return object.text
+    }
+
     public static func load(contentsOf path: String) throws(TraceError) -> Trace {
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(file: path) }
         return try parse(data, file: path)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Gateway
 import Logging
 import NIOPosix
+import SpringCore
 import TagReaders
 
 struct ReplayCommand: AsyncParsableCommand {
@@ -44,7 +45,14 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var device: DeviceOptions
 
-    @Option(name: .long, help: "Feed the device from this trace instead of a live reader.")
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Where tags come from (default: the device profile's reader). `smartreader readers` lists what is plugged in.",
+            discussion: ReaderURI.acceptedForms))
+    var reader: String?
+
+    @Option(name: .long, help: "Feed the device from this trace instead of a live reader (the same as --reader trace:FILE).")
     var trace: String?
 
     @OptionGroup var speed: ReplaySpeedOptions
@@ -59,14 +67,25 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard rollbackAfter > 0 else { throw ValidationError("--rollback-after must be at least 1 second") }
+        if reader != nil && trace != nil { throw ValidationError("give --reader or --trace, not both") }
     }
 
     func run() async throws {
         let logger = makeLogger(level: logLevel)
-        let source = try trace.map { TraceReplaySource(trace: try Trace.load(contentsOf: $0), speed: speed.effectiveSpeed) }
+        let state = DeviceStateDirectory(path: device.stateDir)
+        let source: TagSource
+        if let trace {
+            source = TraceReplaySource(trace: try Trace.load(contentsOf: trace), speed: speed.effectiveSpeed)
+        } else {
+            let text =
+                try reader
+                ?? DeviceProfile.load(name: state.loadFactory().profile, directory: DataFiles.directory("DeviceProfiles")).defaultReader
+            source = try ReaderURI(parsing: text).makeSource(logger: logger)
+            logger.info("reader \(text)")
+        }
         let service = DeviceService(
-            state: DeviceStateDirectory(path: device.stateDir), options: try device.runOptions(retryUntilConnected: true),
-            rollbackAfter: .seconds(rollbackAfter), trace: source, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            state: state, options: try device.runOptions(retryUntilConnected: true), rollbackAfter: .seconds(rollbackAfter), source: source,
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try await DeviceService.runUntilSignalled(service)
     }
 }

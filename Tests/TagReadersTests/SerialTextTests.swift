@@ -46,16 +46,23 @@ func serialTextOnPty() async throws {
     let seen = Mutex<[String]>([])
     let consumer = Task { for await event in source { seen.withLock { $0.append(event.tagID) } } }
     defer { consumer.cancel() }
-    try await Task.sleep(for: .milliseconds(300))
-    terminal.write(Array(scrdrLine("SCRDR;01;01;00;;01020304;I;;").utf8))
-    try await waitFor { seen.withLock { $0 } == ["01020304"] }
+    // The reader flushes its input when it opens the port, so a line is written until it is seen.
+    try await writeUntilSeen(scrdrLine("SCRDR;01;01;00;;01020304;I;;"), to: terminal) { seen.withLock { $0.contains("01020304") } }
     terminal.close()
-    try await Task.sleep(for: .milliseconds(300))
     terminal = try PseudoTerminal(linkedAt: link)
-    try await Task.sleep(for: .milliseconds(800))
-    terminal.write(Array("+0A0B0C0D\r\n".utf8))
-    try await waitFor { seen.withLock { $0 } == ["01020304", "0A0B0C0D"] }
+    try await writeUntilSeen("+0A0B0C0D\r\n", to: terminal) { seen.withLock { $0.contains("0A0B0C0D") } }
+    let order = seen.withLock { $0 }
+    #expect(Set(order.prefix { $0 == "01020304" }) == ["01020304"] && order.last == "0A0B0C0D", "\(order)")
     terminal.close()
+}
+
+private func writeUntilSeen(_ line: String, to terminal: PseudoTerminal, _ seen: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !seen() && ContinuousClock.now < deadline {
+        terminal.write(Array(line.utf8))
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    #expect(seen(), "\(line) never arrived")
 }
 
 /// Polls `condition` for up to ten seconds; a test that times out records why.

@@ -8,10 +8,13 @@ import Synchronization
 /// A pseudo-terminal standing in for a serial device: the reader opens `path` (a symlink to
 /// the pty's device, so a "replugged" device can appear at the same path), the test drives the
 /// other side through `controller`.
+///
+/// Every use of the descriptors holds a lock that `close()` takes too: a descriptor closed
+/// while another thread still polls it could be reused by a socket, and that thread would then
+/// read someone else's bytes.
 public final class PseudoTerminal: Sendable {
     public let path: String
-    public let controller: Int32
-    private let device: Int32
+    private let descriptors: Mutex<(controller: Int32, device: Int32)?>
 
     public init(linkedAt path: String) throws {
         var controller: Int32 = 0
@@ -22,8 +25,7 @@ public final class PseudoTerminal: Sendable {
         tcgetattr(device, &settings)
         cfmakeraw(&settings)
         tcsetattr(device, TCSANOW, &settings)
-        self.controller = controller
-        self.device = device
+        descriptors = Mutex((controller, device))
         self.path = path
         let target = String(cString: ttyname(device))
         try? FileManager.default.removeItem(atPath: path)
@@ -31,21 +33,33 @@ public final class PseudoTerminal: Sendable {
     }
 
     public func write(_ bytes: [UInt8]) {
-        _ = bytes.withUnsafeBytes { Glibc.write(controller, $0.baseAddress, $0.count) }
+        descriptors.withLock { open in
+            guard let controller = open?.controller else { return }
+            _ = bytes.withUnsafeBytes { Glibc.write(controller, $0.baseAddress, $0.count) }
+        }
     }
 
-    /// Bytes the reader wrote, waiting up to `timeout`.
+    /// Bytes the reader wrote, waiting up to `timeout` (keep it short: `close()` waits for it).
     public func read(timeout: Duration) -> [UInt8] {
-        var poller = pollfd(fd: controller, events: Int16(POLLIN), revents: 0)
-        guard poll(&poller, 1, Int32(timeout / .milliseconds(1))) > 0 else { return [] }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(controller, $0.baseAddress, $0.count) }
-        return count > 0 ? Array(buffer.prefix(count)) : []
+        descriptors.withLock { open in
+            guard let controller = open?.controller else { return [] }
+            var poller = pollfd(fd: controller, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(timeout / .milliseconds(1))) > 0 else { return [] }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(controller, $0.baseAddress, $0.count) }
+            return count > 0 ? Array(buffer.prefix(count)) : []
+        }
     }
 
-    /// The device is unplugged: the reader's next read fails.
+    deinit { close() }
+
+    /// The device is unplugged: the reader's next read fails. Closing twice is harmless.
     public func close() {
-        Glibc.close(device)
-        Glibc.close(controller)
+        descriptors.withLock { open in
+            guard let (controller, device) = open else { return }
+            Glibc.close(device)
+            Glibc.close(controller)
+            open = nil
+        }
     }
 }

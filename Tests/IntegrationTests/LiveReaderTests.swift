@@ -1,0 +1,58 @@
+import Foundation
+import Gateway
+import TagReaders
+import TestSupport
+import Testing
+
+@Suite("live readers, end to end")
+struct LiveReaderTests {
+    @Test("tags presented to an emulated PN532 on a pty reach a mosquitto_sub observer as READER EVENTs")
+    func pn532ToBroker() async throws {
+        try await BrokerFixture.with { fixture in
+            let state = try fixture.provision()
+            let observer = try await fixture.watch()
+            let link = fixture.directory + "/ttyPN532"
+            let emulator = try PN532Emulator(linkedAt: link)
+            defer { emulator.unplug() }
+            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--reader", "pn532:\(link)"])
+            try await observer.waitFor("META") { !$0.payloads(onTopicEndingWith: "DA1275B0/meta").isEmpty }
+            emulator.present(.init(uid: [0xDA, 0x12, 0x75, 0xB0], atqa: [0x00, 0x04], sak: 0x08))
+            try await observer.waitFor("the Insert") { !$0.payloads(onTopicEndingWith: "rdr/evt").isEmpty }
+            emulator.present(nil)
+            try await observer.waitFor("the Remove") { $0.payloads(onTopicEndingWith: "rdr/evt").count == 2 }
+            let events = observer.payloads(onTopicEndingWith: "rdr/evt").map(maskingUptime)
+            #expect(
+                events == [
+                    #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"TagId":"DA1275B0","Move":"Insert","TagDetails":"MIFARE Classic 1K (ATQA 0004, SAK 08)","Uptime":"*"}"#,
+                    #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"TagId":"DA1275B0","Move":"Remove","TagDetails":"MIFARE Classic 1K (ATQA 0004, SAK 08)","Uptime":"*"}"#,
+                ])
+            daemon.signal(SIGTERM)
+            #expect(try await daemon.waitForExit() == 0)
+        }
+    }
+
+    @Test("record writes what a serial reader sends as a trace that parses back")
+    func recordSerialReader() async throws {
+        let directory = temporaryDirectory("record")
+        let terminal = try PseudoTerminal(linkedAt: directory + "/ttyACM7")
+        defer { terminal.close() }
+        let out = directory + "/capture.jsonl"
+        let recorder = try ChildProcess(
+            executable: binary, arguments: ["record", "--reader", "serial:\(terminal.path)?protocol=lines", "--out", out, "--count", "2"],
+            output: .file(directory + "/record.log"))
+        try await Task.sleep(for: .milliseconds(500))
+        terminal.write(Array("047DAE02C84080\r\n".utf8))
+        try await Task.sleep(for: .milliseconds(100))
+        terminal.write(Array("3658642864\r\n".utf8))
+        let deadline = ContinuousClock.now + .seconds(10)
+        var status = recorder.exitStatus()
+        while status == nil && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            status = recorder.exitStatus()
+        }
+        #expect(status == 0, "\((try? String(contentsOfFile: directory + "/record.log", encoding: .utf8)) ?? "")")
+        let trace = try Trace.load(contentsOf: out)
+        #expect(trace.entries.map(\.event.tagID) == ["047DAE02C84080", "DA1275B0"])
+        #expect(trace.entries[0].offset == .zero && trace.entries[1].offset > .zero)
+    }
+}
