@@ -38,9 +38,10 @@ let package = Package(
             dependencies: [],
             swiftSettings: strict
         ),
+        .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         .target(
             name: "TagReaders",
-            dependencies: ["SpringCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SpringCore", "CUdev", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(

@@ -1,6 +1,7 @@
 /// Where tags come from, as `--reader` and device profiles name it.
 public enum ReaderURI: Sendable, Equatable, CustomStringConvertible {
-    case pn532(path: String, baud: Int)
+    /// `readNTAGPages`: user memory of NTAG/Ultralight tags (page 4 on) becomes TagData.
+    case pn532(path: String, baud: Int, readNTAGPages: Bool = false)
     case serial(path: String, baud: Int, protocol: SerialTextProtocol)
     case hid(path: String, layout: KeyboardLayout)
     case hidUSB(vendor: UInt16, product: UInt16?, layout: KeyboardLayout)
@@ -8,7 +9,7 @@ public enum ReaderURI: Sendable, Equatable, CustomStringConvertible {
     case auto
 
     public static let acceptedForms = """
-        pn532:/dev/ttyUSB0[?baud=115200]
+        pn532:/dev/ttyUSB0[?baud=115200&data=ntag]   (data=ntag: NTAG/Ultralight pages 4-7 as TagData)
         serial:/dev/ttyACM0[?baud=115200&protocol=auto|scrdr|mk1|lines|rdm6300]
         hid:/dev/input/event3[?layout=qwerty|azerty|qwertz]
         hid:usb:1c34:*[?layout=...]   (a HID reader found by USB vendor and product id)
@@ -49,8 +50,11 @@ public enum ReaderURI: Sendable, Equatable, CustomStringConvertible {
         guard !path.isEmpty else { throw .malformed(text, reason: "no device path or file") }
         switch scheme {
         case "pn532":
-            try known(["baud"])
-            self = .pn532(path: path, baud: try baud())
+            try known(["baud", "data"])
+            guard option("data") == nil || option("data") == "ntag" else {
+                throw .malformed(text, reason: "data=\(option("data")!) is not data=ntag")
+            }
+            self = .pn532(path: path, baud: try baud(), readNTAGPages: option("data") == "ntag")
         case "serial":
             try known(["baud", "protocol"])
             let name = option("protocol") ?? "auto"
@@ -98,7 +102,7 @@ public enum ReaderURI: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .pn532(let path, let baud): "pn532:\(path)?baud=\(baud)"
+        case .pn532(let path, let baud, let readNTAGPages): "pn532:\(path)?baud=\(baud)\(readNTAGPages ? "&data=ntag" : "")"
         case .serial(let path, let baud, let textProtocol): "serial:\(path)?baud=\(baud)&protocol=\(textProtocol.rawValue)"
         case .hid(let path, let layout): "hid:\(path)?layout=\(layout.rawValue)"
         case .hidUSB(let vendor, let product, let layout):

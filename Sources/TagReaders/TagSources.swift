@@ -15,7 +15,7 @@ extension ReaderURI {
     /// The driver for a reader named by its device path; nil for the other forms.
     var directDriver: (any TagSourceDriver)? {
         switch self {
-        case .pn532(let path, let baud): PN532Reader(path: path, baud: baud)
+        case .pn532(let path, let baud, let readNTAGPages): PN532Reader(path: path, baud: baud, readNTAGPages: readNTAGPages)
         case .serial(let path, let baud, let textProtocol): SerialTextReader(path: path, baud: baud, textProtocol: textProtocol)
         case .hid(let path, let layout): HIDKeyboardReader(path: path, layout: layout)
         case .hidUSB, .auto, .trace: nil

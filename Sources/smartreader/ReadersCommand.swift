@@ -17,6 +17,9 @@ struct ReadersCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object a line, for scripts.")
     var json = false
 
+    @Flag(help: "Keep watching and print readers as they are plugged in and out (udev where its daemon runs, else sysfs scans).")
+    var watch = false
+
     func run() async throws {
         let discovery = ReaderDiscovery()
         guard FileManager.default.fileExists(atPath: "\(discovery.sysfs)/class") else {
@@ -39,6 +42,19 @@ struct ReadersCommand: AsyncParsableCommand {
                 print("    \(reader.uri.map { "--reader \($0)" } ?? "not a reader this tool knows")")
             }
         }
+        guard watch else { return }
+        let monitor = HotplugMonitor(discovery: discovery)
+        print("watching for readers (\(monitor.mechanism)); Ctrl-C to stop")
+        let printing = Task {
+            for await change in monitor.changes {
+                switch change {
+                case .added(let reader): print("plugged in  \(reader.devicePath)  \(reader.uri.map { "--reader \($0)" } ?? reader.name)")
+                case .removed(let path): print("unplugged   \(path)")
+                }
+            }
+        }
+        for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+        printing.cancel()
     }
 
     private func hex4(_ value: UInt16) -> String {

@@ -1,7 +1,8 @@
 import Foundation
-import TagReaders
 import TestSupport
 import Testing
+
+@testable import TagReaders
 
 /// A sysfs tree as the kernel lays it out for a CP2102 PN532 board, a SpringCard HID reader, a
 /// SpringCard CDC-ACM port, an unknown USB serial adapter and a platform UART.
@@ -60,6 +61,7 @@ func discovery() throws {
     arguments: [
         ("pn532:/dev/ttyUSB0", ReaderURI.pn532(path: "/dev/ttyUSB0", baud: 115_200)),
         ("pn532:/dev/ttyUSB0?baud=38400", .pn532(path: "/dev/ttyUSB0", baud: 38_400)),
+        ("pn532:/dev/ttyUSB0?data=ntag", .pn532(path: "/dev/ttyUSB0", baud: 115_200, readNTAGPages: true)),
         ("serial:/dev/ttyACM0?protocol=rdm6300&baud=9600", .serial(path: "/dev/ttyACM0", baud: 9600, protocol: .rdm6300)),
         ("hid:/dev/input/event3?layout=azerty", .hid(path: "/dev/input/event3", layout: .azerty)),
         ("hid:usb:1c34:*", .hidUSB(vendor: 0x1C34, product: nil, layout: .qwerty)),
@@ -84,4 +86,35 @@ func badReaderURIs(text: String, reason: String) {
     #expect(throws: ReaderURIError.malformed(text, reason: reason)) { try ReaderURI(parsing: text) }
     #expect((try? ReaderURI(parsing: text)) == nil)
     #expect(ReaderURIError.malformed(text, reason: reason).description.contains("hid:/dev/input/event3[?layout=qwerty|azerty|qwertz]"))
+}
+
+@Test("hotplug without a udev daemon: sysfs scans report a reader plugged in and unplugged")
+func hotplugByScanning() async throws {
+    let root = try fakeSysfs()
+    let monitor = HotplugMonitor(discovery: ReaderDiscovery(sysfs: root), useUdev: false, scanInterval: .milliseconds(50))
+    #expect(monitor.mechanism == "sysfs scan")
+    var changes = monitor.changes.makeAsyncIterator()
+    let usb = root + "/devices/usb2/2-1"
+    try FileManager.default.createDirectory(atPath: usb + "/2-1:1.0/ttyUSB5", withIntermediateDirectories: true)
+    try Data("1a86\n".utf8).write(to: URL(fileURLWithPath: usb + "/idVendor"))
+    try Data("7523\n".utf8).write(to: URL(fileURLWithPath: usb + "/idProduct"))
+    try FileManager.default.createDirectory(atPath: root + "/class/tty/ttyUSB5", withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(atPath: root + "/class/tty/ttyUSB5/device", withDestinationPath: usb + "/2-1:1.0/ttyUSB5")
+    let added = await changes.next()
+    guard case .added(let reader)? = added else {
+        Issue.record("expected a reader plugged in, got \(String(describing: added))")
+        return
+    }
+    #expect(reader.uri == .pn532(path: "/dev/ttyUSB5", baud: 115_200))
+    try FileManager.default.removeItem(atPath: root + "/class/tty/ttyUSB5")
+    #expect(await changes.next() == .removed(devicePath: "/dev/ttyUSB5"))
+}
+
+@Test("libudev is linked: its netlink monitor opens for tty and input and stays quiet when nothing is plugged")
+func udevMonitorOpens() {
+    guard let monitor = UdevMonitor() else {
+        Issue.record("libudev could not open a netlink monitor")
+        return
+    }
+    #expect(!monitor.waitForEvent(timeout: .milliseconds(50)))
 }

@@ -101,3 +101,21 @@ func pn532Reader() async throws {
     try await waitFor { collected.events.withLock { $0.contains { $0.tagID == "DA1275B0" } } }
     emulator.unplug()
 }
+
+@Test("a silent PN532 is re-initialised after three failed polls; NTAG pages become TagData when asked")
+func pn532Reinitialisation() async throws {
+    let link = temporaryDirectory("pn532-reinit") + "/ttyPN532"
+    let emulator = try PN532Emulator(linkedAt: link)
+    defer { emulator.unplug() }
+    let reader = PN532Reader(path: link, pollInterval: .milliseconds(20), readNTAGPages: true)
+    let source = LiveTagSource(driver: reader, logger: Logger(label: "test"))
+    let collected = Collected()
+    let consumer = Task { for await event in source { collected.events.withLock { $0.append(event) } } }
+    defer { consumer.cancel() }
+    try await waitFor { emulator.commandsSeen.contains(PN532Session.inListPassiveTarget) }
+    emulator.schedule(.silence(commands: 9))
+    try await waitFor { emulator.commandsSeen.filter { $0 == PN532Session.samConfiguration }.count >= 2 }
+    emulator.present(.init(uid: [0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66]))
+    try await waitFor { collected.events.withLock { !$0.isEmpty } }
+    #expect(collected.events.withLock { $0.first?.tagData } == "000102030405060708090A0B0C0D0E0F")
+}
