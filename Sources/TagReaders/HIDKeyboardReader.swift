@@ -12,11 +12,22 @@ public struct EvdevKeyboardDecoder: Sendable {
     static let keyEvent: UInt16 = 1
 
     public let layout: KeyboardLayout
+    public let suffix: KeySuffix
     private var pending: [UInt8] = []
     private var shiftKeys = Set<UInt16>()
     private var typed = ""
 
-    public init(layout: KeyboardLayout) { self.layout = layout }
+    public init(layout: KeyboardLayout, suffix: KeySuffix = .enter) {
+        self.layout = layout
+        self.suffix = suffix
+    }
+
+    private func endsTag(_ code: UInt16) -> Bool {
+        switch suffix {
+        case .enter: code == KeyboardLayoutMap.enter || code == KeyboardLayoutMap.keypadEnter
+        case .tab: code == KeyboardLayoutMap.tab
+        }
+    }
 
     public mutating func feed(_ bytes: [UInt8]) -> [SerialTextDecoder.Output] {
         pending += bytes
@@ -35,13 +46,14 @@ public struct EvdevKeyboardDecoder: Sendable {
             }
             // Key presses only; releases and auto-repeat type nothing.
             guard value == 1 else { continue }
-            if code == KeyboardLayoutMap.enter || code == KeyboardLayoutMap.keypadEnter {
+            if endsTag(code) {
                 if !typed.isEmpty { outputs.append(SerialTextDecoder.plain(typed)) }
                 typed = ""
             } else if let character = KeyboardLayoutMap.character(code: code, shifted: !shiftKeys.isEmpty, layout: layout) {
                 typed.append(character)
                 if typed.count > 64 {
-                    outputs.append(.dropped("64 characters typed without Enter; check the reader's suffix and --reader layout"))
+                    outputs.append(
+                        .dropped("64 characters typed without the suffix (\(suffix.rawValue)); check the reader's suffix and layout"))
                     typed = ""
                 }
             }
@@ -61,12 +73,14 @@ public struct EvdevKeyboardDecoder: Sendable {
 public struct HIDKeyboardReader: TagSourceDriver {
     public let path: String
     public let layout: KeyboardLayout
+    public let suffix: KeySuffix
     /// _IOW('E', 0x90, int)
     static let grabRequest: UInt = 0x4004_4590
 
-    public init(path: String, layout: KeyboardLayout) {
+    public init(path: String, layout: KeyboardLayout, suffix: KeySuffix = .enter) {
         self.path = path
         self.layout = layout
+        self.suffix = suffix
     }
 
     public func run(emit: (TagEvent) -> Void, running: () -> Bool, log: (String) -> Void) throws(ReaderError) {
@@ -77,7 +91,7 @@ public struct HIDKeyboardReader: TagSourceDriver {
             throw .system(path: path, operation: "grab (EVIOCGRAB; another program holds it?)", errno: errno)
         }
         log("\(path): grabbed, reading keys as \(layout.rawValue)")
-        var decoder = EvdevKeyboardDecoder(layout: layout)
+        var decoder = EvdevKeyboardDecoder(layout: layout, suffix: suffix)
         var buffer = [UInt8](repeating: 0, count: EvdevKeyboardDecoder.recordSize * 64)
         while running() {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)

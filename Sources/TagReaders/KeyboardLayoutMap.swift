@@ -3,6 +3,7 @@
 enum KeyboardLayoutMap {
     static let enter: UInt16 = 28
     static let keypadEnter: UInt16 = 96
+    static let tab: UInt16 = 15
     static let leftShift: UInt16 = 42
     static let rightShift: UInt16 = 54
 

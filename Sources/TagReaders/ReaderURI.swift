@@ -3,16 +3,16 @@ public enum ReaderURI: Sendable, Equatable, CustomStringConvertible {
     /// `readNTAGPages`: user memory of NTAG/Ultralight tags (page 4 on) becomes TagData.
     case pn532(path: String, baud: Int, readNTAGPages: Bool = false)
     case serial(path: String, baud: Int, protocol: SerialTextProtocol)
-    case hid(path: String, layout: KeyboardLayout)
-    case hidUSB(vendor: UInt16, product: UInt16?, layout: KeyboardLayout)
+    case hid(path: String, layout: KeyboardLayout, suffix: KeySuffix = .enter)
+    case hidUSB(vendor: UInt16, product: UInt16?, layout: KeyboardLayout, suffix: KeySuffix = .enter)
     case trace(path: String, speed: Double?)
     case auto
 
     public static let acceptedForms = """
         pn532:/dev/ttyUSB0[?baud=115200&data=ntag]   (data=ntag: NTAG/Ultralight pages 4-7 as TagData)
         serial:/dev/ttyACM0[?baud=115200&protocol=auto|scrdr|mk1|lines|rdm6300]
-        hid:/dev/input/event3[?layout=qwerty|azerty|qwertz]
-        hid:usb:1c34:*[?layout=...]   (a HID reader found by USB vendor and product id)
+        hid:/dev/input/event3[?layout=qwerty|azerty|qwertz&suffix=enter|tab]
+        hid:usb:1c34:*[?layout=...&suffix=...]   (a HID reader found by USB vendor and product id)
         trace:FILE[?speed=X]          (speed 0 replays as fast as possible)
         auto                          (the first known reader discovered)
         """
@@ -42,6 +42,11 @@ public enum ReaderURI: Sendable, Equatable, CustomStringConvertible {
             }
             return layout
         }
+        func suffix() throws(ReaderURIError) -> KeySuffix {
+            guard let value = option("suffix") else { return .enter }
+            guard let suffix = KeySuffix(rawValue: value) else { throw .malformed(text, reason: "suffix \(value) is not enter or tab") }
+            return suffix
+        }
         func known(_ names: Set<String>) throws(ReaderURIError) {
             if let unknown = query.keys.sorted().first(where: { !names.contains($0) }) {
                 throw .malformed(text, reason: "\(scheme): does not take \"\(unknown)\"")
@@ -63,15 +68,16 @@ public enum ReaderURI: Sendable, Equatable, CustomStringConvertible {
             }
             self = .serial(path: path, baud: try baud(), protocol: textProtocol)
         case "hid" where path.hasPrefix("usb:"):
-            try known(["layout"])
+            try known(["layout", "suffix"])
             let ids = path.dropFirst(4).split(separator: ":", omittingEmptySubsequences: false)
             guard ids.count == 2, let vendor = UInt16(ids[0], radix: 16), ids[1] == "*" || UInt16(ids[1], radix: 16) != nil else {
                 throw .malformed(text, reason: "USB ids are VENDOR:PRODUCT in hex, PRODUCT may be *")
             }
-            self = .hidUSB(vendor: vendor, product: ids[1] == "*" ? nil : UInt16(ids[1], radix: 16), layout: try layout())
+            self = .hidUSB(
+                vendor: vendor, product: ids[1] == "*" ? nil : UInt16(ids[1], radix: 16), layout: try layout(), suffix: try suffix())
         case "hid":
-            try known(["layout"])
-            self = .hid(path: path, layout: try layout())
+            try known(["layout", "suffix"])
+            self = .hid(path: path, layout: try layout(), suffix: try suffix())
         case "trace":
             try known(["speed"])
             var speed: Double? = 1
@@ -104,9 +110,9 @@ public enum ReaderURI: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .pn532(let path, let baud, let readNTAGPages): "pn532:\(path)?baud=\(baud)\(readNTAGPages ? "&data=ntag" : "")"
         case .serial(let path, let baud, let textProtocol): "serial:\(path)?baud=\(baud)&protocol=\(textProtocol.rawValue)"
-        case .hid(let path, let layout): "hid:\(path)?layout=\(layout.rawValue)"
-        case .hidUSB(let vendor, let product, let layout):
-            "hid:usb:\(usbID(vendor)):\(product.map { usbID($0) } ?? "*")?layout=\(layout.rawValue)"
+        case .hid(let path, let layout, let suffix): "hid:\(path)?layout=\(layout.rawValue)&suffix=\(suffix.rawValue)"
+        case .hidUSB(let vendor, let product, let layout, let suffix):
+            "hid:usb:\(usbID(vendor)):\(product.map { usbID($0) } ?? "*")?layout=\(layout.rawValue)&suffix=\(suffix.rawValue)"
         case .trace(let path, let speed): "trace:\(path)?speed=\(speed ?? 0)"
         case .auto: "auto"
         }
@@ -132,6 +138,11 @@ public enum ReaderURIError: Error, Equatable, Sendable, CustomStringConvertible 
 /// The serial text protocols a reader may speak; `auto` tells them apart from the first lines.
 public enum SerialTextProtocol: String, Sendable, CaseIterable {
     case auto, scrdr, mk1, lines, rdm6300
+}
+
+/// The key a HID reader types after each identifier.
+public enum KeySuffix: String, Sendable, CaseIterable {
+    case enter, tab
 }
 
 /// Keyboard layouts a HID reader may type in.

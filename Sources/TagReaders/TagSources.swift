@@ -17,7 +17,7 @@ extension ReaderURI {
         switch self {
         case .pn532(let path, let baud, let readNTAGPages): PN532Reader(path: path, baud: baud, readNTAGPages: readNTAGPages)
         case .serial(let path, let baud, let textProtocol): SerialTextReader(path: path, baud: baud, textProtocol: textProtocol)
-        case .hid(let path, let layout): HIDKeyboardReader(path: path, layout: layout)
+        case .hid(let path, let layout, let suffix): HIDKeyboardReader(path: path, layout: layout, suffix: suffix)
         case .hidUSB, .auto, .trace: nil
         }
     }
@@ -33,8 +33,8 @@ struct DiscoveredReaderDriver: TagSourceDriver {
     func run(emit: (TagEvent) -> Void, running: () -> Bool, log: (String) -> Void) throws(ReaderError) {
         let found: ReaderURI?
         switch uri {
-        case .hidUSB(let vendor, let product, let layout):
-            found = discovery.inputDevice(vendor: vendor, product: product).map { .hid(path: $0, layout: layout) }
+        case .hidUSB(let vendor, let product, let layout, let suffix):
+            found = discovery.inputDevice(vendor: vendor, product: product).map { .hid(path: $0, layout: layout, suffix: suffix) }
         default:
             found = discovery.firstKnownReader()
         }

@@ -64,6 +64,7 @@ func discovery() throws {
         ("pn532:/dev/ttyUSB0?data=ntag", .pn532(path: "/dev/ttyUSB0", baud: 115_200, readNTAGPages: true)),
         ("serial:/dev/ttyACM0?protocol=rdm6300&baud=9600", .serial(path: "/dev/ttyACM0", baud: 9600, protocol: .rdm6300)),
         ("hid:/dev/input/event3?layout=azerty", .hid(path: "/dev/input/event3", layout: .azerty)),
+        ("hid:/dev/input/event3?suffix=tab", .hid(path: "/dev/input/event3", layout: .qwerty, suffix: .tab)),
         ("hid:usb:1c34:*", .hidUSB(vendor: 0x1C34, product: nil, layout: .qwerty)),
         ("trace:t.jsonl?speed=0", .trace(path: "t.jsonl", speed: nil)),
         ("auto", .auto),
@@ -85,7 +86,9 @@ func readerURIs(text: String, uri: ReaderURI) throws {
 func badReaderURIs(text: String, reason: String) {
     #expect(throws: ReaderURIError.malformed(text, reason: reason)) { try ReaderURI(parsing: text) }
     #expect((try? ReaderURI(parsing: text)) == nil)
-    #expect(ReaderURIError.malformed(text, reason: reason).description.contains("hid:/dev/input/event3[?layout=qwerty|azerty|qwertz]"))
+    #expect(
+        ReaderURIError.malformed(text, reason: reason).description.contains(
+            "hid:/dev/input/event3[?layout=qwerty|azerty|qwertz&suffix=enter|tab]"))
 }
 
 @Test("hotplug without a udev daemon: sysfs scans report a reader plugged in and unplugged")

@@ -48,5 +48,10 @@ func qwertzAndRepeats() {
         ])
     #expect(decoder.feed(keystrokes([(21, false), (28, false)])) == [.dropped("\"z\" is neither hex nor decimal")])
     let runaway = keystrokes(Array(repeating: (11, false), count: 65))
-    #expect(decoder.feed(runaway) == [.dropped("64 characters typed without Enter; check the reader's suffix and --reader layout")])
+    #expect(decoder.feed(runaway) == [.dropped("64 characters typed without the suffix (enter); check the reader's suffix and layout")])
+    var tabbed = EvdevKeyboardDecoder(layout: .qwerty, suffix: .tab)
+    #expect(
+        tabbed.feed(keystrokes([(30, true), (48, true), (28, false), (15, false)])) == [
+            .tag(TagEvent(tagID: "AB", protocolName: "NFC-A", move: .insert))
+        ], "Enter is not the suffix here")
 }
