@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -56,7 +57,7 @@ let package = Package(
         ),
         .target(
             name: "Spool",
-            dependencies: [],
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .target(
@@ -90,7 +91,7 @@ let package = Package(
         .testTarget(name: "TagReadersTests", dependencies: ["TagReaders", "TestSupport"]),
         .target(name: "TestSupport", dependencies: ["Gateway", "SpringCore", "TagReaders"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DeviceIdentityTests", dependencies: ["DeviceIdentity", "TestSupport"]),
-        .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
@@ -101,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Gateway", "DeviceIdentity", "MQTT", "SpringCore", "TagReaders", "TestSupport", "smartreader",
+                "Gateway", "DeviceIdentity", "MQTT", "SpringCore", "TagReaders", "TestSupport", "Spool", "smartreader",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),

@@ -18,7 +18,7 @@ public actor DeviceController {
     private let store: ConfigurationStore
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
-    private let outbox = Outbox()
+    private let outbox: Outbox
     private var device: SmartReaderDevice?
     /// config.json as the current boot read it: what a rollback returns to.
     private var runningFile = ConfigData()
@@ -29,7 +29,10 @@ public actor DeviceController {
     public init(
         state: DeviceStateDirectory, options: DeviceRunOptions, rollbackAfter: Duration = .seconds(60), eventLoopGroup: any EventLoopGroup,
         logger: Logger
-    ) {
+    ) throws(SpoolError) {
+        // The spool lives with the device: events read but not acknowledged survive a restart.
+        outbox = try Outbox(store: SpoolStore(path: state.spoolPath))
+        if outbox.depth > 0 { logger.notice("\(outbox.depth) events left in the spool from before; they are sent first") }
         self.state = state
         self.options = options
         self.rollbackAfter = rollbackAfter

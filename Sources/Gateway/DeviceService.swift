@@ -34,7 +34,7 @@ public struct DeviceService: Service {
             throw GatewayError.stateDirectory(
                 path: state.path, reason: "another daemon is already running here (\(ControlSocket.path(in: state)) answers)")
         }
-        let controller = DeviceController(
+        let controller = try DeviceController(
             state: state, options: options, rollbackAfter: rollbackAfter, eventLoopGroup: eventLoopGroup, logger: logger)
         do {
             try await cancelWhenGracefulShutdown { try await controller.start() }

@@ -22,6 +22,8 @@ public struct DeviceStateDirectory: Sendable {
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
     public var configurationPath: String { file("config.json") }
     public var factoryConfigurationPath: String { file("factory-config.json") }
+    /// The durable outbox: events read and not yet acknowledged by the broker (SQLite, WAL).
+    public var spoolPath: String { file("spool.sqlite") }
     public func certificatePath(slot: UInt8) -> String { file("slots/cert-\(Hex.encode([slot])).pem") }
     public func keyPath(slot: UInt8) -> String { file("slots/key-\(Hex.encode([slot])).pem") }
 

@@ -126,7 +126,11 @@ public actor SmartReaderDevice {
     /// Takes a tag event into the outbox; it is published in order and counted until acknowledged.
     public nonisolated func accept(_ event: TagEvent) async {
         guard repeatFilter.admits(event) else { return }
-        await outbox.append(topic: settings.topics.readerEvent, payload: formatter.payload(for: event, uptime: uptime))
+        do {
+            try await outbox.append(topic: settings.topics.readerEvent, payload: formatter.payload(for: event, uptime: uptime))
+        } catch {
+            logger.critical("tag \(event.tagID) \(event.move.rawValue) could not be stored and is lost: \(error)")
+        }
     }
 
     /// Publishes `outcome` on `cfg/result`, after this boot's META if that is still to come (the

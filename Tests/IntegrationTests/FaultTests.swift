@@ -1,0 +1,58 @@
+import Foundation
+import Gateway
+import Spool
+import TagReaders
+import TestSupport
+import Testing
+
+@Suite("faults: nothing read is lost")
+struct FaultTests {
+    @Test("the daemon killed with SIGKILL while the broker is frozen: after a restart every event read reaches the observer")
+    func sigkillWithSpooledEvents() async throws {
+        try await BrokerFixture.with { fixture in
+            let state = try fixture.provision()
+            let observer = try await fixture.watch()
+            let count = 200
+            // Events start one second in, once the test has frozen the broker.
+            let lines = (0..<count).map { index in
+                Trace.line(
+                    for: TagEvent(tagID: String(format: "%08X", index), protocolName: "NFC-A", move: .insert),
+                    at: .milliseconds(1000 + index * 2))
+            }
+            let trace = fixture.directory + "/burst.jsonl"
+            try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: trace))
+            let empty = fixture.directory + "/empty.jsonl"
+            try Data().write(to: URL(fileURLWithPath: empty))
+
+            let first = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--reader", "trace:\(trace)"])
+            try await observer.waitFor("META") { !$0.payloads(onTopicEndingWith: "DA1275B0/meta").isEmpty }
+            await fixture.broker.signal(SIGSTOP)
+            try await Task.sleep(for: .milliseconds(2500))
+            first.signal(SIGKILL)
+            _ = try await first.waitForExit()
+            let spooled = try SpoolStoreProbe.pendingCount(state)
+            #expect(spooled >= count - 20, "at most a Receive Maximum of events was in flight; \(spooled) are spooled")
+            await fixture.broker.signal(SIGCONT)
+
+            let second = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--reader", "trace:\(empty)"])
+            try await observer.waitFor("all \(count) events", timeout: .seconds(30)) { observer in
+                Set(observer.payloads(onTopicEndingWith: "rdr/evt").compactMap(tagID)).count == count
+            }
+            second.signal(SIGTERM)
+            #expect(try await second.waitForExit() == 0)
+            #expect(try SpoolStoreProbe.pendingCount(state) == 0, "every event acknowledged is gone from the spool")
+        }
+    }
+
+    private func tagID(_ payload: String) -> String? {
+        guard let range = payload.range(of: #""TagId":""#) else { return nil }
+        return String(payload[range.upperBound...].prefix { $0 != "\"" })
+    }
+}
+
+/// Reads the spool the daemon left behind.
+enum SpoolStoreProbe {
+    static func pendingCount(_ state: DeviceStateDirectory) throws -> Int {
+        try SpoolStore(path: state.spoolPath).pending().count
+    }
+}
