@@ -259,7 +259,11 @@ public actor SmartReaderDevice {
             guard !batch.isEmpty else { return }
             await waitUntilAnnounced()
             let messages = batch.map { event in
-                OutboundMessage(topic: event.topic, payload: ByteBuffer(bytes: event.payload), qos: publishQoS) { result in
+                // The spool's id, stable across reconnects and restarts, lets a consumer drop a duplicate (MQTT 5 only).
+                OutboundMessage(
+                    topic: event.topic, payload: ByteBuffer(bytes: event.payload), qos: publishQoS,
+                    properties: [.userProperty(name: "event-id", value: String(event.id))]
+                ) { result in
                     switch result {
                     case .success(let ack) where ack.reasonCode.isFailure:
                         logger.error("the broker refused event \(event.id) on \(event.topic): \(ack.reasonCode)")

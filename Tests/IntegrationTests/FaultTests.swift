@@ -24,6 +24,14 @@ struct FaultTests {
             let empty = fixture.directory + "/empty.jsonl"
             try Data().write(to: URL(fileURLWithPath: empty))
 
+            // A second, MQTT 5 observer prints each event's event-id user property.
+            let watchKey = (fixture.pki.directory as NSString).appendingPathComponent("watch-it")
+            let ids = try fixture.spawn(
+                "/usr/bin/mosquitto_sub",
+                fixture.tlsArguments(prefix: watchKey, clientID: "watch-ids") + [
+                    "-V", "mqttv5", "-t", "springcard/springcore/+/rdr/evt", "-q", "1", "-F", "%P",
+                ])
+            try await Task.sleep(for: .milliseconds(300))
             let first = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--reader", "trace:\(trace)"])
             try await observer.waitFor("META") { !$0.payloads(onTopicEndingWith: "DA1275B0/meta").isEmpty }
             await fixture.broker.signal(SIGSTOP)
@@ -38,6 +46,7 @@ struct FaultTests {
             try await observer.waitFor("all \(count) events", timeout: .seconds(30)) { observer in
                 Set(observer.payloads(onTopicEndingWith: "rdr/evt").compactMap(tagID)).count == count
             }
+            try await ids.waitFor("\(count) distinct event ids") { Set($0.lines.filter { $0.hasPrefix("event-id:") }).count == count }
             second.signal(SIGTERM)
             #expect(try await second.waitForExit() == 0)
             #expect(try SpoolStoreProbe.pendingCount(state) == 0, "every event acknowledged is gone from the spool")
