@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "smartreader",
             dependencies: [
-                "Gateway", "DeviceIdentity", "SpringCore", "TagReaders", "MQTT",
+                "Gateway", "DeviceIdentity", "SpringCore", "TagReaders", "MQTT", "Spool",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -28,6 +28,7 @@ public final class Outbox: Sendable {
     private let store: SpoolStore?
     /// Keeps the store's id order and the queue's order the same when producers race.
     private let insertion = Mutex(())
+    private let flusher = Mutex<Task<Void, Never>?>(nil)
 
     private struct State {
         var waiting: [OutboxEvent] = []
@@ -65,7 +66,18 @@ public final class Outbox: Sendable {
             state.waiting = pending
             state.unacknowledged = Set(pending.map(\.id))
         }
+        // Acknowledgements arrive on the MQTT client's threads, where a disk write does not
+        // belong; they are written down here at most 200 ms later.
+        let flusher = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                self?.flushAcknowledged()
+            }
+        }
+        self.flusher.withLock { $0 = flusher }
     }
+
+    deinit { flusher.withLock { $0?.cancel() } }
 
     /// Events read and not yet acknowledged.
     public var depth: Int { state.withLock { $0.unacknowledged.count } }
@@ -230,6 +242,7 @@ public final class Outbox: Sendable {
         }
         consumer?.resume()
         for producer in producers { producer.resume() }
+        flusher.withLock { $0?.cancel() }
         flushAcknowledged()
     }
 

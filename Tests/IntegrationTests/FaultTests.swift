@@ -40,6 +40,10 @@ struct FaultTests {
             _ = try await first.waitForExit()
             let spooled = try SpoolStoreProbe.pendingCount(state)
             #expect(spooled >= count - 20, "at most a Receive Maximum of events was in flight; \(spooled) are spooled")
+            let stopped = try runTool(binary, ["status", "--state-dir", state.path]).output
+            #expect(
+                stopped.contains("daemon   not running") && stopped.contains("spool    \(spooled) events waiting for the broker"),
+                "\(stopped)")
             await fixture.broker.signal(SIGCONT)
 
             let second = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--reader", "trace:\(empty)"])
@@ -47,6 +51,9 @@ struct FaultTests {
                 Set(observer.payloads(onTopicEndingWith: "rdr/evt").compactMap(tagID)).count == count
             }
             try await ids.waitFor("\(count) distinct event ids") { Set($0.lines.filter { $0.hasPrefix("event-id:") }).count == count }
+            try await Task.sleep(for: .milliseconds(300))
+            let running = try runTool(binary, ["status", "--state-dir", state.path]).output
+            #expect(running.contains("daemon   running") && running.contains("spool    empty"), "\(running)")
             second.signal(SIGTERM)
             #expect(try await second.waitForExit() == 0)
             #expect(try SpoolStoreProbe.pendingCount(state) == 0, "every event acknowledged is gone from the spool")
