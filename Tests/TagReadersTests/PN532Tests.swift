@@ -93,10 +93,11 @@ func pn532Reader() async throws {
     #expect(first.map(\.move) == [.insert, .remove], "one Insert and one Remove, whatever the faults in between")
     #expect(first.first?.tagID == "047DAE02C84080" && first.first?.tagDetails == "MIFARE Ultralight/NTAG (ATQA 0044, SAK 00)")
 
-    // Unplugged, then a new pty at the same path, as a replugged USB adapter comes back.
+    // Unplugged, and a new pty at the same path, as a replugged USB adapter comes back. The new
+    // one is linked first, so the reader cannot reopen a freed pty number another test has taken.
+    let replugged = try PN532Emulator(linkedAt: link)
     emulator.unplug()
-    try await Task.sleep(for: .milliseconds(300))
-    emulator = try PN532Emulator(linkedAt: link)
+    emulator = replugged
     emulator.present(.init(uid: [0xDA, 0x12, 0x75, 0xB0], atqa: [0x00, 0x04], sak: 0x08))
     try await waitFor { collected.events.withLock { $0.contains { $0.tagID == "DA1275B0" } } }
     emulator.unplug()

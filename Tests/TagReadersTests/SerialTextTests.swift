@@ -48,8 +48,11 @@ func serialTextOnPty() async throws {
     defer { consumer.cancel() }
     // The reader flushes its input when it opens the port, so a line is written until it is seen.
     try await writeUntilSeen(scrdrLine("SCRDR;01;01;00;;01020304;I;;"), to: terminal) { seen.withLock { $0.contains("01020304") } }
+    // The new device appears at the path before the old one goes, so the reader cannot reopen a
+    // freed pty number that another test's pty has meanwhile taken.
+    let replugged = try PseudoTerminal(linkedAt: link)
     terminal.close()
-    terminal = try PseudoTerminal(linkedAt: link)
+    terminal = replugged
     try await writeUntilSeen("+0A0B0C0D\r\n", to: terminal) { seen.withLock { $0.contains("0A0B0C0D") } }
     let order = seen.withLock { $0 }
     #expect(Set(order.prefix { $0 == "01020304" }) == ["01020304"] && order.last == "0A0B0C0D", "\(order)")
