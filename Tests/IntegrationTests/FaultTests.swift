@@ -1,7 +1,6 @@
 import Foundation
 import Gateway
 import Spool
-import TagReaders
 import TestSupport
 import Testing
 
@@ -13,14 +12,9 @@ struct FaultTests {
             let state = try fixture.provision()
             let observer = try await fixture.watch()
             let count = 200
-            // Events start one second in, once the test has frozen the broker.
-            let lines = (0..<count).map { index in
-                Trace.line(
-                    for: TagEvent(tagID: String(format: "%08X", index), protocolName: "NFC-A", move: .insert),
-                    at: .milliseconds(1000 + index * 2))
-            }
-            let trace = fixture.directory + "/burst.jsonl"
-            try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: trace))
+            // The reader is a serial port the test writes to, so events arrive only once the broker is frozen.
+            let reader = try PseudoTerminal(linkedAt: fixture.directory + "/ttyACM3")
+            defer { reader.close() }
             let empty = fixture.directory + "/empty.jsonl"
             try Data().write(to: URL(fileURLWithPath: empty))
 
@@ -32,14 +26,18 @@ struct FaultTests {
                     "-V", "mqttv5", "-t", "springcard/springcore/+/rdr/evt", "-q", "1", "-F", "%P",
                 ])
             try await Task.sleep(for: .milliseconds(300))
-            let first = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--reader", "trace:\(trace)"])
+            let first = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--reader", "serial:\(reader.path)?protocol=lines"])
             try await observer.waitFor("META") { !$0.payloads(onTopicEndingWith: "DA1275B0/meta").isEmpty }
             await fixture.broker.signal(SIGSTOP)
-            try await Task.sleep(for: .milliseconds(2500))
+            // "AB" keeps every line hex: an all-digit line would be read as decimal.
+            reader.write(Array((0..<count).map { String(format: "AB%06X\r\n", $0) }.joined().utf8))
+            try await first.waitFor("the events read into the spool") { _ in
+                ((try? SpoolStoreProbe.pendingCount(state)) ?? 0) >= count
+            }
             first.signal(SIGKILL)
             _ = try await first.waitForExit()
             let spooled = try SpoolStoreProbe.pendingCount(state)
-            #expect(spooled >= count - 20, "at most a Receive Maximum of events was in flight; \(spooled) are spooled")
+            #expect(spooled == count, "nothing was acknowledged by the frozen broker; \(spooled) are spooled")
             let stopped = try runTool(binary, ["status", "--state-dir", state.path]).output
             #expect(
                 stopped.contains("daemon   not running") && stopped.contains("spool    \(spooled) events waiting for the broker"),
