@@ -11,6 +11,10 @@ extension MQTTClient {
             var connected = false
             do {
                 try await runConnection { connected = true }
+            } catch is MQTTVersionRefused {
+                logger.notice("the broker refused MQTT 5.0 (reason 0x84); connecting again with MQTT 3.1.1")
+                protocolVersion = .v3_1_1
+                continue
             } catch {
                 let error = MQTTConnectionError.classify(
                     error, host: configuration.host, port: configuration.port)
@@ -45,12 +49,15 @@ extension MQTTClient {
         }
         try await asyncChannel.executeThenClose { inbound in
             asyncChannel.channel.writeAndFlush(
-                MQTTPacket.connect(configuration.connectPacket), promise: nil)
+                MQTTPacket.connect(configuration.connectPacket(version: protocolVersion)), promise: nil)
             var iterator = inbound.makeAsyncIterator()
             guard let first = try await iterator.next() else { throw MQTTConnectionError.closedByBroker }
             timer.cancel()
             guard case .connAck(let connAck) = first else {
                 throw MQTTConnectionError.protocolViolation("\(first.type) before CONNACK")
+            }
+            if connAck.reasonCode == .unsupportedProtocolVersion && protocolVersion == .v5 {
+                throw MQTTVersionRefused()
             }
             guard !connAck.reasonCode.isFailure else {
                 throw MQTTConnectionError.refused(
@@ -86,6 +93,7 @@ extension MQTTClient {
         let serverName = configuration.tlsServerName ?? configuration.host
         let sniName = (try? SocketAddress(ipAddress: serverName, port: 0)) == nil ? serverName : nil
         let timeout = TimeAmount(configuration.connectTimeout)
+        let version = protocolVersion
         return try await ClientBootstrap(group: group)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -99,10 +107,10 @@ extension MQTTClient {
                     try pipeline.addHandler(
                         ByteToMessageHandler(
                             MQTTPacketDecoder(
-                                version: configuration.protocolVersion,
+                                version: version,
                                 maximumPacketSize: configuration.maximumPacketSize)))
                     try pipeline.addHandler(
-                        MessageToByteHandler(MQTTPacketEncoder(version: configuration.protocolVersion)))
+                        MessageToByteHandler(MQTTPacketEncoder(version: version)))
                     try pipeline.addHandler(MQTTPublishWindowHandler())
                     if configuration.keepAlive > 0 {
                         try pipeline.addHandler(
@@ -124,7 +132,7 @@ extension MQTTClient {
             )
         }
         logger.info(
-            "connected (MQTT \(configuration.protocolVersion), session present: \(connAck.sessionPresent))"
+            "connected (MQTT \(protocolVersion), session present: \(connAck.sessionPresent))"
         )
         logger.debug(
             "up to \(brokerLimits.receiveMaximum) QoS 1 messages on the wire (the broker's Receive Maximum), \(windowSize) awaiting PUBACK; broker's Maximum Packet Size \(brokerLimits.maximumPacketSize.map(String.init) ?? "unstated")"
@@ -144,3 +152,6 @@ extension MQTTClient {
         }
     }
 }
+
+/// A 5.0 CONNECT refused for its version: the client tries again with 3.1.1.
+struct MQTTVersionRefused: Error {}

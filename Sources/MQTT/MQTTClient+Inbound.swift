@@ -9,7 +9,7 @@ extension MQTTClient {
         case .pubRel(let release):
             let known = receivedExactlyOnce.remove(release.packetIdentifier) != nil
             let reason: MQTTReasonCode =
-                known || configuration.protocolVersion != .v5 ? .success : .packetIdentifierNotFound
+                known || protocolVersion != .v5 ? .success : .packetIdentifierNotFound
             channel.writeAndFlush(
                 MQTTPacket.pubComp(
                     PublishAckPacket(packetIdentifier: release.packetIdentifier, reasonCode: reason)),

@@ -26,6 +26,8 @@ public struct PublishResult: Sendable {
 /// caller's `publish` returns only once the broker has acknowledged the message.
 public actor MQTTClient {
     public nonisolated let configuration: MQTTClientConfiguration
+    /// The configured version, until a broker refuses 5.0 and the client falls back to 3.1.1.
+    public internal(set) var protocolVersion: MQTTProtocolVersion
     public nonisolated let connectionEvents: AsyncStream<MQTTConnectionEvent>
     public nonisolated let inboundMessages: AsyncStream<MQTTInboundMessage>
 
@@ -50,6 +52,7 @@ public actor MQTTClient {
         configuration: MQTTClientConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws {
         self.configuration = configuration
+        self.protocolVersion = configuration.protocolVersion
         self.group = eventLoopGroup
         self.logger = logger
         self.sslContext = try configuration.tls.map { tls in
@@ -155,9 +158,9 @@ public actor MQTTClient {
         let packet = PublishPacket(
             topic: message.topic, payload: message.payload, qos: message.qos,
             retain: message.retain && brokerLimits.retainAvailable,
-            properties: configuration.protocolVersion == .v5 ? message.properties : [])
+            properties: protocolVersion == .v5 ? message.properties : [])
         if let limit = brokerLimits.maximumPacketSize {
-            let size = packet.encodedSize(version: configuration.protocolVersion)
+            let size = packet.encodedSize(version: protocolVersion)
             guard size <= limit else {
                 throw MQTTConnectionError.rejected(.packetTooLarge(size: size, limit: limit))
             }

@@ -54,7 +54,7 @@ public struct MQTTClientConfiguration: Sendable {
         self.backoff = backoff
     }
 
-    var connectPacket: ConnectPacket {
+    func connectPacket(version protocolVersion: MQTTProtocolVersion) -> ConnectPacket {
         var properties: MQTTProperties = []
         if protocolVersion == .v5 {
             if sessionExpiryInterval > 0 { properties.all.append(.sessionExpiryInterval(sessionExpiryInterval)) }

@@ -108,6 +108,11 @@ extension ConnAckPacket {
         guard flags & 0xFE == 0 else { throw .reservedBitSet(packet: type, field: "acknowledge flags") }
         let code = try body.readByte(packet: type, field: "reason code")
         let reason: MQTTReasonCode
+        if version == .v5 && code == 0x01 && body.readableBytes == 0 {
+            // A server that speaks only 3.1.1 answers a 5.0 CONNECT with its own CONNACK:
+            // return code 1, "unacceptable protocol version", and no properties.
+            return ConnAckPacket(sessionPresent: false, reasonCode: .unsupportedProtocolVersion, properties: [])
+        }
         if version == .v5 {
             guard MQTTReasonCode.isValid(code, in: type) else { throw .invalidReasonCode(packet: type, code: code) }
             reason = MQTTReasonCode(rawValue: code)

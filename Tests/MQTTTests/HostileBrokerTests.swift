@@ -101,3 +101,38 @@ func refusedConnAck() async throws {
         }
     }
 }
+
+/// A broker that speaks only 3.1.1: it answers a 5.0 CONNECT with `refusal` and closes, and a
+/// 3.1.1 CONNECT with a successful CONNACK.
+private final class OnlyVersion311: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let refusal: [UInt8]
+    init(refusal: [UInt8]) { self.refusal = refusal }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let connect = Array(unwrapInboundIn(data).readableBytesView)
+        // Fixed header (2 bytes for a short CONNECT), "\0\4MQTT", then the protocol level.
+        guard connect.count > 8, connect[0] == 0x10 else { return }
+        if connect[8] == 5 {
+            context.writeAndFlush(NIOAny(ByteBuffer(bytes: refusal))).whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.writeAndFlush(NIOAny(ByteBuffer(bytes: [0x20, 0x02, 0x00, 0x00])), promise: nil)
+        }
+    }
+}
+
+@Test(
+    "a broker that refuses MQTT 5.0 gets 3.1.1 instead: both a 3.1.1-style refusal and a 5.0 CONNACK 0x84",
+    arguments: [[0x20, 0x02, 0x00, 0x01], [0x20, 0x03, 0x00, 0x84, 0x00]] as [[UInt8]])
+func fallBackTo311(refusal: [UInt8]) async throws {
+    let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .childChannelInitializer { channel in channel.pipeline.addHandler(OnlyVersion311(refusal: refusal)) }
+        .bind(host: "127.0.0.1", port: 0).get()
+    let client = try plainClient(port: server.localAddress!.port!)
+    #expect(await client.protocolVersion == .v5)
+    let connAck = try await client.start()
+    #expect(connAck.reasonCode == .success)
+    #expect(await client.protocolVersion == .v3_1_1)
+    await client.disconnect()
+    try await server.close()
+}
