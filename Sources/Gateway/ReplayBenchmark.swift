@@ -19,13 +19,14 @@ public struct ReplayBenchmarkResult: Sendable {
     /// than the rates on a machine the broker shares.
     public var cpuMicrosecondsPerEvent: Double
     public var peakResidentKiB: Int
+    public var spooled: Bool
 
     public var table: String {
         let ratio = mosquittoPubRate > 0 ? smartReaderRate / mosquittoPubRate : 0
         return """
             | \(events) events, QoS 1, mutual TLS, local mosquitto (smartreader MQTT \(protocolVersion), mosquitto_pub 3.1.1) | events/s |
             |---|---|
-            | smartreader replay --fast (outbox + in-flight window) | \(Int(smartReaderRate)) |
+            | smartreader replay --fast (\(spooled ? "durable spool, SQLite WAL, synchronous FULL" : "in-memory outbox") + in-flight window) | \(Int(smartReaderRate)) |
             | mosquitto_pub -l -q 1 (same payloads, same PKI) | \(Int(mosquittoPubRate)) |
             | ratio smartreader / mosquitto_pub | \(String(format: "%.2f", ratio)) |
             | smartreader CPU per event (user + system, all threads) | \(String(format: "%.1f", cpuMicrosecondsPerEvent)) µs |
@@ -40,8 +41,11 @@ public struct ReplayBenchmark: Sendable {
     public var events: Int
     public var workDirectory: String
     public var protocolVersion: MQTTProtocolVersion
+    /// Events go through the durable spool, as in the daemon, rather than an in-memory outbox.
+    public var spool: Bool
 
-    public init(events: Int, workDirectory: String, protocolVersion: MQTTProtocolVersion = .v5) {
+    public init(events: Int, workDirectory: String, protocolVersion: MQTTProtocolVersion = .v5, spool: Bool = false) {
+        self.spool = spool
         self.events = events
         self.workDirectory = workDirectory
         self.protocolVersion = protocolVersion
@@ -80,7 +84,7 @@ public struct ReplayBenchmark: Sendable {
         progress("replaying \(events) events through smartreader...")
         let cpuBefore = Self.processCPUSeconds()
         let summary = try await ReplayJob.run(
-            trace: trace, speed: nil, state: state, options: DeviceRunOptions(protocolVersion: protocolVersion),
+            trace: trace, speed: nil, state: state, options: DeviceRunOptions(protocolVersion: protocolVersion), spool: spool,
             eventLoopGroup: eventLoopGroup, logger: logger)
         let cpuSeconds = Self.processCPUSeconds() - cpuBefore
         // Sampled before mosquitto_pub's payloads are prepared, so it is the replay's own peak.
@@ -100,7 +104,7 @@ public struct ReplayBenchmark: Sendable {
         return ReplayBenchmarkResult(
             events: events, protocolVersion: protocolVersion, smartReaderRate: summary.eventsPerSecond,
             mosquittoPubRate: Double(events) / pubSeconds,
-            cpuMicrosecondsPerEvent: cpuSeconds * 1e6 / Double(events), peakResidentKiB: peakResidentKiB)
+            cpuMicrosecondsPerEvent: cpuSeconds * 1e6 / Double(events), peakResidentKiB: peakResidentKiB, spooled: spool)
     }
 
     private func runMosquittoPub(port: Int, ca: String, prefix: String, topic: String, input: String) async throws -> Double {

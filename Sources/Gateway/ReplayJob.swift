@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import Spool
 import TagReaders
 
 public struct ReplaySummary: Sendable {
@@ -26,11 +27,15 @@ public enum ReplayError: Error, Sendable, CustomStringConvertible {
 /// `smartreader replay`: one device, one trace, through the same pipeline a live reader uses;
 /// returns once every event is acknowledged and the device has disconnected cleanly.
 public enum ReplayJob {
+    /// With `spool`, events go through the device's durable spool as the daemon's do.
     public static func run(
-        trace: Trace, speed: Double?, state: DeviceStateDirectory, options: DeviceRunOptions,
+        trace: Trace, speed: Double?, state: DeviceStateDirectory, options: DeviceRunOptions, spool: Bool = false,
         eventLoopGroup: any EventLoopGroup, logger: Logger
     ) async throws -> ReplaySummary {
-        let device = try SmartReaderDevice(state: state, options: options, eventLoopGroup: eventLoopGroup, logger: logger)
+        let outbox = spool ? try Outbox(store: SpoolStore(path: state.spoolPath)) : Outbox()
+        let device = try SmartReaderDevice(
+            settings: DeviceSettings(state: state, brokerOverride: options.brokerOverride), state: state, options: options,
+            outbox: outbox, eventLoopGroup: eventLoopGroup, logger: logger)
         try await device.start(retryUntilConnected: options.retryUntilConnected)
         let started = ContinuousClock.now
         for await event in TraceReplaySource(trace: trace, speed: speed) {

@@ -55,13 +55,6 @@ public actor SmartReaderDevice {
     private var announced = false
     private var announcementWaiters: [CheckedContinuation<Void, Never>] = []
 
-    /// A device with an outbox of its own, for a one-shot job.
-    public init(state: DeviceStateDirectory, options: DeviceRunOptions, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
-        try self.init(
-            settings: DeviceSettings(state: state, brokerOverride: options.brokerOverride), state: state, options: options,
-            outbox: Outbox(), eventLoopGroup: eventLoopGroup, logger: logger)
-    }
-
     /// `configurationPushes` receives what arrives on `cfg/set` when the configuration enables it.
     public init(
         settings: DeviceSettings, state: DeviceStateDirectory, options: DeviceRunOptions, outbox: Outbox,
