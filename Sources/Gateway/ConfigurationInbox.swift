@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Synchronization
+import TagReaders
 
 #if canImport(Glibc)
     import Glibc
@@ -25,9 +25,9 @@ public struct ConfigurationInbox: Sendable {
         for sub in ["", "/applied", "/rejected"] {
             try FileManager.default.createDirectory(atPath: directory + sub, withIntermediateDirectories: true)
         }
-        let arrivals = DirectoryArrivals(directory: directory, logger: logger)
+        let arrivals = DirectoryArrivals.names(in: directory, logger: logger)
         for name in waitingFiles() { await take(name, controller: controller, logger: logger) }
-        for await name in arrivals.names where Self.isCandidate(name) {
+        for await name in arrivals where Self.isCandidate(name) {
             await take(name, controller: controller, logger: logger)
         }
     }
@@ -58,37 +58,29 @@ public struct ConfigurationInbox: Sendable {
 
 /// Names of files written or moved into a directory, from inotify; where inotify cannot be
 /// used, from a scan every two seconds.
-final class DirectoryArrivals: Sendable {
-    let names: AsyncStream<String>
-    private let running = Atomic<Bool>(true)
-
-    init(directory: String, logger: Logger) {
-        let (names, continuation) = AsyncStream.makeStream(of: String.self)
-        self.names = names
+enum DirectoryArrivals {
+    /// The watch is in place when this returns, so a file dropped after the caller's first scan
+    /// of the directory is not missed.
+    static func names(in directory: String, logger: Logger) -> AsyncStream<String> {
         let descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        let watch =
-            descriptor >= 0 ? inotify_add_watch(descriptor, directory, UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)) : -1
+        let watch = descriptor >= 0 ? inotify_add_watch(descriptor, directory, UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)) : -1
         if watch < 0 {
             logger.warning("inotify unavailable for \(directory) (\(String(cString: strerror(errno)))); scanning it every 2 s instead")
-            if descriptor >= 0 { close(descriptor) }
         }
-        let thread = Thread { [self] in
-            defer { if watch >= 0 { close(descriptor) } }
+        return ThreadFedStream.make(of: String.self, name: "inbox") { yield, running in
+            defer { if descriptor >= 0 { close(descriptor) } }
             var known = Set((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            while self.running.load(ordering: .relaxed) {
+            while running() {
                 if watch >= 0 {
-                    for name in Self.readEvents(descriptor) { continuation.yield(name) }
+                    for name in readEvents(descriptor) { yield(name) }
                 } else {
                     Thread.sleep(forTimeInterval: 2)
                     let now = Set((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-                    for name in now.subtracting(known).sorted() { continuation.yield(name) }
+                    for name in now.subtracting(known).sorted() { yield(name) }
                     known = now
                 }
             }
-            continuation.finish()
         }
-        continuation.onTermination = { [self] _ in self.running.store(false, ordering: .relaxed) }
-        thread.start()
     }
 
     /// Waits up to 250 ms for events, so the thread notices when it is no longer wanted.

@@ -1,6 +1,5 @@
 import CUdev
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -9,7 +8,7 @@ import Synchronization
 /// Readers arriving and leaving. Where a udev daemon runs, its monitor reports tty and input
 /// devices as they are set up; elsewhere (containers, minimal systems) sysfs is scanned every
 /// `scanInterval` and the difference reported.
-public final class HotplugMonitor: Sendable {
+public struct HotplugMonitor: Sendable {
     public enum Change: Sendable, Equatable {
         case added(DiscoveredReader)
         case removed(devicePath: String)
@@ -18,7 +17,6 @@ public final class HotplugMonitor: Sendable {
     public let changes: AsyncStream<Change>
     /// "udev" or "sysfs scan", for the log.
     public let mechanism: String
-    private let running = Atomic<Bool>(true)
 
     /// Whether a udev daemon is running here (its control socket exists).
     public static var udevDaemonRuns: Bool { FileManager.default.fileExists(atPath: "/run/udev/control") }
@@ -26,15 +24,13 @@ public final class HotplugMonitor: Sendable {
     public init(
         discovery: ReaderDiscovery = ReaderDiscovery(), useUdev: Bool = HotplugMonitor.udevDaemonRuns, scanInterval: Duration = .seconds(2)
     ) {
-        let (changes, continuation) = AsyncStream.makeStream(of: Change.self)
-        self.changes = changes
         mechanism = useUdev ? "udev" : "sysfs scan"
-        let thread = Thread { [self] in
+        changes = ThreadFedStream.make(of: Change.self, name: "hotplug") { yield, running in
             // Created on the thread that uses it: libudev objects are not thread-safe. Without
             // a working monitor this falls back to scanning.
             let monitor = useUdev ? UdevMonitor() : nil
             var known = Dictionary(uniqueKeysWithValues: discovery.scan().map { ($0.devicePath, $0) })
-            while self.running.load(ordering: .relaxed) {
+            while running() {
                 if let monitor {
                     // udev says something changed; sysfs says what the reader is.
                     guard monitor.waitForEvent(timeout: .milliseconds(250)) else { continue }
@@ -43,14 +39,11 @@ public final class HotplugMonitor: Sendable {
                     Thread.sleepBlocking(scanInterval)
                 }
                 let now = Dictionary(uniqueKeysWithValues: discovery.scan().map { ($0.devicePath, $0) })
-                for path in known.keys.sorted() where now[path] == nil { continuation.yield(.removed(devicePath: path)) }
-                for path in now.keys.sorted() where known[path] == nil { continuation.yield(.added(now[path]!)) }
+                for path in known.keys.sorted() where now[path] == nil { yield(.removed(devicePath: path)) }
+                for path in now.keys.sorted() where known[path] == nil { yield(.added(now[path]!)) }
                 known = now
             }
-            continuation.finish()
         }
-        continuation.onTermination = { [self] _ in self.running.store(false, ordering: .relaxed) }
-        thread.start()
     }
 }
 
