@@ -10,6 +10,15 @@ public enum ControlSocket {
 
     public static func path(in state: DeviceStateDirectory) -> String { state.file("control.sock") }
 
+    /// Both ends of a control connection: JSON lines in, byte buffers out.
+    @Sendable
+    private static func lineChannel(_ channel: any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLine)))
+            return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+    }
+
     /// Serves requests until the task is cancelled. The caller has checked that no other daemon
     /// answers on the socket: a stale socket file is replaced.
     public static func serve(
@@ -17,12 +26,7 @@ public enum ControlSocket {
     ) async throws {
         let socketPath = path(in: state)
         let server = try await ServerBootstrap(group: eventLoopGroup)
-            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLine)))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true, childChannelInitializer: lineChannel)
         guard chmod(socketPath, 0o600) == 0 else {
             try? await server.channel.close()
             throw GatewayError.stateDirectory(path: state.path, reason: "cannot restrict \(socketPath) to its owner")
@@ -93,12 +97,8 @@ public enum ControlSocket {
         ByteBuffer, ByteBuffer
     > {
         do {
-            return try await ClientBootstrap(group: eventLoopGroup).connect(unixDomainSocketPath: socketPath) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLine)))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+            return try await ClientBootstrap(group: eventLoopGroup).connect(
+                unixDomainSocketPath: socketPath, channelInitializer: lineChannel)
         } catch {
             throw ControlProtocolError.noDaemon(socket: socketPath)
         }

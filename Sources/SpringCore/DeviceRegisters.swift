@@ -65,22 +65,30 @@ public struct ReadDelaysRegister: Sendable, Equatable {
     }
 }
 
-/// Registers 02A6/02A8/02A9: what a HID keyboard-mode device types around an identifier. The
-/// layout codes are a project choice (the reference lists the families only).
-public struct KeyboardOutput: Sendable, Equatable {
-    public enum Layout: UInt8, Sendable, CaseIterable {
-        case qwerty = 0x00, azerty = 0x01, qwertz = 0x02
+/// A keyboard layout family: what a HID reader types in, and what a keyboard-mode device is
+/// set to (register 02A6).
+public enum KeyboardLayout: String, Sendable, CaseIterable {
+    case qwerty, azerty, qwertz
 
-        public var name: String { "\(self)" }
+    /// Register 02A6's code: a project choice, since the reference lists the families only.
+    public var registerCode: UInt8 {
+        switch self {
+        case .qwerty: 0x00
+        case .azerty: 0x01
+        case .qwertz: 0x02
+        }
     }
+}
 
-    public var layout: Layout
+/// Registers 02A6/02A8/02A9: what a HID keyboard-mode device types around an identifier.
+public struct KeyboardOutput: Sendable, Equatable {
+    public var layout: KeyboardLayout
     public var prefix: [UInt8]
     public var suffix: [UInt8]
 
     public init(_ data: ConfigData) throws(ConfigurationError) {
         let code = data[.keyboardLayout]?.first ?? 0
-        guard let layout = Layout(rawValue: code) else {
+        guard let layout = KeyboardLayout.allCases.first(where: { $0.registerCode == code }) else {
             throw .badRegister(.keyboardLayout, reason: "is \(Hex.encode([code])); use 00 (QWERTY), 01 (AZERTY) or 02 (QWERTZ)")
         }
         self.layout = layout

@@ -1,4 +1,5 @@
 import Foundation
+import SpringCore
 
 #if canImport(Glibc)
     import Glibc
@@ -103,13 +104,7 @@ public struct HIDKeyboardReader: TagSourceDriver {
                 throw .system(path: path, operation: "read", errno: errno)
             }
             guard count > 0 else { throw .gone(path: path) }
-            for output in decoder.feed(Array(buffer.prefix(count))) {
-                switch output {
-                case .tag(let event): emit(event)
-                case .banner: break
-                case .dropped(let reason): log("\(path): dropped: \(reason)")
-                }
-            }
+            for output in decoder.feed(Array(buffer.prefix(count))) { output.deliver(from: path, emit: emit, log: log) }
         }
     }
 }

@@ -1,3 +1,5 @@
+import SpringCore
+
 /// What a key code (Linux input event codes, which name physical key positions) types under a
 /// layout, unshifted and shifted. Only what identifiers use: digits, letters, and the keypad.
 enum KeyboardLayoutMap {

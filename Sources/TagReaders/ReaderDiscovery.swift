@@ -22,6 +22,9 @@ public struct DiscoveredReader: Sendable, Equatable {
         (0x10C4, 0xEA60, "CP210x"), (0x1A86, 0x7523, "CH340"), (0x0403, 0x6001, "FTDI FT232"),
     ]
 
+    /// `vvvv:pppp`, as lsusb writes it.
+    public var usbIDs: String { "\(usbID(vendorID)):\(usbID(productID))" }
+
     static func uri(kind: Kind, devicePath: String, vendor: UInt16, product: UInt16) -> ReaderURI? {
         switch kind {
         case .input where vendor == springCardVendor: .hid(path: devicePath, layout: .qwerty)
@@ -72,17 +75,8 @@ public struct ReaderDiscovery: Sendable {
 
     /// Walks up from a class device to the USB device that holds `idVendor`.
     private func usbDevice(above link: String) -> (vendor: UInt16, product: UInt16, name: String)? {
-        guard
-            var directory = realpath(link, nil).map({ pointer in
-                defer { free(pointer) }
-                return String(cString: pointer)
-            })
-        else { return nil }
-        let stop =
-            realpath(sysfs, nil).map { pointer in
-                defer { free(pointer) }
-                return String(cString: pointer)
-            } ?? sysfs
+        guard var directory = Self.resolved(link) else { return nil }
+        let stop = Self.resolved(sysfs) ?? sysfs
         while directory.hasPrefix(stop), directory.count > stop.count {
             if let vendor = read("\(directory)/idVendor").flatMap({ UInt16($0, radix: 16) }),
                 let product = read("\(directory)/idProduct").flatMap({ UInt16($0, radix: 16) })
@@ -93,6 +87,14 @@ public struct ReaderDiscovery: Sendable {
             directory = (directory as NSString).deletingLastPathComponent
         }
         return nil
+    }
+
+    /// The path with every symbolic link resolved, or nil when it does not exist.
+    private static func resolved(_ path: String) -> String? {
+        realpath(path, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        }
     }
 
     private func read(_ path: String) -> String? {

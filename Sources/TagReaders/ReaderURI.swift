@@ -1,3 +1,5 @@
+import SpringCore
+
 /// Where tags come from, as `--reader` and device profiles name it.
 public enum ReaderURI: Sendable, Equatable, CustomStringConvertible {
     /// `readNTAGPages`: user memory of NTAG/Ultralight tags (page 4 on) becomes TagData.
@@ -143,11 +145,6 @@ public enum SerialTextProtocol: String, Sendable, CaseIterable {
 /// The key a HID reader types after each identifier.
 public enum KeySuffix: String, Sendable, CaseIterable {
     case enter, tab
-}
-
-/// Keyboard layouts a HID reader may type in.
-public enum KeyboardLayout: String, Sendable, CaseIterable {
-    case qwerty, azerty, qwertz
 }
 
 /// Line speeds the serial port accepts.

@@ -10,6 +10,15 @@ public struct SerialTextDecoder: Sendable {
         case banner(String)
         /// A line or frame that was dropped, with why; the reader keeps going.
         case dropped(String)
+
+        /// Hands a tag on; logs anything else, naming the device it came from.
+        func deliver(from path: String, emit: (TagEvent) -> Void, log: (String) -> Void) {
+            switch self {
+            case .tag(let event): emit(event)
+            case .banner(let name): log("\(path): reader \(name)")
+            case .dropped(let reason): log("\(path): dropped: \(reason)")
+            }
+        }
     }
 
     public let textProtocol: SerialTextProtocol
@@ -162,11 +171,7 @@ public struct SerialTextReader: TagSourceDriver {
         var decoder = SerialTextDecoder(textProtocol: textProtocol)
         while running() {
             for output in decoder.feed(try port.read(timeout: .milliseconds(200))) {
-                switch output {
-                case .tag(let event): emit(event)
-                case .banner(let name): log("\(path): reader \(name)")
-                case .dropped(let reason): log("\(path): dropped: \(reason)")
-                }
+                output.deliver(from: path, emit: emit, log: log)
             }
         }
     }

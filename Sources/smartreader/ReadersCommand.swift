@@ -28,7 +28,7 @@ struct ReadersCommand: AsyncParsableCommand {
         let found = discovery.scan()
         if found.isEmpty && !json { print("no USB serial or input devices found") }
         for reader in found {
-            let ids = "\(hex4(reader.vendorID)):\(hex4(reader.productID))"
+            let ids = reader.usbIDs
             if json {
                 var object = CompactJSONObject()
                 object.add("Path", reader.devicePath)
@@ -55,11 +55,6 @@ struct ReadersCommand: AsyncParsableCommand {
         }
         for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
         printing.cancel()
-    }
-
-    private func hex4(_ value: UInt16) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 4 - digits.count) + digits
     }
 }
 
