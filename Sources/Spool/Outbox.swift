@@ -99,7 +99,6 @@ public final class Outbox: Sendable {
                 if resumeNow { continuation.resume() }
             }
         }
-        flushAcknowledgedIfMany()
         return try insertion.withLock { _ throws(SpoolError) in
             let storedID = try store?.insert([(topic, payload)]).first
             return enqueue(topic: topic, payload: payload, storedID: storedID)
@@ -149,8 +148,6 @@ public final class Outbox: Sendable {
                 return state.closed ? [] : nil
             }
             if let batch { return batch }
-            // Idle: a good moment to write down what the broker has acknowledged.
-            flushAcknowledged()
             await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
                     let resumeNow = state.withLock { state in
@@ -255,9 +252,5 @@ public final class Outbox: Sendable {
             return state.acknowledgedInStore
         }
         if (try? store.delete(ids)) == nil { state.withLock { $0.acknowledgedInStore += ids } }
-    }
-
-    private func flushAcknowledgedIfMany() {
-        if store != nil && state.withLock({ $0.acknowledgedInStore.count >= 512 }) { flushAcknowledged() }
     }
 }

@@ -79,6 +79,19 @@ public final class SpoolStore: Sendable {
         }
     }
 
+    /// How many events wait, and when the oldest was stored, without reading their payloads.
+    public func summary() throws(SpoolError) -> (count: Int, oldest: Date?) {
+        do {
+            return try database.read { db in
+                let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS count, MIN(stored) AS oldest FROM events")
+                let oldest: Double? = row?["oldest"]
+                return (row?["count"] ?? 0, oldest.map(Date.init(timeIntervalSince1970:)))
+            }
+        } catch {
+            throw .database(path: path, reason: "\(error)")
+        }
+    }
+
     /// Every stored event, oldest first: what a restart sends before anything new.
     public func pending() throws(SpoolError) -> [StoredEvent] {
         do {

@@ -67,6 +67,6 @@ struct FaultTests {
 /// Reads the spool the daemon left behind.
 enum SpoolStoreProbe {
     static func pendingCount(_ state: DeviceStateDirectory) throws -> Int {
-        try SpoolStore(path: state.spoolPath).pending().count
+        try SpoolStore(path: state.spoolPath).summary().count
     }
 }
