@@ -26,18 +26,17 @@ public struct ConfigurationStore: Sendable {
             throw .badConfigurationFile(error)
         }
         let file = push.loadDefaults ? pushed : running.merging(pushed)
-        let defaults: ConfigData
-        do {
-            defaults = try ConfigData.load(contentsOf: state.factoryConfigurationPath)
-        } catch {
-            throw .stateDirectory(path: state.path, reason: error.description)
-        }
-        let settings = try DeviceSettings(
-            factory: state.loadFactory(), configuration: defaults.merging(file), configurationFile: push.source,
-            brokerOverride: options.brokerOverride)
+        let settings = try settings(for: file, source: push.source)
         // The TLS identity is checked too: a push naming an empty slot or another client ID is refused here.
         _ = try DeviceTLSIdentity(settings: settings, state: state, insecure: options.insecure, logger: logger)
         return (file, settings)
+    }
+
+    /// The settings a config.json gives over the factory defaults; `source` names it in errors.
+    public func settings(for file: ConfigData, source: String) throws(GatewayError) -> DeviceSettings {
+        try DeviceSettings(
+            factory: state.loadFactory(), configuration: state.effectiveConfiguration(file), configurationFile: source,
+            brokerOverride: options.brokerOverride)
     }
 
     /// Keeps `running` as the last known good configuration, then replaces config.json; both

@@ -44,7 +44,7 @@ public actor DeviceController {
     /// Boots with the configuration in the state directory and waits until connected.
     public func start() async throws {
         runningFile = try state.loadCurrentFile()
-        let settings = try DeviceSettings(state: state, brokerOverride: options.brokerOverride)
+        let settings = try store.settings(for: runningFile, source: state.configurationPath)
         try await boot(settings, giveUpAfter: nil)
     }
 
@@ -109,7 +109,7 @@ public actor DeviceController {
             await device?.stop(forReboot: true)
             do {
                 runningFile = try store.rollBack()
-                try await boot(DeviceSettings(state: state, brokerOverride: options.brokerOverride), giveUpAfter: nil)
+                try await boot(store.settings(for: runningFile, source: state.configurationPath), giveUpAfter: nil)
             } catch {
                 logger.critical("the last known good configuration cannot run either: \(error)")
             }

@@ -41,10 +41,13 @@ public struct DeviceStateDirectory: Sendable {
     /// The factory defaults with the current configuration applied over them, as the device
     /// sees its registers.
     public func loadConfiguration() throws(GatewayError) -> ConfigData {
+        try effectiveConfiguration(loadCurrentFile())
+    }
+
+    /// The factory defaults with `file` (a config.json, on disk or proposed) applied over them.
+    public func effectiveConfiguration(_ file: ConfigData) throws(GatewayError) -> ConfigData {
         do {
-            let defaults = try ConfigData.load(contentsOf: factoryConfigurationPath)
-            guard FileManager.default.fileExists(atPath: configurationPath) else { return defaults }
-            return defaults.merging(try ConfigData.load(contentsOf: configurationPath))
+            return try ConfigData.load(contentsOf: factoryConfigurationPath).merging(file)
         } catch {
             throw .stateDirectory(path: path, reason: error.description)
         }

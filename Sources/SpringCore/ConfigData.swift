@@ -36,7 +36,10 @@ public struct ConfigData: Sendable, Equatable {
     }
 
     /// Sections whose entries are registers, with the bank their low-byte addresses belong to.
-    static let registerSections: [String: UInt8] = ["constants": 0x01, "config": 0x02, "templates": 0x03]
+    /// In the order a new file lists them.
+    static let registerSections: [(name: String, bank: UInt8)] = [("constants", 0x01), ("config", 0x02), ("templates", 0x03)]
+
+    static func bank(ofSection name: String) -> UInt8? { registerSections.first { $0.name == name }?.bank }
 
     public subscript(_ address: RegisterAddress) -> [UInt8]? {
         get { registers[address]?.bytes }
@@ -90,7 +93,7 @@ public struct ConfigData: Sendable, Equatable {
         guard case .object(let sections) = root else { throw .notAnObject(file: file, section: nil) }
         for member in sections.members {
             sectionOrder.append(member.key)
-            guard let bank = Self.registerSections[member.key] else {
+            guard let bank = Self.bank(ofSection: member.key) else {
                 otherSections[member.key] = member.value
                 continue
             }
@@ -179,9 +182,8 @@ public struct ConfigData: Sendable, Equatable {
     /// address), each value in the format it was read in.
     public func serialized() -> Data {
         var root = JSONObject()
-        let registerSectionNames = ["constants", "config", "templates"]
-        for name in sectionOrder + registerSectionNames where root[name] == nil {
-            if let bank = Self.registerSections[name] {
+        for name in sectionOrder + Self.registerSections.map(\.name) where root[name] == nil {
+            if let bank = Self.bank(ofSection: name) {
                 let present = registers.keys.filter { $0.bank == bank }
                 guard !present.isEmpty else { continue }
                 let ordered = registerOrder.filter { $0.bank == bank && registers[$0] != nil }
