@@ -39,20 +39,11 @@ extension MQTTClient {
 
     func runConnection(onConnected: () -> Void) async throws {
         let asyncChannel = try await openChannel()
-        let connectTimeout = configuration.connectTimeout
-        let timer = asyncChannel.channel.eventLoop.scheduleTask(
-            in: TimeAmount(connectTimeout)
-        ) {
-            asyncChannel.channel.pipeline.fireErrorCaught(
-                MQTTConnectionError.connectTimeout(seconds: connectTimeout.seconds))
-            asyncChannel.channel.close(promise: nil)
-        }
         try await asyncChannel.executeThenClose { inbound in
             asyncChannel.channel.writeAndFlush(
                 MQTTPacket.connect(configuration.connectPacket(version: protocolVersion)), promise: nil)
             var iterator = inbound.makeAsyncIterator()
             guard let first = try await iterator.next() else { throw MQTTConnectionError.closedByBroker }
-            timer.cancel()
             guard case .connAck(let connAck) = first else {
                 throw MQTTConnectionError.protocolViolation("\(first.type) before CONNACK")
             }
@@ -111,6 +102,8 @@ extension MQTTClient {
                                 maximumPacketSize: configuration.maximumPacketSize)))
                     try pipeline.addHandler(
                         MessageToByteHandler(MQTTPacketEncoder(version: version)))
+                    // After the encoder, so that it sees the CONNECT as a packet on its way out.
+                    try pipeline.addHandler(MQTTConnectTimeoutHandler(timeout: configuration.connectTimeout))
                     try pipeline.addHandler(MQTTPublishWindowHandler())
                     if configuration.keepAlive > 0 {
                         try pipeline.addHandler(
