@@ -44,6 +44,9 @@ public struct ChildProcess: Sendable {
             posix_spawn_file_actions_adddup2(&actions, fd, 1)
             posix_spawn_file_actions_adddup2(&actions, fd, 2)
         }
+        // Nothing else is inherited: a child holding a copy of one of our descriptors would keep
+        // a socket or a pty open after we close it (a "replugged" reader would never hang up).
+        _ = Self.addCloseFrom?(&actions, 3)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
@@ -52,6 +55,13 @@ public struct ChildProcess: Sendable {
         guard result == 0 else { throw ChildProcessError.spawnFailed(executable: executable, reason: String(cString: strerror(result))) }
         self.pid = pid
     }
+
+    /// glibc 2.34's posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc module does
+    /// not export; looked up once, and absent on an older libc (children then inherit as before).
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     public func signal(_ number: Int32) { kill(pid, number) }
 

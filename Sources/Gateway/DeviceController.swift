@@ -31,8 +31,8 @@ public actor DeviceController {
         logger: Logger
     ) throws(SpoolError) {
         // The spool lives with the device: events read but not acknowledged survive a restart.
-        outbox = try Outbox(store: SpoolStore(path: state.spoolPath))
-        if outbox.depth > 0 { logger.notice("\(outbox.depth) events left in the spool from before; they are sent first") }
+        outbox = try Outbox(store: SpoolStore(path: state.spoolPath), limits: options.spoolLimits, logger: logger)
+        if outbox.depth > 0 { logger.notice("\(outbox.report.summary) from before; they are sent first") }
         self.state = state
         self.options = options
         self.rollbackAfter = rollbackAfter

@@ -30,7 +30,8 @@ public enum LocalMosquittoError: Error, Sendable, CustomStringConvertible {
 public actor LocalMosquitto {
     public nonisolated let port: Int
     public nonisolated let configurationPath: String
-    private let process: ChildProcess
+    private var process: ChildProcess
+    private let executable: String
     private let logPath: String
     private var exited: Int32?
 
@@ -41,14 +42,17 @@ public actor LocalMosquitto {
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Starts mosquitto with `pki`'s broker identity and ACL, returning once it accepts connections.
-    public static func start(pki: DevelopmentPKI, workDirectory: String, topicPrefix: String = "springcard/springcore") async throws
-        -> LocalMosquitto
-    {
+    /// Starts mosquitto with `pki`'s broker identity and ACL, returning once it accepts
+    /// connections; `configure` adjusts the configuration first (tests: limits, persistence).
+    public static func start(
+        pki: DevelopmentPKI, workDirectory: String, topicPrefix: String = "springcard/springcore",
+        configure: (inout MosquittoConfiguration) -> Void = { _ in }
+    ) async throws -> LocalMosquitto {
         guard let executable = executable() else { throw LocalMosquittoError.notInstalled }
         let port = try freeLoopbackPort()
-        let configuration = MosquittoConfiguration(
+        var configuration = MosquittoConfiguration(
             pki: pki, port: port, topicPrefix: topicPrefix, runAsUser: geteuid() == 0 ? "root" : nil)
+        configure(&configuration)
         let configurationPath = (workDirectory as NSString).appendingPathComponent("mosquitto-\(port).conf")
         try configuration.write(to: configurationPath)
         let broker = try LocalMosquitto(executable: executable, configurationPath: configurationPath, port: port)
@@ -59,8 +63,21 @@ public actor LocalMosquitto {
     private init(executable: String, configurationPath: String, port: Int) throws {
         self.port = port
         self.configurationPath = configurationPath
+        self.executable = executable
         self.logPath = configurationPath + ".log"
-        process = try ChildProcess(executable: executable, arguments: ["-c", configurationPath], output: .file(logPath))
+        process = try Self.launch(executable: executable, configurationPath: configurationPath, logPath: logPath)
+    }
+
+    private static func launch(executable: String, configurationPath: String, logPath: String) throws -> ChildProcess {
+        try ChildProcess(executable: executable, arguments: ["-c", configurationPath], output: .file(logPath))
+    }
+
+    /// Starts the broker again after `stop()`, on the same port with the same configuration:
+    /// with a fault test's persistence, sessions and their queues come back.
+    public func startAgain() async throws {
+        process = try Self.launch(executable: executable, configurationPath: configurationPath, logPath: logPath)
+        exited = nil
+        try await waitUntilListening()
     }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

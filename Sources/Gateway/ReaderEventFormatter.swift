@@ -29,8 +29,10 @@ public struct ReaderEventFormatter: Sendable {
             uptime: uptime)
     }
 
-    public func payload(for event: TagEvent, uptime: Uptime) -> [UInt8] {
-        let message = message(for: event, uptime: uptime)
+    /// `eventID` goes into READER EVENT JSON as `EventId`; a `$SCRDR` line has no field for it.
+    public func payload(for event: TagEvent, uptime: Uptime, eventID: UInt64? = nil) -> [UInt8] {
+        var message = message(for: event, uptime: uptime)
+        message.eventID = eventID
         switch outputFormat {
         case .json: return message.jsonBytes
         case .scrdr: return Array(SCRDRMessage(message).text.utf8)

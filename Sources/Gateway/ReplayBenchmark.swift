@@ -30,7 +30,7 @@ public struct ReplayBenchmarkResult: Sendable {
             | mosquitto_pub -l -q 1 (same payloads, same PKI) | \(Int(mosquittoPubRate)) |
             | ratio smartreader / mosquitto_pub | \(String(format: "%.2f", ratio)) |
             | smartreader CPU per event (user + system, all threads) | \(String(format: "%.1f", cpuMicrosecondsPerEvent)) µs |
-            | smartreader peak RSS during the replay (VmHWM, trace of \(events) events in memory) | \(peakResidentKiB / 1024) MiB |
+            | smartreader peak RSS during the replay (VmHWM; events made as read, none held in advance) | \(peakResidentKiB / 1024) MiB |
             """
     }
 }
@@ -75,17 +75,12 @@ public struct ReplayBenchmark: Sendable {
         let state = DeviceStateDirectory(path: (workDirectory as NSString).appendingPathComponent("device"))
         try DeviceProvisioning(pki: pki, profile: profile).provision(state: state, serialNumber: "BE000001", broker: address)
 
-        let trace = Trace(
-            entries: (0..<events).map { index in
-                let tag = String(format: "04%012X", index)
-                return Trace.Entry(
-                    offset: .zero, event: TagEvent(tagID: tag, protocolName: "NFC-A", move: .insertRemove, tagDetails: "NTAG213"))
-            })
         progress("replaying \(events) events through smartreader...")
         let cpuBefore = Self.processCPUSeconds()
         let summary = try await ReplayJob.run(
-            trace: trace, speed: nil, state: state, options: DeviceRunOptions(protocolVersion: protocolVersion), spool: spool,
-            eventLoopGroup: eventLoopGroup, logger: logger)
+            events: SyntheticTagEvents(count: events), count: events, state: state,
+            options: DeviceRunOptions(protocolVersion: protocolVersion),
+            spool: spool, eventLoopGroup: eventLoopGroup, logger: logger)
         let cpuSeconds = Self.processCPUSeconds() - cpuBefore
         // Sampled before mosquitto_pub's payloads are prepared, so it is the replay's own peak.
         let peakResidentKiB = Self.peakResidentKiB()
@@ -93,7 +88,9 @@ public struct ReplayBenchmark: Sendable {
         let publisherPrefix = (workDirectory as NSString).appendingPathComponent("publisher")
         try pki.issue(role: .device, commonName: "BE000002").write(prefix: publisherPrefix)
         let formatter = ReaderEventFormatter(interface: profile.constants.interfaces)
-        let lines = trace.entries.map { formatter.message(for: $0.event, uptime: Uptime(bootCount: 1, milliseconds: 0)).json }
+        let lines = (0..<events).map {
+            formatter.message(for: SyntheticTagEvents.event($0), uptime: Uptime(bootCount: 1, milliseconds: 0)).json
+        }
         let input = (workDirectory as NSString).appendingPathComponent("payloads.txt")
         try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
         progress("publishing the same \(events) payloads with mosquitto_pub -l...")
@@ -135,5 +132,32 @@ public struct ReplayBenchmark: Sendable {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+}
+
+/// The benchmark's reader: `count` distinct NFC-A tags, made as they are read, so the replay's
+/// memory is the pipeline's and not a trace held in advance.
+struct SyntheticTagEvents: AsyncSequence, Sendable {
+    typealias Element = TagEvent
+    let count: Int
+
+    static func event(_ index: Int) -> TagEvent {
+        let hex = String(index, radix: 16, uppercase: true)
+        return TagEvent(
+            tagID: "04" + String(repeating: "0", count: Swift.max(0, 12 - hex.count)) + hex, protocolName: "NFC-A", move: .insertRemove,
+            tagDetails: "NTAG213")
+    }
+
+    func makeAsyncIterator() -> Iterator { Iterator(count: count) }
+
+    struct Iterator: AsyncIteratorProtocol {
+        let count: Int
+        var index = 0
+
+        mutating func next() async -> TagEvent? {
+            guard index < count else { return nil }
+            defer { index += 1 }
+            return SyntheticTagEvents.event(index)
+        }
     }
 }

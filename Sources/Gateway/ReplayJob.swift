@@ -32,20 +32,33 @@ public enum ReplayJob {
         trace: Trace, speed: Double?, state: DeviceStateDirectory, options: DeviceRunOptions, spool: Bool = false,
         eventLoopGroup: any EventLoopGroup, logger: Logger
     ) async throws -> ReplaySummary {
-        let outbox = spool ? try Outbox(store: SpoolStore(path: state.spoolPath)) : Outbox()
+        try await run(
+            events: TraceReplaySource(trace: trace, speed: speed), count: trace.entries.count, state: state, options: options, spool: spool,
+            eventLoopGroup: eventLoopGroup, logger: logger)
+    }
+
+    /// `count` events from `events`, for a source that is not a trace held in memory (the benchmark's).
+    public static func run(
+        events: TagSource, count: Int, state: DeviceStateDirectory, options: DeviceRunOptions, spool: Bool = false,
+        eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) async throws -> ReplaySummary {
+        let outbox =
+            spool
+            ? try Outbox(store: SpoolStore(path: state.spoolPath), limits: options.spoolLimits, logger: logger)
+            : Outbox(limits: options.spoolLimits, logger: logger)
         let device = try SmartReaderDevice(
             settings: DeviceSettings(state: state, brokerOverride: options.brokerOverride), state: state, options: options,
             outbox: outbox, eventLoopGroup: eventLoopGroup, logger: logger)
         try await device.start(retryUntilConnected: options.retryUntilConnected)
         let started = ContinuousClock.now
-        for await event in TraceReplaySource(trace: trace, speed: speed) {
+        for await event in events {
             await device.accept(event)
         }
         await device.drained()
         let elapsed = ContinuousClock.now - started
-        let rejected = await device.eventsRejectedByBroker
+        let rejected = device.eventsRejectedByBroker
         await device.stop()
-        guard rejected == 0 else { throw ReplayError.refusedByBroker(count: rejected, of: trace.entries.count) }
-        return ReplaySummary(events: trace.entries.count, elapsed: elapsed)
+        guard rejected == 0 else { throw ReplayError.refusedByBroker(count: rejected, of: count) }
+        return ReplaySummary(events: count, elapsed: elapsed)
     }
 }

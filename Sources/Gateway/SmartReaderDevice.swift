@@ -14,16 +14,25 @@ public struct DeviceRunOptions: Sendable {
     /// Keep retrying the first connection (a daemon) rather than failing (a one-shot replay).
     public var retryUntilConnected: Bool
     public var maximumInFlight: Int
+    public var spoolLimits: SpoolLimits
+    /// Adds the emulator's `Spool` field to STATUS (depth, losses, oldest age).
+    public var statusReportsSpool: Bool
+    /// Adds `EventId` to READER EVENT JSON, for consumers without MQTT 5 user properties.
+    public var eventIDInPayload: Bool
 
     public init(
         brokerOverride: BrokerAddress? = nil, insecure: Bool = false, protocolVersion: MQTTProtocolVersion = .v5,
-        retryUntilConnected: Bool = false, maximumInFlight: Int = 1024
+        retryUntilConnected: Bool = false, maximumInFlight: Int = 1024, spoolLimits: SpoolLimits = .standard,
+        statusReportsSpool: Bool = false, eventIDInPayload: Bool = false
     ) {
         self.brokerOverride = brokerOverride
         self.insecure = insecure
         self.protocolVersion = protocolVersion
         self.retryUntilConnected = retryUntilConnected
         self.maximumInFlight = maximumInFlight
+        self.spoolLimits = spoolLimits
+        self.statusReportsSpool = statusReportsSpool
+        self.eventIDInPayload = eventIDInPayload
     }
 }
 
@@ -42,6 +51,8 @@ public actor SmartReaderDevice {
     private let bootInstant = ContinuousClock.now
     private let publishQoS: MQTTQoS
     private let retainState: Bool
+    private let statusReportsSpool: Bool
+    private let eventIDInPayload: Bool
     private var tasks: [Task<Void, Never>] = []
     private let rejectedEvents = EventCounter()
     private let repeatFilter: RepeatFilter
@@ -93,6 +104,8 @@ public actor SmartReaderDevice {
         self.bootCount = try state.nextBootCount()
         self.publishQoS = publishQoS
         self.retainState = clientOptions.brokerAcceptsRetain
+        self.statusReportsSpool = options.statusReportsSpool
+        self.eventIDInPayload = options.eventIDInPayload
     }
 
     public nonisolated var uptime: Uptime { Uptime(bootCount: bootCount, since: bootInstant) }
@@ -119,10 +132,11 @@ public actor SmartReaderDevice {
     /// Takes a tag event into the outbox; it is published in order and counted until acknowledged.
     public nonisolated func accept(_ event: TagEvent) async {
         guard repeatFilter.admits(event) else { return }
-        do {
-            try await outbox.append(topic: settings.topics.readerEvent, payload: formatter.payload(for: event, uptime: uptime))
-        } catch {
-            logger.critical("tag \(event.tagID) \(event.move.rawValue) could not be stored and is lost: \(error)")
+        let uptime = self.uptime
+        if eventIDInPayload {
+            await outbox.append(topic: settings.topics.readerEvent) { formatter.payload(for: event, uptime: uptime, eventID: $0) }
+        } else {
+            await outbox.append(topic: settings.topics.readerEvent, payload: formatter.payload(for: event, uptime: uptime))
         }
     }
 
@@ -159,7 +173,7 @@ public actor SmartReaderDevice {
             }
             let client = self.client
             let topic = settings.topics.status
-            let payload = ByteBuffer(string: StatusMessage(state: .offline, uptime: uptime).json)
+            let payload = ByteBuffer(string: status(.offline).json)
             let (qos, retain) = (publishQoS, retainState)
             do {
                 let answered = try await withDeadline(grace) {
@@ -212,7 +226,7 @@ public actor SmartReaderDevice {
             location: configuration.string(.location), physicalAddress: physicalAddress,
             ipAddress: await client.localAddress ?? "", outputFormat: settings.outputFormat)
         await sendState(topic: settings.topics.meta, json: meta.json)
-        await sendState(topic: settings.topics.status, json: StatusMessage(state: .ready, uptime: uptime).json)
+        await sendState(topic: settings.topics.status, json: status(.ready).json)
         let qos = MQTTQoS(rawValue: min(settings.clientOptions.subscribeQoS, 2))!
         var filters = [settings.topics.readerCommand]
         if configurationPushes != nil { filters.append(settings.topics.configurationSet) }
@@ -248,9 +262,16 @@ public actor SmartReaderDevice {
         let logger = self.logger
         let rejected = self.rejectedEvents
         while true {
+            // Without a connection events stay in the spool, where its limits and policy apply,
+            // rather than piling up in the client's window.
+            await waitUntilAnnounced()
             let batch = await outbox.nextBatch(limit: 256)
             guard !batch.isEmpty else { return }
-            await waitUntilAnnounced()
+            guard announced else {
+                // The connection went while this publisher waited for events.
+                outbox.giveBack(batch)
+                continue
+            }
             let messages = batch.map { event in
                 // The spool's id, stable across reconnects and restarts, lets a consumer drop a duplicate (MQTT 5 only).
                 OutboundMessage(
@@ -278,13 +299,27 @@ public actor SmartReaderDevice {
         }
     }
 
+    private nonisolated func status(_ state: StatusMessage.State) -> StatusMessage {
+        guard statusReportsSpool else { return StatusMessage(state: state, uptime: uptime) }
+        let report = outbox.report
+        return StatusMessage(
+            state: state, uptime: uptime,
+            spool: SpoolStatusField(
+                depth: report.depth, dropped: report.losses.dropped, expired: report.losses.expired, oldestAge: report.oldestAge()))
+    }
+
+    /// STATUS every status interval (0289), and the spool in the log when it holds or lost anything.
     private func publishStatusPeriodically() async {
         let interval = Duration.seconds(Int(settings.clientOptions.statusInterval))
         guard interval > .zero else { return }
+        var lastReport = outbox.report
         while !Task.isCancelled {
             do { try await Task.sleep(for: interval) } catch { return }
+            let report = outbox.report
+            if report.depth > 0 || report.losses != lastReport.losses { logger.info("spool: \(report.summary)") }
+            lastReport = report
             if await client.isConnected {
-                await sendState(topic: settings.topics.status, json: StatusMessage(state: .ready, uptime: uptime).json)
+                await sendState(topic: settings.topics.status, json: status(.ready).json)
             }
         }
     }

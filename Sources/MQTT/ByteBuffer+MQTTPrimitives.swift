@@ -92,12 +92,16 @@ extension ByteBuffer {
         return identifier
     }
 
-    mutating func writeMQTTString(_ string: String, field: String) throws(MQTTEncodingError) {
-        try writeBinaryData(Array(string.utf8), field: field)
+    /// `field` names the string in an error only, so it is built only on failure.
+    mutating func writeMQTTString(_ string: String, field: @autoclosure () -> String) throws(MQTTEncodingError) {
+        let length = string.utf8.count
+        guard length <= Int(UInt16.max) else { throw .stringTooLong(field: field(), length: length) }
+        writeInteger(UInt16(length), endianness: .big)
+        writeString(string)
     }
 
-    mutating func writeBinaryData(_ bytes: [UInt8], field: String) throws(MQTTEncodingError) {
-        guard bytes.count <= Int(UInt16.max) else { throw .stringTooLong(field: field, length: bytes.count) }
+    mutating func writeBinaryData(_ bytes: [UInt8], field: @autoclosure () -> String) throws(MQTTEncodingError) {
+        guard bytes.count <= Int(UInt16.max) else { throw .stringTooLong(field: field(), length: bytes.count) }
         writeInteger(UInt16(bytes.count), endianness: .big)
         writeBytes(bytes)
     }

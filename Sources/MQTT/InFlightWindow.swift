@@ -68,12 +68,18 @@ struct BrokerLimits {
 extension PublishPacket {
     /// The packet's size on the wire, to test it against the broker's Maximum Packet Size.
     func encodedSize(version: MQTTProtocolVersion) -> Int {
+        let remaining = remainingLength(version: version)
+        return 1 + ByteBuffer.variableByteIntegerSize(remaining) + remaining
+    }
+
+    /// The fixed header's remaining length: everything after it.
+    func remainingLength(version: MQTTProtocolVersion) -> Int {
         var remaining = 2 + topic.utf8.count + payload.readableBytes
         if qos != .atMostOnce { remaining += 2 }
         if version == .v5 {
             let propertyLength = properties.encodedLength
             remaining += ByteBuffer.variableByteIntegerSize(propertyLength) + propertyLength
         }
-        return 1 + ByteBuffer.variableByteIntegerSize(remaining) + remaining
+        return remaining
     }
 }

@@ -100,8 +100,7 @@ extension MQTTClient {
                             MQTTPacketDecoder(
                                 version: version,
                                 maximumPacketSize: configuration.maximumPacketSize)))
-                    try pipeline.addHandler(
-                        MessageToByteHandler(MQTTPacketEncoder(version: version)))
+                    try pipeline.addHandler(MQTTPacketEncoder(version: version))
                     // After the encoder, so that it sees the CONNECT as a packet on its way out.
                     try pipeline.addHandler(MQTTConnectTimeoutHandler(timeout: configuration.connectTimeout))
                     try pipeline.addHandler(MQTTPublishWindowHandler())

@@ -36,18 +36,51 @@ public struct MQTTPacketDecoder: ByteToMessageDecoder {
     }
 }
 
-public struct MQTTPacketEncoder: MessageToByteEncoder {
+/// Encodes packets into one buffer until the flush, so a flush of many PUBLISH packets is one
+/// TLS record and one socket write rather than one of each per packet. A packet that cannot be
+/// encoded fails its own promise and leaves the others alone.
+public final class MQTTPacketEncoder: ChannelOutboundHandler {
     public typealias OutboundIn = MQTTPacket
+    public typealias OutboundOut = ByteBuffer
 
     public let version: MQTTProtocolVersion
-    public let maximumPacketSize: Int?
+    private var pending: ByteBuffer?
+    private var pendingPromise: EventLoopPromise<Void>?
 
-    public init(version: MQTTProtocolVersion, maximumPacketSize: Int? = nil) {
+    public init(version: MQTTProtocolVersion) {
         self.version = version
-        self.maximumPacketSize = maximumPacketSize
     }
 
-    public func encode(data: MQTTPacket, out: inout ByteBuffer) throws {
-        try data.encode(version: version, into: &out, maximumPacketSize: maximumPacketSize)
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        var buffer = pending ?? context.channel.allocator.buffer(capacity: 256)
+        let start = buffer.writerIndex
+        do {
+            try unwrapOutboundIn(data).encode(version: version, into: &buffer)
+        } catch {
+            buffer.moveWriterIndex(to: start)
+            pending = buffer
+            promise?.fail(error)
+            return
+        }
+        pending = buffer
+        if let promise {
+            if let pendingPromise { pendingPromise.futureResult.cascade(to: promise) } else { pendingPromise = promise }
+        }
+    }
+
+    public func flush(context: ChannelHandlerContext) {
+        if let buffer = pending, buffer.readableBytes > 0 {
+            context.write(wrapOutboundOut(buffer), promise: pendingPromise)
+        } else {
+            pendingPromise?.succeed()
+        }
+        pending = nil
+        pendingPromise = nil
+        context.flush()
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        pendingPromise?.fail(ChannelError.ioOnClosedChannel)
+        pendingPromise = nil
     }
 }

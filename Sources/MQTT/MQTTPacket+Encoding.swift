@@ -6,6 +6,11 @@ extension MQTTPacket {
     public func encode(
         version: MQTTProtocolVersion, into buffer: inout ByteBuffer, maximumPacketSize: Int? = nil
     ) throws(MQTTEncodingError) {
+        if case .publish(let publish) = self {
+            // The hot path: its length is computed, so the body is written in place.
+            try publish.encode(version: version, into: &buffer, maximumPacketSize: maximumPacketSize)
+            return
+        }
         var body = ByteBuffer()
         let flags = try encodeBody(version: version, into: &body)
         let size = 1 + ByteBuffer.variableByteIntegerSize(body.readableBytes) + body.readableBytes
@@ -33,17 +38,8 @@ extension MQTTPacket {
             if v5 { try ack.properties.write(to: &body) }
             return 0
         case .publish(let publish):
-            guard publish.topic.isValidTopicName || (v5 && publish.topic.isEmpty) else {
-                throw .invalidTopicName(publish.topic)
-            }
-            try body.writeMQTTString(publish.topic, field: "topic name")
-            if publish.qos != .atMostOnce {
-                guard let identifier = publish.packetIdentifier, identifier != 0 else { throw .zeroPacketIdentifier }
-                body.writeInteger(identifier, endianness: .big)
-            }
-            if v5 { try publish.properties.write(to: &body) }
-            body.writeImmutableBuffer(publish.payload)
-            return (publish.dup ? 0x08 : 0) | publish.qos.rawValue << 1 | (publish.retain ? 0x01 : 0)
+            try publish.writeBody(version: version, into: &body)
+            return publish.flags
         case .pubAck(let ack), .pubRec(let ack), .pubComp(let ack):
             try ack.encodeBody(version: version, into: &body)
             return 0
@@ -141,5 +137,40 @@ extension ReasonPacket {
         guard reasonCode != .success || !properties.isEmpty else { return }
         body.writeInteger(reasonCode.rawValue)
         if !properties.isEmpty { try properties.write(to: &body) }
+    }
+}
+
+extension PublishPacket {
+    var flags: UInt8 { (dup ? 0x08 : 0) | qos.rawValue << 1 | (retain ? 0x01 : 0) }
+
+    func encode(version: MQTTProtocolVersion, into buffer: inout ByteBuffer, maximumPacketSize: Int?) throws(MQTTEncodingError) {
+        let remaining = remainingLength(version: version)
+        let size = 1 + ByteBuffer.variableByteIntegerSize(remaining) + remaining
+        guard remaining <= ByteBuffer.maximumVariableByteInteger else {
+            throw .packetTooLarge(size: size, limit: ByteBuffer.maximumVariableByteInteger)
+        }
+        if let maximumPacketSize, size > maximumPacketSize { throw .packetTooLarge(size: size, limit: maximumPacketSize) }
+        let start = buffer.writerIndex
+        buffer.writeInteger(MQTTPacketType.publish.rawValue << 4 | flags)
+        buffer.writeVariableByteInteger(remaining)
+        do {
+            try writeBody(version: version, into: &buffer)
+        } catch {
+            buffer.moveWriterIndex(to: start)
+            throw error
+        }
+    }
+
+    /// Topic, packet identifier, properties (MQTT 5) and payload.
+    func writeBody(version: MQTTProtocolVersion, into body: inout ByteBuffer) throws(MQTTEncodingError) {
+        let v5 = version == .v5
+        guard topic.isValidTopicName || (v5 && topic.isEmpty) else { throw .invalidTopicName(topic) }
+        try body.writeMQTTString(topic, field: "topic name")
+        if qos != .atMostOnce {
+            guard let packetIdentifier, packetIdentifier != 0 else { throw .zeroPacketIdentifier }
+            body.writeInteger(packetIdentifier, endianness: .big)
+        }
+        if v5 { try properties.write(to: &body) }
+        body.writeImmutableBuffer(payload)
     }
 }

@@ -161,9 +161,32 @@ extension MQTTProperty {
         }
     }
 
+    /// Bytes on the wire, identifier included: computed, so a packet's length needs no trial encoding.
+    var encodedSize: Int {
+        switch self {
+        case .payloadFormatIndicator, .requestProblemInformation, .requestResponseInformation, .maximumQoS, .retainAvailable,
+            .wildcardSubscriptionAvailable, .subscriptionIdentifierAvailable, .sharedSubscriptionAvailable:
+            2
+        case .serverKeepAlive, .receiveMaximum, .topicAliasMaximum, .topicAlias:
+            3
+        case .messageExpiryInterval, .sessionExpiryInterval, .willDelayInterval, .maximumPacketSize:
+            5
+        case .contentType(let s), .responseTopic(let s), .assignedClientIdentifier(let s), .authenticationMethod(let s),
+            .responseInformation(let s), .serverReference(let s), .reasonString(let s):
+            3 + s.utf8.count
+        case .correlationData(let b), .authenticationData(let b):
+            3 + b.count
+        case .subscriptionIdentifier(let v):
+            1 + ByteBuffer.variableByteIntegerSize(v)
+        case .userProperty(let name, let value):
+            5 + name.utf8.count + value.utf8.count
+        }
+    }
+
     func write(to buffer: inout ByteBuffer) throws(MQTTEncodingError) {
         buffer.writeInteger(identifier)
-        let field = "property 0x\(hex(identifier))"
+        let identifier = self.identifier
+        func field() -> String { "property 0x\(hex(identifier))" }
         switch self {
         case .payloadFormatIndicator(let v), .requestProblemInformation(let v), .requestResponseInformation(let v),
             .maximumQoS(let v), .retainAvailable(let v), .wildcardSubscriptionAvailable(let v),
@@ -177,11 +200,11 @@ extension MQTTProperty {
         case .contentType(let s), .responseTopic(let s), .assignedClientIdentifier(let s),
             .authenticationMethod(let s), .responseInformation(let s), .serverReference(let s),
             .reasonString(let s):
-            try buffer.writeMQTTString(s, field: field)
+            try buffer.writeMQTTString(s, field: field())
         case .correlationData(let b), .authenticationData(let b):
-            try buffer.writeBinaryData(b, field: field)
+            try buffer.writeBinaryData(b, field: field())
         case .subscriptionIdentifier(let v):
-            guard v > 0 && v <= ByteBuffer.maximumVariableByteInteger else { throw .valueOutOfRange(field: field) }
+            guard v > 0 && v <= ByteBuffer.maximumVariableByteInteger else { throw .valueOutOfRange(field: field()) }
             buffer.writeVariableByteInteger(v)
         case .userProperty(let name, let value):
             try buffer.writeMQTTString(name, field: "user property name")
@@ -224,21 +247,13 @@ public struct MQTTProperties: Sendable, Equatable, ExpressibleByArrayLiteral {
         all.lazy.compactMap { if case .retainAvailable(let v) = $0 { v } else { nil } }.first
     }
 
-    var encodedLength: Int {
-        var scratch = ByteBuffer()
-        try? writeBody(to: &scratch)
-        return scratch.readableBytes
-    }
+    /// The property list's length, as its length prefix states it.
+    var encodedLength: Int { all.reduce(0) { $0 + $1.encodedSize } }
 
-    private func writeBody(to buffer: inout ByteBuffer) throws(MQTTEncodingError) {
-        for property in all { try property.write(to: &buffer) }
-    }
-
+    /// The length prefix, then each property.
     func write(to buffer: inout ByteBuffer) throws(MQTTEncodingError) {
-        var body = ByteBuffer()
-        try writeBody(to: &body)
-        buffer.writeVariableByteInteger(body.readableBytes)
-        buffer.writeImmutableBuffer(body)
+        buffer.writeVariableByteInteger(encodedLength)
+        for property in all { try property.write(to: &buffer) }
     }
 
     static func read(from buffer: inout ByteBuffer, context: MQTTPropertyContext) throws(MQTTDecodingError) -> MQTTProperties {

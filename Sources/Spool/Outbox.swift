@@ -1,133 +1,109 @@
+import Dispatch
+import Foundation
+import Logging
 import Synchronization
-
-/// An event formatted for the broker and waiting for its acknowledgement.
-public struct OutboxEvent: Sendable, Equatable {
-    public let id: UInt64
-    public let topic: String
-    public let payload: [UInt8]
-}
-
-/// What a full outbox does with the next event.
-public enum FullPolicy: String, Sendable, CaseIterable {
-    /// `append` waits: the reader is held back and nothing is lost.
-    case holdReader = "hold"
-    /// The oldest event not yet handed out is dropped, and counted, to make room.
-    case dropOldest = "drop-oldest"
-}
 
 /// Events between the reader and the broker, in order. An event is handed out for sending by
 /// `nextBatch` but stays counted until `acknowledge` removes it, so `drained()` means
-/// "everything read has reached the broker". With a `SpoolStore` every event is on disk before
-/// `append` returns and stays there until acknowledged, so a restart sends it again first.
+/// "everything read has reached the broker".
+///
+/// With a `SpoolStore`, writes are group commits: `append` stages an event and returns at once,
+/// and one writer puts everything staged meanwhile (and deletes everything acknowledged) in one
+/// transaction, one fsync, while the reader goes on. The publisher only ever sees committed
+/// events, so nothing reaches the broker that a restart could forget; what a SIGKILL can take
+/// is the events of the commit in progress, read less than one fsync earlier.
 ///
 /// A lock rather than an actor: acknowledgements arrive from the MQTT client's completion
 /// handlers, tens of thousands a second, and are taken synchronously there.
 public final class Outbox: Sendable {
-    public let capacity: Int
-    public let policy: FullPolicy
+    public let limits: SpoolLimits
     private let store: SpoolStore?
-    /// Keeps the store's id order and the queue's order the same when producers race.
-    private let insertion = Mutex(())
-    private let flusher = Mutex<Task<Void, Never>?>(nil)
+    private let logger: Logger
+    /// The one writer: commits run here, in order, off the reader's and publisher's threads.
+    private let writer = DispatchQueue(label: "smartreader.spool.writer")
 
     private struct State {
-        var waiting: [OutboxEvent] = []
-        var waitingHead = 0
-        var unacknowledged: Set<UInt64> = []
-        var nextID: UInt64 = 1
+        var queue: OutboxQueue
         var closed = false
         var consumer: CheckedContinuation<Void, Never>?
         var producers: [CheckedContinuation<Void, Never>] = []
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
-        var dropped = 0
-        /// Acknowledged ids not yet deleted from the store; deleted in batches.
-        var acknowledgedInStore: [UInt64] = []
-
-        var hasWaiting: Bool { waitingHead < waiting.count }
+        /// A commit round is queued or running, and will see anything staged now.
+        var commitQueued = false
+        /// A deferred round for acknowledgements alone is queued.
+        var deletionQueued = false
+        var failing = false
+        var lossesLogged = SpoolLosses()
+        var lossesLoggedAt = ContinuousClock.now - .seconds(60)
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
-    public init(capacity: Int = 10_000, policy: FullPolicy = .holdReader) {
-        precondition(capacity > 0)
-        self.capacity = capacity
-        self.policy = policy
+    public init(limits: SpoolLimits = .standard, logger: Logger = Logger(label: "smartreader.spool")) {
+        self.limits = limits
+        self.logger = logger
         store = nil
+        state = Mutex(State(queue: OutboxQueue(limits: limits, durable: false)))
     }
 
     /// A durable outbox: what `store` still holds from before (a restart) goes out first.
-    public init(store: SpoolStore, capacity: Int = 10_000, policy: FullPolicy = .holdReader) throws(SpoolError) {
-        precondition(capacity > 0)
-        self.capacity = capacity
-        self.policy = policy
+    public init(store: SpoolStore, limits: SpoolLimits = .standard, logger: Logger = Logger(label: "smartreader.spool")) throws(SpoolError)
+    {
+        self.limits = limits
+        self.logger = logger
         self.store = store
-        let pending = try store.pending().map(\.event)
-        state.withLock { state in
-            state.waiting = pending
-            state.unacknowledged = Set(pending.map(\.id))
-        }
-        // Acknowledgements arrive on the MQTT client's threads, where a disk write does not
-        // belong; they are written down here at most 200 ms later.
-        let flusher = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(200))
-                self?.flushAcknowledged()
-            }
-        }
-        self.flusher.withLock { $0 = flusher }
+        let contents = try store.contents()
+        state = Mutex(
+            State(
+                queue: OutboxQueue(
+                    limits: limits, durable: true, pending: contents.events, nextID: contents.nextID, losses: contents.losses),
+                lossesLogged: contents.losses))
     }
 
-    deinit { flusher.withLock { $0?.cancel() } }
-
     /// Events read and not yet acknowledged.
-    public var depth: Int { state.withLock { $0.unacknowledged.count } }
-    /// Events dropped by the `dropOldest` policy since this outbox was made.
-    public var dropped: Int { state.withLock { $0.dropped } }
+    public var depth: Int { state.withLock { $0.queue.depth } }
+    /// Events dropped by the drop-oldest policy, since the spool was created.
+    public var dropped: Int { state.withLock { $0.queue.losses.dropped } }
+    public var report: SpoolReport { state.withLock { $0.queue.report } }
 
+    /// Takes an event, holding the caller while the spool is full under the hold policy.
     @discardableResult
-    public func append(topic: String, payload: [UInt8]) async throws(SpoolError) -> UInt64 {
-        if policy == .dropOldest { makeRoomByDropping() }
+    public func append(topic: String, payload: [UInt8]) async -> UInt64 {
+        await append(topic: topic) { _ in payload }
+    }
+
+    /// Takes an event whose payload carries its own id: `payload` is made with the id the event
+    /// gets, under the outbox's lock, so it should be quick.
+    @discardableResult
+    public func append(topic: String, payload makePayload: (UInt64) -> [UInt8]) async -> UInt64 {
+        var size = 0
         while true {
-            let full = state.withLock { $0.unacknowledged.count >= capacity && !$0.closed }
-            guard full else { break }
+            let added = state.withLock { state -> (event: OutboxEvent, consumer: CheckedContinuation<Void, Never>?, commit: Bool)? in
+                let payload = makePayload(state.queue.upcomingID)
+                size = topic.utf8.count + payload.count
+                guard state.closed || state.queue.makeRoom(for: size, now: Date()) else { return nil }
+                let event = state.queue.add(topic: topic, payload: payload, now: Date())
+                let commit = store != nil && !state.commitQueued
+                if commit { state.commitQueued = true }
+                defer { if store == nil { state.consumer = nil } }
+                return (event, store == nil ? state.consumer : nil, commit)
+            }
+            if let added {
+                added.consumer?.resume()
+                if added.commit { writer.async { self.commitRound() } }
+                logLosses()
+                return added.event.id
+            }
             await withCheckedContinuation { continuation in
                 let resumeNow = state.withLock { state in
-                    guard state.unacknowledged.count >= capacity && !state.closed else { return true }
+                    let couldDrop = limits.whenFull == .dropOldest && state.queue.hasWaiting
+                    guard !state.closed && !state.queue.fits(size) && !couldDrop else { return true }
                     state.producers.append(continuation)
                     return false
                 }
                 if resumeNow { continuation.resume() }
             }
         }
-        return try insertion.withLock { _ throws(SpoolError) in
-            let storedID = try store?.insert([(topic, payload)]).first
-            return enqueue(topic: topic, payload: payload, storedID: storedID)
-        }
-    }
-
-    private func makeRoomByDropping() {
-        state.withLock { state in
-            while state.unacknowledged.count >= capacity && state.hasWaiting {
-                let oldest = state.waiting[state.waitingHead]
-                state.waitingHead += 1
-                state.unacknowledged.remove(oldest.id)
-                state.dropped += 1
-                if store != nil { state.acknowledgedInStore.append(oldest.id) }
-            }
-        }
-    }
-
-    private func enqueue(topic: String, payload: [UInt8], storedID: UInt64?) -> UInt64 {
-        let (id, consumer) = state.withLock { state -> (UInt64, CheckedContinuation<Void, Never>?) in
-            let event = OutboxEvent(id: storedID ?? state.nextID, topic: topic, payload: payload)
-            state.nextID = max(state.nextID, event.id) + 1
-            state.unacknowledged.insert(event.id)
-            state.waiting.append(event)
-            defer { state.consumer = nil }
-            return (event.id, state.consumer)
-        }
-        consumer?.resume()
-        return id
     }
 
     /// Up to `limit` events in order, waiting for at least one; empty once closed and empty, or
@@ -135,23 +111,18 @@ public final class Outbox: Sendable {
     public func nextBatch(limit: Int) async -> [OutboxEvent] {
         while !Task.isCancelled {
             let batch = state.withLock { state -> [OutboxEvent]? in
-                if state.hasWaiting {
-                    let end = min(state.waiting.count, state.waitingHead + limit)
-                    let batch = Array(state.waiting[state.waitingHead..<end])
-                    state.waitingHead = end
-                    if state.waitingHead > 1024 && state.waitingHead * 2 > state.waiting.count {
-                        state.waiting.removeFirst(state.waitingHead)
-                        state.waitingHead = 0
-                    }
-                    return batch
-                }
-                return state.closed ? [] : nil
+                state.queue.expire(now: Date())
+                if state.queue.hasWaiting { return state.queue.takeBatch(limit: limit) }
+                return state.closed && state.queue.staged.isEmpty ? [] : nil
             }
+            logLosses()
             if let batch { return batch }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
                     let resumeNow = state.withLock { state in
-                        guard !state.hasWaiting && !state.closed && !Task.isCancelled else { return true }
+                        guard !state.queue.hasWaiting && !(state.closed && state.queue.staged.isEmpty) && !Task.isCancelled else {
+                            return true
+                        }
                         precondition(state.consumer == nil, "one consumer at a time")
                         state.consumer = continuation
                         return false
@@ -176,22 +147,15 @@ public final class Outbox: Sendable {
     public func giveBack(_ events: [OutboxEvent]) -> Bool {
         guard !events.isEmpty else { return true }
         let (kept, consumer) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            let pending = events.filter { state.unacknowledged.contains($0.id) }
             guard !state.closed else { return (false, nil) }
-            state.waiting.removeFirst(state.waitingHead)
-            state.waitingHead = 0
-            // Given-back events are older than most waiting ones, so each insert point is near the head.
-            for event in pending {
-                let index = state.waiting.firstIndex { $0.id > event.id } ?? state.waiting.endIndex
-                state.waiting.insert(event, at: index)
-            }
+            state.queue.giveBack(events)
             defer { state.consumer = nil }
             return (true, state.consumer)
         }
         consumer?.resume()
         guard !kept else { return true }
         if store != nil {
-            state.withLock { state in for event in events { state.unacknowledged.remove(event.id) } }
+            state.withLock { state in for event in events { state.queue.forget(event.id, keepingStored: true) } }
             return true
         }
         for event in events { acknowledge(event.id) }
@@ -199,35 +163,53 @@ public final class Outbox: Sendable {
     }
 
     public func acknowledge(_ id: UInt64) {
-        let (producer, drained) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
-            guard state.unacknowledged.remove(id) != nil else { return (nil, []) }
-            if store != nil { state.acknowledgedInStore.append(id) }
-            // A waiting reader resumes once a quarter of the outbox is free, with room for a run
-            // of events, rather than once per acknowledgement.
-            let roomy = state.unacknowledged.count <= capacity - max(1, capacity / 4)
-            let producer = roomy && !state.producers.isEmpty ? state.producers.removeFirst() : nil
-            guard state.unacknowledged.isEmpty else { return (producer, []) }
+        let (producer, drained, deletion) = state.withLock {
+            state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>], Bool) in
+            guard state.queue.forget(id) else { return (nil, [], false) }
+            let producer = state.queue.isRoomy && !state.producers.isEmpty ? state.producers.removeFirst() : nil
+            // Deletions ride along with the next commit; alone, they wait 200 ms to gather.
+            let deletion = store != nil && !state.commitQueued && !state.deletionQueued
+            if deletion { state.deletionQueued = true }
+            guard state.queue.depth == 0 else { return (producer, [], deletion) }
             defer { state.drainWaiters.removeAll() }
-            return (producer, state.drainWaiters)
+            return (producer, state.drainWaiters, deletion)
         }
         producer?.resume()
         for waiter in drained { waiter.resume() }
+        if deletion {
+            writer.asyncAfter(deadline: .now() + .milliseconds(200)) {
+                self.state.withLock { $0.deletionQueued = false }
+                self.commitRound()
+            }
+        }
     }
 
-    /// Returns once every appended event has been acknowledged.
+    /// Returns once every appended event has been acknowledged, and its deletion written.
     public func drained() async {
         await withCheckedContinuation { continuation in
             let resumeNow = state.withLock { state in
-                guard !state.unacknowledged.isEmpty else { return true }
+                guard state.queue.depth > 0 else { return true }
                 state.drainWaiters.append(continuation)
                 return false
             }
             if resumeNow { continuation.resume() }
         }
-        flushAcknowledged()
+        await flush()
+    }
+
+    /// Writes what is staged and deletes what is acknowledged, now.
+    public func flush() async {
+        guard store != nil else { return }
+        await withCheckedContinuation { continuation in
+            writer.async {
+                self.commitRound()
+                continuation.resume()
+            }
+        }
     }
 
     /// No more events will be appended; `nextBatch` returns empty once the queue is empty.
+    /// What is staged is committed first, so closing loses nothing read.
     public func close() {
         let (consumer, producers) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
             state.closed = true
@@ -239,18 +221,61 @@ public final class Outbox: Sendable {
         }
         consumer?.resume()
         for producer in producers { producer.resume() }
-        flusher.withLock { $0?.cancel() }
-        flushAcknowledged()
+        if store != nil { writer.sync { commitRound() } }
     }
 
-    /// Deletes acknowledged events from the store in one transaction. A failure leaves them on
-    /// disk, to be sent again after a restart: a duplicate, never a loss.
-    public func flushAcknowledged() {
+    /// Commits until nothing is left to commit. Runs on `writer` only. A failed commit keeps
+    /// everything in memory, still counted against the limits, and is tried again a second later.
+    private func commitRound() {
         guard let store else { return }
-        let ids = state.withLock { state in
-            defer { state.acknowledgedInStore.removeAll(keepingCapacity: true) }
-            return state.acknowledgedInStore
+        while let commit = state.withLock({ state -> SpoolCommit? in
+            let commit = state.queue.takeCommit()
+            if commit == nil { state.commitQueued = false }
+            return commit
+        }) {
+            do {
+                try store.commit(commit)
+            } catch {
+                let firstFailure = state.withLock { state in
+                    state.queue.commitFailed(commit)
+                    state.commitQueued = true
+                    defer { state.failing = true }
+                    return !state.failing
+                }
+                if firstFailure {
+                    logger.critical("\(error); \(commit.inserts.count) events wait in memory and are tried again every second")
+                }
+                writer.asyncAfter(deadline: .now() + .seconds(1)) { self.commitRound() }
+                return
+            }
+            let (consumer, producers, recovered) = state.withLock {
+                state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>], Bool) in
+                state.queue.committed(commit)
+                defer { state.failing = false }
+                let consumer = commit.inserts.isEmpty ? nil : state.consumer
+                if consumer != nil { state.consumer = nil }
+                // Under drop-oldest a held reader can now drop what just became droppable.
+                let producers = limits.whenFull == .dropOldest ? state.producers : []
+                if !producers.isEmpty { state.producers.removeAll() }
+                return (consumer, producers, state.failing)
+            }
+            if recovered { logger.notice("the spool is written again") }
+            consumer?.resume()
+            for producer in producers { producer.resume() }
         }
-        if (try? store.delete(ids)) == nil { state.withLock { $0.acknowledgedInStore += ids } }
+    }
+
+    /// Warns about events let go, at most every 10 s, so a full spool is seen without flooding the log.
+    private func logLosses() {
+        let news = state.withLock { state -> (SpoolLosses, SpoolReport)? in
+            guard state.queue.losses != state.lossesLogged, ContinuousClock.now - state.lossesLoggedAt >= .seconds(10) else { return nil }
+            state.lossesLogged = state.queue.losses
+            state.lossesLoggedAt = .now
+            return (state.queue.losses, state.queue.report)
+        }
+        guard let (losses, report) = news else { return }
+        logger.warning(
+            "spool limits (\(limits.maximumEvents) events, \(limits.maximumBytes) bytes, policy \(limits.whenFull.rawValue)): \(losses.dropped) events dropped, \(losses.expired) expired so far; \(report.depth) wait"
+        )
     }
 }

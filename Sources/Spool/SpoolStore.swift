@@ -1,13 +1,14 @@
 import Foundation
 import GRDB
 
-/// The outbox's durable half: every event is in SQLite before it counts as read, and leaves
-/// only once the broker has acknowledged it.
+/// The outbox's durable half: every event is in SQLite before it goes to the broker, and leaves
+/// only once the broker has acknowledged it (or a spool limit let it go, which is counted here).
 ///
 /// Durability: WAL journal with `synchronous = FULL`, so a committed event survives a killed
 /// process and a power cut (NORMAL would survive the first but may lose the last commits to the
-/// second). Deletions of acknowledged events are batched; one lost to a crash is sent again,
-/// which at-least-once delivery allows and the event id lets a consumer recognise.
+/// second). Commits are grouped by the outbox, so the fsync is paid per group, not per event.
+/// A deletion lost to a crash means an event sent again, which at-least-once delivery allows
+/// and the event id lets a consumer recognise.
 public final class SpoolStore: Sendable {
     public let path: String
     private let database: DatabaseQueue
@@ -30,7 +31,11 @@ public final class SpoolStore: Sendable {
                             topic TEXT NOT NULL,
                             payload BLOB NOT NULL,
                             stored REAL NOT NULL
-                        )
+                        );
+                        CREATE TABLE IF NOT EXISTS losses (
+                            reason TEXT PRIMARY KEY,
+                            count INTEGER NOT NULL
+                        );
                         """)
             }
         } catch {
@@ -40,77 +45,84 @@ public final class SpoolStore: Sendable {
 
     /// The journal mode and synchronous level in force, for the test that proves the choice.
     public func durabilitySettings() throws(SpoolError) -> (journal: String, synchronous: Int) {
-        do {
-            return try database.read { db in
-                (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
-            }
-        } catch {
-            throw .database(path: path, reason: "\(error)")
+        try access { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
         }
     }
 
-    /// Stores events in one transaction (one fsync) and returns their ids, in order.
-    public func insert(_ events: [(topic: String, payload: [UInt8])], at date: Date = Date()) throws(SpoolError) -> [UInt64] {
-        do {
-            return try database.write { db in
-                try events.map { event in
-                    try db.execute(
-                        sql: "INSERT INTO events (topic, payload, stored) VALUES (?, ?, ?)",
-                        arguments: [event.topic, Data(event.payload), date.timeIntervalSince1970])
-                    return UInt64(db.lastInsertedRowID)
-                }
-            }
-        } catch {
-            throw .database(path: path, reason: "\(error)")
-        }
-    }
-
-    public func delete(_ ids: [UInt64]) throws(SpoolError) {
-        guard !ids.isEmpty else { return }
+    /// One transaction, one fsync: new events in (with the ids the outbox gave them), acknowledged
+    /// ones out, losses added to the counters.
+    public func commit(_ commit: SpoolCommit) throws(SpoolError) {
         do {
             try database.write { db in
-                for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
+                if !commit.inserts.isEmpty {
+                    let insert = try db.cachedStatement(sql: "INSERT INTO events (id, topic, payload, stored) VALUES (?, ?, ?, ?)")
+                    for event in commit.inserts {
+                        try insert.execute(arguments: [
+                            Int64(event.id), event.topic, Data(event.payload), event.stored.timeIntervalSince1970,
+                        ])
+                    }
+                }
+                for start in stride(from: 0, to: commit.deletes.count, by: 500) {
+                    let chunk = commit.deletes[start..<min(start + 500, commit.deletes.count)]
                     let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                     try db.execute(sql: "DELETE FROM events WHERE id IN (\(marks))", arguments: StatementArguments(chunk.map { Int64($0) }))
                 }
-            }
-        } catch {
-            throw .database(path: path, reason: "\(error)")
-        }
-    }
-
-    /// How many events wait, and when the oldest was stored, without reading their payloads.
-    public func summary() throws(SpoolError) -> (count: Int, oldest: Date?) {
-        do {
-            return try database.read { db in
-                let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS count, MIN(stored) AS oldest FROM events")
-                let oldest: Double? = row?["oldest"]
-                return (row?["count"] ?? 0, oldest.map(Date.init(timeIntervalSince1970:)))
-            }
-        } catch {
-            throw .database(path: path, reason: "\(error)")
-        }
-    }
-
-    /// Every stored event, oldest first: what a restart sends before anything new.
-    public func pending() throws(SpoolError) -> [StoredEvent] {
-        do {
-            return try database.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, topic, payload, stored FROM events ORDER BY id").map { row in
-                    StoredEvent(
-                        event: OutboxEvent(id: UInt64(row["id"] as Int64), topic: row["topic"], payload: Array(row["payload"] as Data)),
-                        stored: Date(timeIntervalSince1970: row["stored"]))
+                for (reason, count) in [("dropped", commit.losses.dropped), ("expired", commit.losses.expired)] where count > 0 {
+                    try db.execute(
+                        sql:
+                            "INSERT INTO losses (reason, count) VALUES (?, ?) ON CONFLICT(reason) DO UPDATE SET count = count + excluded.count",
+                        arguments: [reason, count])
                 }
             }
         } catch {
             throw .database(path: path, reason: "\(error)")
         }
     }
-}
 
-public struct StoredEvent: Sendable, Equatable {
-    public var event: OutboxEvent
-    public var stored: Date
+    /// What the spool holds, without reading payloads: for `smartreader status`, while a daemon writes.
+    public func summary() throws(SpoolError) -> SpoolReport {
+        try access { db in
+            let row = try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT COUNT(*) AS count, SUM(length(CAST(topic AS BLOB)) + length(payload)) AS bytes, MIN(stored) AS oldest FROM events"
+            )
+            let oldest: Double? = row?["oldest"]
+            return SpoolReport(
+                depth: row?["count"] ?? 0, bytes: row?["bytes"] ?? 0, oldestStored: oldest.map(Date.init(timeIntervalSince1970:)),
+                losses: try Self.losses(db))
+        }
+    }
+
+    /// Everything a starting outbox needs: the events left, oldest first, the next free id (ids
+    /// are never reused, so a consumer's duplicate check stays sound), and the loss counters.
+    public func contents() throws(SpoolError) -> (events: [OutboxEvent], nextID: UInt64, losses: SpoolLosses) {
+        try access { db in
+            let events = try Row.fetchAll(db, sql: "SELECT id, topic, payload, stored FROM events ORDER BY id").map { row in
+                OutboxEvent(
+                    id: UInt64(row["id"] as Int64), topic: row["topic"], payload: Array(row["payload"] as Data),
+                    stored: Date(timeIntervalSince1970: row["stored"]))
+            }
+            let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
+            return (events, UInt64(max(sequence, 0)) + 1, try Self.losses(db))
+        }
+    }
+
+    private static func losses(_ db: Database) throws -> SpoolLosses {
+        let counts = try Row.fetchAll(db, sql: "SELECT reason, count FROM losses").reduce(into: [String: Int]()) {
+            $0[$1["reason"]] = $1["count"]
+        }
+        return SpoolLosses(dropped: counts["dropped"] ?? 0, expired: counts["expired"] ?? 0)
+    }
+
+    private func access<T>(_ body: (Database) throws -> T) throws(SpoolError) -> T {
+        do {
+            return try database.read(body)
+        } catch {
+            throw .database(path: path, reason: "\(error)")
+        }
+    }
 }
 
 public enum SpoolError: Error, Sendable, CustomStringConvertible {
@@ -119,7 +131,7 @@ public enum SpoolError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .database(let path, let reason):
-            "spool \(path): \(reason); check the disk (space, permissions); events are not accepted until it works"
+            "spool \(path): \(reason); check the disk (space, permissions)"
         }
     }
 }

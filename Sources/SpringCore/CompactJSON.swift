@@ -28,6 +28,11 @@ public struct CompactJSONObject: Sendable {
         body.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    public mutating func add(_ key: String, _ object: CompactJSONObject) {
+        appendKey(key)
+        body.append(contentsOf: object.bytes)
+    }
+
     public mutating func addIfPresent(_ key: String, _ value: String?) {
         if let value, !value.isEmpty { add(key, value) }
     }

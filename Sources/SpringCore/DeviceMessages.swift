@@ -80,10 +80,13 @@ public struct StatusMessage: Sendable {
 
     public var state: State
     public var uptime: Uptime?
+    /// The emulator's extension, sent only when asked for: a real SpringPark has no spool.
+    public var spool: SpoolStatusField?
 
-    public init(state: State, uptime: Uptime?) {
+    public init(state: State, uptime: Uptime?, spool: SpoolStatusField? = nil) {
         self.state = state
         self.uptime = uptime
+        self.spool = spool
     }
 
     public static let lastWill = StatusMessage(state: .dead, uptime: nil)
@@ -92,7 +95,34 @@ public struct StatusMessage: Sendable {
         var object = CompactJSONObject()
         object.add("State", state.rawValue)
         object.addIfPresent("Uptime", uptime?.description)
+        if let spool { object.add("Spool", spool.json) }
         return object.text
+    }
+}
+
+/// STATUS's `Spool` field: `{"Depth":12,"Dropped":0,"Expired":0,"OldestAge":3.2}`, the events
+/// waiting for the broker, those let go by the spool's limits (since the spool was created),
+/// and how long the oldest has waited in seconds (absent when none waits).
+public struct SpoolStatusField: Sendable, Equatable {
+    public var depth: Int
+    public var dropped: Int
+    public var expired: Int
+    public var oldestAge: Double?
+
+    public init(depth: Int, dropped: Int, expired: Int, oldestAge: Double?) {
+        self.depth = depth
+        self.dropped = dropped
+        self.expired = expired
+        self.oldestAge = oldestAge
+    }
+
+    var json: CompactJSONObject {
+        var object = CompactJSONObject()
+        object.add("Depth", depth)
+        object.add("Dropped", dropped)
+        object.add("Expired", expired)
+        if let oldestAge { object.add("OldestAge", (oldestAge * 10).rounded() / 10) }
+        return object
     }
 }
 
@@ -107,10 +137,13 @@ public struct ReaderEventMessage: Sendable, Equatable {
     public var tagData: String?
     public var tagDetails: String?
     public var uptime: Uptime
+    /// The emulator's extension, sent only when asked for: the spool's id of this event, the
+    /// same as the MQTT 5 user property `event-id`, for consumers on MQTT 3.1.1.
+    public var eventID: UInt64?
 
     public init(
         interface: String, protocolName: String, template: Int, rssi: Int?, tagID: String, move: String?,
-        tagData: String?, tagDetails: String?, uptime: Uptime
+        tagData: String?, tagDetails: String?, uptime: Uptime, eventID: UInt64? = nil
     ) {
         self.interface = interface
         self.protocolName = protocolName
@@ -121,6 +154,7 @@ public struct ReaderEventMessage: Sendable, Equatable {
         self.tagData = tagData
         self.tagDetails = tagDetails
         self.uptime = uptime
+        self.eventID = eventID
     }
 
     public var json: String { String(decoding: jsonBytes, as: UTF8.self) }
@@ -138,6 +172,7 @@ public struct ReaderEventMessage: Sendable, Equatable {
         object.addIfPresent("TagData", tagData)
         object.addIfPresent("TagDetails", tagDetails)
         object.add("Uptime", uptime.description)
+        if let eventID { object.add("EventId", Int(eventID)) }
         return object.bytes
     }
 }

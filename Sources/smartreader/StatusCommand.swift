@@ -24,12 +24,6 @@ struct StatusCommand: AsyncParsableCommand {
             print("spool    empty (no \(state.spoolPath) yet)")
             return
         }
-        let spool = try SpoolStore(path: state.spoolPath).summary()
-        if let oldest = spool.oldest {
-            let age = Date().timeIntervalSince(oldest)
-            print("spool    \(spool.count) events waiting for the broker, the oldest stored \(String(format: "%.1f", age)) s ago")
-        } else {
-            print("spool    empty: every event read has been acknowledged by the broker")
-        }
+        print("spool    \(try SpoolStore(path: state.spoolPath).summary().summary)")
     }
 }

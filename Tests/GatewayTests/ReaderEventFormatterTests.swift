@@ -17,3 +17,13 @@ func formatterFollowsRegisters() throws {
     let line = String(decoding: scrdr.payload(for: insert, uptime: uptime), as: UTF8.self)
     #expect(line.hasPrefix("$SCRDR;01;01;00;;DA1275B0;I;;*") && line.hasSuffix("\r\n"))
 }
+
+@Test("with the event id asked for, READER EVENT ends with EventId; a $SCRDR line has no field for it and stays as it is")
+func eventIDInPayload() {
+    let json = ReaderEventFormatter(interface: "13.56")
+    #expect(
+        String(decoding: json.payload(for: insert, uptime: uptime, eventID: 42), as: UTF8.self)
+            == #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"TagId":"DA1275B0","Move":"Insert","Uptime":"3:1.500","EventId":42}"#)
+    let scrdr = ReaderEventFormatter(interface: "13.56", outputFormat: .scrdr)
+    #expect(scrdr.payload(for: insert, uptime: uptime, eventID: 42) == scrdr.payload(for: insert, uptime: uptime))
+}

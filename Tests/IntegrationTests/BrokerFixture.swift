@@ -28,10 +28,12 @@ final class BrokerFixture: Sendable {
         self.broker = broker
     }
 
-    /// `brokerIdentity` replaces the broker certificate the fixture would issue, to test refusals.
+    /// `brokerIdentity` replaces the broker certificate the fixture would issue, to test refusals;
+    /// `persistentBroker` keeps sessions across a broker restart; `brokerSettings` are added to
+    /// mosquitto's configuration as they are.
     static func with(
-        brokerIdentity: ((DevelopmentPKI, String) throws -> Void)? = nil, name: String = #function,
-        _ body: (BrokerFixture) async throws -> Void
+        brokerIdentity: ((DevelopmentPKI, String) throws -> Void)? = nil, persistentBroker: Bool = false, brokerSettings: [String] = [],
+        name: String = #function, _ body: (BrokerFixture) async throws -> Void
     ) async throws {
         let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent(
             "sr-it-\(name.filter(\.isLetter).prefix(24))-\(UUID().uuidString.prefix(8))")
@@ -40,8 +42,13 @@ final class BrokerFixture: Sendable {
         // The ACL lists Watch and Control names as they are when the broker starts.
         _ = try pki.issue(role: .watch, commonName: "watch-it")
         _ = try pki.issue(role: .control, commonName: "control-it")
-        let fixture = BrokerFixture(
-            directory: directory, pki: pki, broker: try await LocalMosquitto.start(pki: pki, workDirectory: directory))
+        let persistence = (directory as NSString).appendingPathComponent("mosquitto-data")
+        if persistentBroker { try FileManager.default.createDirectory(atPath: persistence, withIntermediateDirectories: true) }
+        let broker = try await LocalMosquitto.start(pki: pki, workDirectory: directory) { configuration in
+            configuration.persistenceDirectory = persistentBroker ? persistence : nil
+            configuration.additionalSettings = brokerSettings
+        }
+        let fixture = BrokerFixture(directory: directory, pki: pki, broker: broker)
         do {
             try await body(fixture)
         } catch {
@@ -73,12 +80,16 @@ final class BrokerFixture: Sendable {
         return prefix
     }
 
-    /// mosquitto_sub as a Watch client: an observer nobody on this project wrote.
-    func watch(_ filter: String = "springcard/springcore/#") async throws -> Subscriber {
+    /// mosquitto_sub as a Watch client: an observer nobody on this project wrote. Lines are
+    /// `topic payload`; a `keepingSession` observer is an MQTT 5 persistent session (it misses
+    /// nothing across a broker restart) and prints `topic|event-id:N|payload`.
+    func watch(_ filter: String = "springcard/springcore/#", keepingSession: Bool = false) async throws -> Subscriber {
         let prefix = (pki.directory as NSString).appendingPathComponent("watch-it")
         try pki.issue(role: .watch, commonName: "watch-it").write(prefix: prefix)
+        let format = keepingSession ? ["-V", "mqttv5", "-c", "-F", "%t|%P|%p"] : ["-v"]
         let subscriber = try spawn(
-            "/usr/bin/mosquitto_sub", tlsArguments(prefix: prefix, clientID: "watch-it") + ["-t", filter, "-t", "probe/#", "-v", "-q", "1"])
+            "/usr/bin/mosquitto_sub",
+            tlsArguments(prefix: prefix, clientID: "watch-it") + ["-t", filter, "-t", "probe/#", "-q", "1"] + format)
         // mosquitto_sub says nothing when subscribed: publish probes until one comes back.
         let control = try identity(role: .control, cn: "control-it")
         for attempt in 0..<100 {

@@ -40,7 +40,7 @@ struct FaultTests {
             #expect(spooled == count, "nothing was acknowledged by the frozen broker; \(spooled) are spooled")
             let stopped = try runTool(binary, ["status", "--state-dir", state.path]).output
             #expect(
-                stopped.contains("daemon   not running") && stopped.contains("spool    \(spooled) events waiting for the broker"),
+                stopped.contains("daemon   not running") && stopped.contains("spool    \(spooled) events ("),
                 "\(stopped)")
             await fixture.broker.signal(SIGCONT)
 
@@ -58,15 +58,17 @@ struct FaultTests {
         }
     }
 
-    private func tagID(_ payload: String) -> String? {
-        guard let range = payload.range(of: #""TagId":""#) else { return nil }
-        return String(payload[range.upperBound...].prefix { $0 != "\"" })
-    }
+}
+
+/// The TagId of a READER EVENT payload.
+func tagID(_ payload: String) -> String? {
+    guard let range = payload.range(of: #""TagId":""#) else { return nil }
+    return String(payload[range.upperBound...].prefix { $0 != "\"" })
 }
 
 /// Reads the spool the daemon left behind.
 enum SpoolStoreProbe {
-    static func pendingCount(_ state: DeviceStateDirectory) throws -> Int {
-        try SpoolStore(path: state.spoolPath).summary().count
-    }
+    static func pendingCount(_ state: DeviceStateDirectory) throws -> Int { try summary(state).depth }
+
+    static func summary(_ state: DeviceStateDirectory) throws -> SpoolReport { try SpoolStore(path: state.spoolPath).summary() }
 }

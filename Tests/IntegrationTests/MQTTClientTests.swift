@@ -10,8 +10,10 @@ import Testing
 
 private let group = MultiThreadedEventLoopGroup.singleton
 
-private func client(
-    _ fixture: BrokerFixture, cn: String, keepAlive: UInt16 = 30, connectTimeout: Duration = .seconds(5), keptSession: Bool = false
+/// A client with a Control identity, reconnecting quickly, for tests of the MQTT layer alone.
+func client(
+    _ fixture: BrokerFixture, cn: String, keepAlive: UInt16 = 30, connectTimeout: Duration = .seconds(5), keptSession: Bool = false,
+    maximumPacketSize: Int = 1 << 20
 ) throws -> MQTTClient {
     let prefix = try fixture.identity(role: .control, cn: cn)
     var tls = TLSConfiguration.makeClientConfiguration()
@@ -22,8 +24,9 @@ private func client(
         configuration: MQTTClientConfiguration(
             host: "localhost", port: fixture.broker.port, tls: tls, clientIdentifier: cn, cleanStart: !keptSession,
             sessionExpiryInterval: keptSession ? 300 : 0, keepAlive: keepAlive,
-            connectTimeout: connectTimeout, backoff: ReconnectBackoff(initial: .milliseconds(100), ceiling: .milliseconds(400))),
-        eventLoopGroup: group, logger: quietLogger)
+            connectTimeout: connectTimeout, maximumPacketSize: maximumPacketSize,
+            backoff: ReconnectBackoff(initial: .milliseconds(100), ceiling: .milliseconds(400))),
+        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: quietLogger)
 }
 
 @Suite("the MQTT client against mosquitto")

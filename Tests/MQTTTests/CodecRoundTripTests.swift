@@ -138,3 +138,21 @@ func partialPacket() throws {
         #expect(partial.readableBytes == cut, "a partial packet must not be consumed")
     }
 }
+
+@Test("each property's computed size is what it writes, so a PUBLISH is framed without a trial encoding")
+func propertySizes() throws {
+    let properties: [MQTTProperty] = [
+        .payloadFormatIndicator(1), .messageExpiryInterval(60), .contentType("application/json"), .responseTopic("r/t"),
+        .correlationData([1, 2, 3]), .subscriptionIdentifier(200_000), .sessionExpiryInterval(5), .assignedClientIdentifier("id"),
+        .serverKeepAlive(30), .authenticationMethod("m"), .authenticationData([9]), .requestProblemInformation(1),
+        .willDelayInterval(2), .requestResponseInformation(0), .responseInformation("ri"), .serverReference("other"),
+        .reasonString("why"), .receiveMaximum(20), .topicAliasMaximum(10), .topicAlias(3), .maximumQoS(1), .retainAvailable(1),
+        .userProperty(name: "event-id", value: "4242"), .maximumPacketSize(1 << 20), .wildcardSubscriptionAvailable(1),
+        .subscriptionIdentifierAvailable(1), .sharedSubscriptionAvailable(0),
+    ]
+    for property in properties {
+        var buffer = ByteBuffer()
+        try property.write(to: &buffer)
+        #expect(buffer.readableBytes == property.encodedSize, "\(property)")
+    }
+}

@@ -87,6 +87,25 @@ func publishBeforeConnAck() async throws {
     }
 }
 
+@Test(
+    "a server DISCONNECT ends the connection with its reason code, a message a user can act on, and the broker's reason string",
+    arguments: [
+        (0x8E, "session taken over: another client connected with the same client ID"),
+        (0x97, "quota exceeded; the broker limits this client"),
+        (0x87, "not authorized; the broker's ACL does not allow this client on this topic"),
+        (0x95, "packet too large for the broker's maximum packet size"),
+    ] as [(UInt8, String)])
+func serverDisconnect(code: UInt8, message: String) async throws {
+    // DISCONNECT, reason `code`, properties: reason string "bye".
+    let reason = try await disconnection(afterConnAckThen: [0xE0, 0x08, code, 0x06, 0x1F, 0x00, 0x03] + Array("bye".utf8))
+    guard case MQTTConnectionError.disconnectedByBroker(let received, let reasonString)? = reason else {
+        Issue.record("expected a server DISCONNECT, got \(String(describing: reason))")
+        return
+    }
+    #expect(received.rawValue == code && reasonString == "bye")
+    #expect("\(reason!)".contains(message) && "\(reason!)".contains("(bye)"), "\(reason!)")
+}
+
 @Test("a refusing CONNACK under MQTT 5 reports the reason code and string")
 func refusedConnAck() async throws {
     // CONNACK, reason 0x86, properties: reason string "nope".
@@ -114,7 +133,8 @@ private final class OnlyVersion311: ChannelInboundHandler, Sendable {
         // Fixed header (2 bytes for a short CONNECT), "\0\4MQTT", then the protocol level.
         guard connect.count > 8, connect[0] == 0x10 else { return }
         if connect[8] == 5 {
-            context.writeAndFlush(NIOAny(ByteBuffer(bytes: refusal))).whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            context.writeAndFlush(NIOAny(ByteBuffer(bytes: refusal))).whenComplete { _ in channel.close(promise: nil) }
         } else {
             context.writeAndFlush(NIOAny(ByteBuffer(bytes: [0x20, 0x02, 0x00, 0x00])), promise: nil)
         }

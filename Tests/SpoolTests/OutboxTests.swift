@@ -5,8 +5,8 @@ import Testing
 
 @Test("events come out in order and count until acknowledged")
 func orderAndAcknowledgement() async throws {
-    let outbox = Outbox(capacity: 10)
-    for index in 0..<5 { try await outbox.append(topic: "t", payload: [UInt8(index)]) }
+    let outbox = Outbox(limits: SpoolLimits(maximumEvents: 10))
+    for index in 0..<5 { await outbox.append(topic: "t", payload: [UInt8(index)]) }
     var taken = await outbox.nextBatch(limit: 3)
     taken += await outbox.nextBatch(limit: 3)
     #expect(taken.map(\.payload) == [[0], [1], [2], [3], [4]])
@@ -18,15 +18,15 @@ func orderAndAcknowledgement() async throws {
 
 @Test("a full outbox holds the producer back instead of dropping")
 func backpressure() async throws {
-    let outbox = Outbox(capacity: 2)
-    try await outbox.append(topic: "t", payload: [1])
-    try await outbox.append(topic: "t", payload: [2])
-    let producer = Task { try await outbox.append(topic: "t", payload: [3]) }
+    let outbox = Outbox(limits: SpoolLimits(maximumEvents: 2))
+    await outbox.append(topic: "t", payload: [1])
+    await outbox.append(topic: "t", payload: [2])
+    let producer = Task { await outbox.append(topic: "t", payload: [3]) }
     try? await Task.sleep(for: .milliseconds(50))
     #expect(outbox.depth == 2, "the third append waits")
     let first = await outbox.nextBatch(limit: 1)
     outbox.acknowledge(first[0].id)
-    _ = try await producer.value
+    _ = await producer.value
     #expect(outbox.depth == 2)
     #expect(await outbox.nextBatch(limit: 10).map(\.payload) == [[2], [3]])
 }
@@ -36,14 +36,14 @@ func consumerWakes() async throws {
     let outbox = Outbox()
     let consumer = Task { await outbox.nextBatch(limit: 10) }
     try? await Task.sleep(for: .milliseconds(20))
-    try await outbox.append(topic: "t", payload: [7])
+    await outbox.append(topic: "t", payload: [7])
     #expect(await consumer.value.map(\.payload) == [[7]])
 }
 
 @Test("close ends the consumer once the queue is empty, and drained waits for acknowledgements")
 func closeAndDrain() async throws {
     let outbox = Outbox()
-    try await outbox.append(topic: "t", payload: [])
+    await outbox.append(topic: "t", payload: [])
     outbox.close()
     let batch = await outbox.nextBatch(limit: 10)
     #expect(batch.count == 1)
@@ -55,12 +55,12 @@ func closeAndDrain() async throws {
 
 @Test("a waiting reader resumes once a quarter of the outbox is free, not at every acknowledgement")
 func readerResumesWithRoom() async throws {
-    let outbox = Outbox(capacity: 8)
-    for index in 0..<8 { try await outbox.append(topic: "t", payload: [UInt8(index)]) }
+    let outbox = Outbox(limits: SpoolLimits(maximumEvents: 8))
+    for index in 0..<8 { await outbox.append(topic: "t", payload: [UInt8(index)]) }
     let taken = await outbox.nextBatch(limit: 8)
     let resumed = SharedFlag()
     let producer = Task {
-        try await outbox.append(topic: "t", payload: [8])
+        await outbox.append(topic: "t", payload: [8])
         resumed.set()
     }
     try? await Task.sleep(for: .milliseconds(50))
@@ -69,7 +69,7 @@ func readerResumesWithRoom() async throws {
     try? await Task.sleep(for: .milliseconds(50))
     #expect(!resumed.isSet, "7 of 8 still unacknowledged: the reader keeps waiting")
     outbox.acknowledge(taken[1].id)
-    try await producer.value
+    await producer.value
     #expect(outbox.depth == 7)
 }
 
@@ -82,8 +82,8 @@ final class SharedFlag: Sendable {
 
 @Test("events given back go out again first, in order; once closed they are dropped")
 func giveBack() async throws {
-    let outbox = Outbox(capacity: 10)
-    for index in 0..<5 { try await outbox.append(topic: "t", payload: [UInt8(index)]) }
+    let outbox = Outbox(limits: SpoolLimits(maximumEvents: 10))
+    for index in 0..<5 { await outbox.append(topic: "t", payload: [UInt8(index)]) }
     let first = await outbox.nextBatch(limit: 4)
     outbox.acknowledge(first[0].id)
     #expect(outbox.giveBack([first[3]]))
@@ -97,11 +97,20 @@ func giveBack() async throws {
 
 @Test("a consumer waiting for events returns empty when its task is cancelled")
 func cancelledConsumer() async throws {
-    let outbox = Outbox(capacity: 10)
+    let outbox = Outbox(limits: SpoolLimits(maximumEvents: 10))
     let consumer = Task { await outbox.nextBatch(limit: 10) }
     try? await Task.sleep(for: .milliseconds(20))
     consumer.cancel()
     #expect(await consumer.value.isEmpty)
-    try await outbox.append(topic: "t", payload: [7])
+    await outbox.append(topic: "t", payload: [7])
     #expect(await outbox.nextBatch(limit: 10).map(\.payload) == [[7]], "a new consumer may take over")
+}
+
+@Test("a payload made with its event's id carries the id the outbox gives the event")
+func payloadWithItsID() async {
+    let outbox = Outbox()
+    await outbox.append(topic: "t", payload: [0])
+    let id = await outbox.append(topic: "t") { Array("event \($0)".utf8) }
+    let batch = await outbox.nextBatch(limit: 10)
+    #expect(batch.last?.id == id && batch.last?.payload == Array("event \(id)".utf8) && id == 2)
 }

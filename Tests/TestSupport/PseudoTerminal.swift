@@ -20,6 +20,9 @@ public final class PseudoTerminal: Sendable {
         var controller: Int32 = 0
         var device: Int32 = 0
         guard openpty(&controller, &device, nil, nil, nil) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        // Not inherited by processes other tests spawn: a copy there would keep the pty open after close().
+        _ = fcntl(controller, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(device, F_SETFD, FD_CLOEXEC)
         // Raw from the start, so nothing written before the reader opens it is echoed back.
         var settings = termios()
         tcgetattr(device, &settings)
