@@ -75,6 +75,7 @@ let package = Package(
             name: "smartreader",
             dependencies: [
                 "Gateway", "DeviceIdentity", "SpringCore", "TagReaders", "MQTT", "Spool",
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -90,7 +91,9 @@ let package = Package(
         .testTarget(name: "SpringCoreTests", dependencies: ["SpringCore"]),
         .testTarget(name: "TagReadersTests", dependencies: ["TagReaders", "TestSupport"]),
         .target(name: "TestSupport", dependencies: ["Gateway", "SpringCore", "TagReaders"], path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "DeviceIdentityTests", dependencies: ["DeviceIdentity", "TestSupport"]),
+        .testTarget(
+            name: "DeviceIdentityTests",
+            dependencies: ["DeviceIdentity", "TestSupport", .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
         .testTarget(
             name: "GatewayTests",

@@ -58,16 +58,19 @@ public struct DevelopmentPKI: Sendable {
         let pki = DevelopmentPKI(unchecked: directory)
         guard !FileManager.default.fileExists(atPath: pki.rootCertificatePath) else { throw .pkiExists(directory: directory) }
         let rootKey = P256.Signing.PrivateKey()
+        let now = Date()
         let rootName = try name(commonName: "SmartReader Root CA", organization: organization)
         let root = try sign(
-            subject: rootName, publicKey: rootKey.publicKey, issuer: rootName, issuerKey: rootKey, days: 3650,
+            subject: rootName, publicKey: Certificate.PublicKey(rootKey.publicKey), issuer: rootName, issuerKey: rootKey,
+            validity: now.addingTimeInterval(-300)...now.addingTimeInterval(3650 * 86_400),
             extensions: authorityExtensions(publicKey: rootKey.publicKey, issuerKey: rootKey.publicKey, pathLength: 1))
         try pki.store(certificates: [root], key: rootKey, as: "root")
         for role in CertificateRole.allCases {
             let key = P256.Signing.PrivateKey()
             let subject = try name(commonName: "SmartReader \(role.authority.capitalized) CA", organization: organization)
             let certificate = try sign(
-                subject: subject, publicKey: key.publicKey, issuer: rootName, issuerKey: rootKey, days: 1825,
+                subject: subject, publicKey: Certificate.PublicKey(key.publicKey), issuer: rootName, issuerKey: rootKey,
+                validity: now.addingTimeInterval(-300)...now.addingTimeInterval(1825 * 86_400),
                 extensions: authorityExtensions(publicKey: key.publicKey, issuerKey: rootKey.publicKey, pathLength: 0))
             try pki.store(certificates: [certificate], key: key, as: "\(role.authority)-ca")
         }
@@ -77,10 +80,42 @@ public struct DevelopmentPKI: Sendable {
 
     private init(unchecked directory: String) { self.directory = directory }
 
-    /// Issues a leaf certificate and its key, and records the name in the register.
-    public func issue(role: CertificateRole, commonName: String, subjectAlternativeNames: [String] = []) throws(IdentityError)
-        -> IssuedIdentity
+    /// Issues a leaf certificate and its key, and records the name in the register. `validity`
+    /// replaces the usual 398 days from now (tests: expired or expiring certificates).
+    public func issue(
+        role: CertificateRole, commonName: String, subjectAlternativeNames: [String] = [], validity: ClosedRange<Date>? = nil
+    ) throws(IdentityError) -> IssuedIdentity {
+        let key = P256.Signing.PrivateKey()
+        let (leaf, issuer) = try issueLeaf(
+            role: role, commonName: commonName, publicKey: Certificate.PublicKey(key.publicKey),
+            subjectAlternativeNames: subjectAlternativeNames,
+            validity: validity)
+        return IssuedIdentity(
+            name: IssuedName(role: role, commonName: commonName), privateKeyPEM: key.pemRepresentation,
+            certificatePEM: try Self.pem([leaf]),
+            issuerPEM: try Self.pem([issuer]))
+    }
+
+    /// Signs a PKCS#10 request as the CA of `role` would: the request's own signature is checked
+    /// first, and its CN is registered like an issued one. Returns the certificate and its issuer.
+    public func sign(request: CertificateSigningRequest, role: CertificateRole = .device, validity: ClosedRange<Date>? = nil)
+        throws(IdentityError) -> (
+            certificatePEM: String, issuerPEM: String
+        )
     {
+        guard request.publicKey.isValidSignature(request.signature, for: request) else {
+            throw .signingFailed("the request's signature does not verify: it was not signed by the key it carries")
+        }
+        guard let commonName = request.subject.commonName else { throw .signingFailed("the request has no subject CN") }
+        let (leaf, issuer) = try issueLeaf(
+            role: role, commonName: commonName, publicKey: request.publicKey, subjectAlternativeNames: [], validity: validity)
+        return (try Self.pem([leaf]), try Self.pem([issuer]))
+    }
+
+    private func issueLeaf(
+        role: CertificateRole, commonName: String, publicKey: Certificate.PublicKey, subjectAlternativeNames: [String],
+        validity: ClosedRange<Date>?
+    ) throws(IdentityError) -> (leaf: Certificate, issuer: Certificate) {
         guard !commonName.isEmpty, commonName.allSatisfy({ $0.isLetter || $0.isNumber || ".-_:".contains($0) }) else {
             throw .invalidName(commonName)
         }
@@ -93,33 +128,32 @@ public struct DevelopmentPKI: Sendable {
         guard case let issuerKey? = try? P256.Signing.PrivateKey(pemRepresentation: ProtectedFile.read(path("\(authority).key"))) else {
             throw .unreadableKey(path: path("\(authority).key"), reason: "not an EC P-256 key")
         }
-        let key = P256.Signing.PrivateKey()
         var names = subjectAlternativeNames
         if role == .broker && names.isEmpty { names = [commonName] }
         let extensions: Certificate.Extensions
         do {
             extensions = try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true, keyAgreement: true))
+                Critical(KeyUsage(digitalSignature: true, keyEncipherment: publicKey.isRSA, keyAgreement: !publicKey.isRSA))
                 try ExtendedKeyUsage([role == .broker ? .serverAuth : .clientAuth])
-                SubjectKeyIdentifier(hash: Certificate.PublicKey(key.publicKey))
+                SubjectKeyIdentifier(hash: publicKey)
                 AuthorityKeyIdentifier(keyIdentifier: SubjectKeyIdentifier(hash: Certificate.PublicKey(issuerKey.publicKey)).keyIdentifier)
                 if !names.isEmpty { SubjectAlternativeNames(names.map(Self.generalName)) }
             }
         } catch {
             throw .signingFailed("\(error)")
         }
+        let now = Date()
         let leaf = try Self.sign(
-            subject: try Self.name(commonName: commonName, organization: nil), publicKey: key.publicKey,
-            issuer: issuerCertificate.subject, issuerKey: issuerKey, days: 398, extensions: extensions)
+            subject: try Self.name(commonName: commonName, organization: nil), publicKey: publicKey, issuer: issuerCertificate.subject,
+            issuerKey: issuerKey, validity: validity ?? now.addingTimeInterval(-300)...now.addingTimeInterval(398 * 86_400),
+            extensions: extensions)
         let entry = IssuedName(role: role, commonName: commonName)
         if !issued.contains(entry) {
             issued.append(entry)
             try saveIssued(issued)
         }
-        return IssuedIdentity(
-            name: entry, privateKeyPEM: key.pemRepresentation, certificatePEM: try Self.pem([leaf]),
-            issuerPEM: try Self.pem([issuerCertificate]))
+        return (leaf, issuerCertificate)
     }
 
     public func issuedNames() throws(IdentityError) -> [IssuedName] { try loadIssued() }
@@ -184,14 +218,13 @@ public struct DevelopmentPKI: Sendable {
     }
 
     private static func sign(
-        subject: DistinguishedName, publicKey: P256.Signing.PublicKey, issuer: DistinguishedName,
-        issuerKey: P256.Signing.PrivateKey, days: Int, extensions: Certificate.Extensions
+        subject: DistinguishedName, publicKey: Certificate.PublicKey, issuer: DistinguishedName,
+        issuerKey: P256.Signing.PrivateKey, validity: ClosedRange<Date>, extensions: Certificate.Extensions
     ) throws(IdentityError) -> Certificate {
-        let now = Date()
         do {
             return try Certificate(
-                version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: Certificate.PublicKey(publicKey),
-                notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(Double(days) * 86_400),
+                version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: publicKey,
+                notValidBefore: validity.lowerBound, notValidAfter: validity.upperBound,
                 issuer: issuer, subject: subject, signatureAlgorithm: .ecdsaWithSHA256, extensions: extensions,
                 issuerPrivateKey: Certificate.PrivateKey(issuerKey))
         } catch {

@@ -11,6 +11,7 @@ public enum IdentityError: Error, Sendable, CustomStringConvertible {
     case commonNameTaken(String, role: String)
     case invalidName(String)
     case signingFailed(String)
+    case issuedCertificateRefused(source: String, reason: String)
 
     public var description: String {
         switch self {
@@ -36,6 +37,8 @@ public enum IdentityError: Error, Sendable, CustomStringConvertible {
             "\"\(name)\" is not usable as a certificate name (use letters, digits, '.', '-', '_' and ':')"
         case .signingFailed(let reason):
             "signing failed: \(reason)"
+        case .issuedCertificateRefused(let source, let reason):
+            "the certificate from \(source) is refused: \(reason); the device keeps its current identity"
         }
     }
 }

@@ -42,12 +42,18 @@ public struct DeviceTLSIdentity: Sendable {
                 chain += try Self.certificates(state.certificatePath(slot: caSlot), kind: "client CA certificate", slot: caSlot)
             }
             let commonName: String
+            let validity: CertificateValidity
             do {
                 let file = try CertificateFile(path: certificatePath)
                 commonName = try file.requireCommonName()
                 try file.verifyKey(at: keyPath)
+                validity = CertificateValidity(file.leaf)
             } catch {
                 throw .tls(error.description)
+            }
+            guard validity.isUsable else { throw .certificateNotUsable(path: certificatePath, validity) }
+            if case .expiresSoon = validity {
+                logger.warning("the device certificate \(certificatePath) \(validity); enrol a new one (`smartreader pki csr`) before then")
             }
             if !settings.configuredClientID.isEmpty && settings.configuredClientID != commonName {
                 throw .clientIDMismatch(configured: settings.configuredClientID, commonName: commonName, certificate: certificatePath)

@@ -1,3 +1,4 @@
+import DeviceIdentity
 import SpringCore
 
 /// Why the device cannot start or run as configured; each says what to change.
@@ -13,6 +14,7 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
     case badConfigurationFile(ConfigDataError)
     case badRegister(RegisterAddress, reason: String)
     case tls(String)
+    case certificateNotUsable(path: String, CertificateValidity)
 
     public var description: String {
         switch self {
@@ -41,6 +43,11 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
             "register \(address) \(reason)"
         case .tls(let reason):
             "TLS set-up failed: \(reason)"
+        case .certificateNotUsable(let path, .notYetValid(let from)):
+            "the device certificate \(path) is not valid before \(from) (UTC); check the gateway's clock, or enrol again"
+        case .certificateNotUsable(let path, let validity):
+            "the device certificate \(path) is not usable (\(validity)); the broker would refuse it: make a new key and request "
+                + "with `smartreader pki csr`, have it signed, and install it with `smartreader pki install`"
         }
     }
 }

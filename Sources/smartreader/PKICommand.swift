@@ -3,12 +3,17 @@ import DeviceIdentity
 import Foundation
 import Gateway
 import SpringCore
+import X509
 
 struct PKICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pki",
-        abstract: "A development PKI: root CA, role CAs, leaf certificates, device provisioning, a matching mosquitto.",
-        subcommands: [Init.self, Issue.self, Provision.self, Mosquitto.self])
+        abstract:
+            "A development PKI (root CA, role CAs, leaf certificates, device provisioning, a matching mosquitto), and a device's own key renewal.",
+        subcommands: [
+            Init.self, Issue.self, Provision.self, Mosquitto.self, CertificateRequestCommand.self, Sign.self,
+            InstallCertificateCommand.self,
+        ])
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -46,6 +51,38 @@ struct PKICommand: AsyncParsableCommand {
             let pki = try DevelopmentPKI(opening: directory)
             try pki.issue(role: role, commonName: cn, subjectAlternativeNames: subjectAlternativeNames).write(prefix: out)
             print("issued \(role.rawValue) certificate CN=\(cn): \(out).crt, \(out).key")
+        }
+    }
+
+    struct Sign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign a PKCS#10 request with one of the PKI's CAs (the Client CA for devices): what a CA does in the enrolment flow.")
+
+        @Argument(help: "The PKI directory.")
+        var directory: String
+
+        @Option(help: "The request, PEM (e.g. DIR/device.csr from `smartreader pki csr`).")
+        var csr: String
+
+        @Option(help: "device, watch, control or broker.")
+        var role: CertificateRole = .device
+
+        @Option(help: "Where to write the certificate, followed by its CA.")
+        var out: String
+
+        func run() async throws {
+            let pki = try DevelopmentPKI(opening: directory)
+            let request: CertificateSigningRequest
+            do {
+                request = try CertificateSigningRequest(pemEncoded: try ProtectedFile.read(csr))
+            } catch let error as IdentityError {
+                throw error
+            } catch {
+                throw ValidationError("\(csr) is not a PEM certificate request: \(error)")
+            }
+            let signed = try pki.sign(request: request, role: role)
+            try ProtectedFile.write(signed.certificatePEM + signed.issuerPEM, to: out, mode: 0o644)
+            print("signed \(role.rawValue) certificate CN=\(request.subject): \(out)")
         }
     }
 

@@ -1,0 +1,84 @@
+import Foundation
+import TestSupport
+import Testing
+import X509
+
+@testable import DeviceIdentity
+
+@Test(
+    "a request for each key type is accepted by openssl req -verify, with the device ID as CN and SHA-256",
+    arguments: DeviceKeyType.allCases)
+func requestVerifiesWithOpenSSL(keyType: DeviceKeyType) throws {
+    let directory = temporaryDirectory("csr")
+    let request = try CertificateRequest(commonName: "DA1275B0", keyType: keyType)
+    let path = directory + "/device.csr"
+    try ProtectedFile.write(request.requestPEM, to: path, mode: 0o644)
+    let verify = try runTool("openssl", ["req", "-verify", "-noout", "-in", path])
+    #expect(verify.status == 0 && verify.output.contains("verify OK"), "\(verify.output)")
+    let text = try runTool("openssl", ["req", "-noout", "-text", "-in", path]).output
+    #expect(text.contains("CN = DA1275B0") || text.contains("CN=DA1275B0"), "\(text)")
+    #expect(text.contains(keyType == .p256 ? "ecdsa-with-SHA256" : "sha256WithRSAEncryption"), "\(text)")
+    if keyType != .p256 { #expect(text.contains(keyType == .rsa2048 ? "(2048 bit)" : "(3072 bit)")) }
+    let key = directory + "/device.key"
+    try ProtectedFile.write(request.privateKeyPEM, to: key, mode: 0o600)
+    let modulus = try runTool("openssl", ["pkey", "-in", key, "-pubout"]).output
+    let requested = try runTool("openssl", ["req", "-in", path, "-noout", "-pubkey"]).output
+    #expect(modulus == requested, "the request carries the new key's public half")
+}
+
+@Test("a certificate from a CA is refused when it is garbage, for another key, for another CN, expired, or from another CA")
+func issuedCertificateChecks() throws {
+    let pki = try DevelopmentPKI.create(at: temporaryDirectory("ca"))
+    let other = try DevelopmentPKI.create(at: temporaryDirectory("other-ca"))
+    let request = try CertificateRequest(commonName: "DA1275B0", keyType: .p256)
+    let csr = try CertificateSigningRequest(derEncoded: request.requestDER)
+    let good = try pki.sign(request: csr)
+    let check = { (pem: String, commonName: String, authority: String?) throws(IdentityError) -> IssuedCertificate in
+        try IssuedCertificate(
+            pem: pem, source: "the CA", privateKeyPEM: request.privateKeyPEM, commonName: commonName, authorityPEM: authority)
+    }
+    #expect(try check(good.certificatePEM, "DA1275B0", good.issuerPEM).chain.count == 1)
+
+    func refusal(_ body: () throws(IdentityError) -> IssuedCertificate) -> String {
+        do {
+            _ = try body()
+            return "accepted"
+        } catch {
+            return error.description
+        }
+    }
+    #expect(
+        refusal { () throws(IdentityError) in try check("<html>502 Bad Gateway</html>", "DA1275B0", nil) }.contains("holds no CERTIFICATE"))
+    let otherKey = try pki.issue(role: .device, commonName: "DA1275B0")
+    #expect(refusal { () throws(IdentityError) in try check(otherKey.certificatePEM, "DA1275B0", nil) }.contains("another key"))
+    #expect(refusal { () throws(IdentityError) in try check(good.certificatePEM, "DA1275B1", nil) }.contains("not the device ID"))
+    let expired = try pki.sign(request: csr, validity: Date(timeIntervalSinceNow: -400 * 86_400)...Date(timeIntervalSinceNow: -86_400))
+    #expect(refusal { () throws(IdentityError) in try check(expired.certificatePEM, "DA1275B0", nil) }.contains("expired on"))
+    let foreign = try other.sign(request: csr)
+    #expect(
+        refusal { () throws(IdentityError) in try check(foreign.certificatePEM, "DA1275B0", good.issuerPEM) }.contains(
+            "not signed by the CA"))
+    #expect(refusal { () throws(IdentityError) in try check(good.certificatePEM, "DA1275B0", good.issuerPEM) } == "accepted")
+}
+
+@Test("validity: expired, not yet valid, within 30 days of the end, or fine")
+func validity() throws {
+    let pki = try DevelopmentPKI.create(at: temporaryDirectory("ca"))
+    let now = Date()
+    func leaf(_ from: TimeInterval, _ to: TimeInterval) throws -> Certificate {
+        let issued = try pki.issue(
+            role: .device, commonName: "DA1275B0", validity: now.addingTimeInterval(from)...now.addingTimeInterval(to))
+        return try Certificate(pemEncoded: issued.certificatePEM)
+    }
+    #expect(!CertificateValidity(try leaf(-400 * 86_400, -86_400), at: now).isUsable)
+    #expect(!CertificateValidity(try leaf(86_400, 400 * 86_400), at: now).isUsable)
+    guard case .expiresSoon(_, let days) = CertificateValidity(try leaf(-86_400, 10 * 86_400 + 3600), at: now) else {
+        Issue.record("10 days before the end is a warning")
+        return
+    }
+    #expect(days == 10)
+    guard case .valid = CertificateValidity(try leaf(-86_400, 90 * 86_400), at: now) else {
+        Issue.record("90 days before the end is fine")
+        return
+    }
+}
