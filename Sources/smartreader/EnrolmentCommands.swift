@@ -2,6 +2,7 @@ import ArgumentParser
 import DeviceIdentity
 import Foundation
 import Gateway
+import NIOSSL
 
 extension DeviceKeyType: ExpressibleByArgument {}
 
@@ -55,5 +56,51 @@ struct InstallCertificateCommand: AsyncParsableCommand {
             certificatePEM: try ProtectedFile.read(certificate), authorityPEM: try ca.map { try ProtectedFile.read($0) },
             source: certificate)
         print("installed CN=\(enrolment.deviceID), valid until \(issued.chain[0].notValidAfter), in \(enrolment.certificatePath)")
+    }
+}
+
+struct EnrolCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enroll",
+        abstract: "Get a new device certificate from a dojot/EJBCA server and install it with its new key.",
+        discussion: """
+            Makes a new key and request (as `smartreader pki csr`), POSTs the request to URL/sign/<device ID>/pkcs10 with \
+            the end entity's password, fetches the CA from URL/ca/<name>, and installs the certificate once it is checked \
+            (as `smartreader pki install`). On any failure the device keeps its current identity.
+            """)
+
+    @Option(name: .long, help: "The device's state directory.")
+    var stateDir: String
+
+    @Option(name: .long, help: "Base URL of the dojot/EJBCA certificate service, e.g. https://dojot.example:8000.")
+    var ejbca: String
+
+    @Option(name: .long, help: "The end entity's password.")
+    var password: String
+
+    @Option(name: .long, help: "A JWT for an API gateway in front of the service (sent as Authorization: Bearer).")
+    var token: String?
+
+    @Option(name: .long, help: "The CA's name at URL/ca/<name>.")
+    var caName = "IOTmidCA"
+
+    @Option(name: .long, help: "PEM file of the CA that signs the service's HTTPS certificate; the system's roots otherwise.")
+    var serverCa: String?
+
+    @Option(name: .long, help: "p256, rsa2048 (default: dojot's profile wants RSA) or rsa3072.")
+    var keyType: DeviceKeyType = .rsa2048
+
+    @Option(name: .long, help: "Seconds to wait for each answer.")
+    var timeout = 30
+
+    func run() async throws {
+        guard let url = URL(string: ejbca) else { throw ValidationError("--ejbca \(ejbca) is not a URL") }
+        let trust = try serverCa.map { NIOSSLTrustRoots.certificates(try NIOSSLCertificate.fromPEMFile($0)) }
+        let enrolment = try DeviceEnrolment(state: DeviceStateDirectory(path: stateDir))
+        let server = EJBCAEnrolment(
+            baseURL: url, password: password, bearerToken: token, authorityName: caName,
+            exchange: EnrolmentExchange(timeout: .seconds(timeout), trustRoots: trust))
+        let issued = try await enrolment.enrol(with: server, keyType: keyType)
+        print("enrolled CN=\(enrolment.deviceID) with \(url.absoluteString), valid until \(issued.chain[0].notValidAfter)")
     }
 }

@@ -71,4 +71,35 @@ struct EnrolmentTests {
             #expect(replay.status != 0 && replay.output.contains(expected), "\(replay.output)")
         }
     }
+
+    @Test("enroll against a dojot/EJBCA-like service: installed when it signs; refused, with the reason, and nothing changed otherwise")
+    func enrolWithEJBCA() async throws {
+        let (pki, state) = try provisioned()
+        let enrolment = try DeviceEnrolment(state: state)
+        let failures: [(TestCertificateAuthority.Behaviour, String, String)] = [
+            (.signs, "wrong", #"refused the request with HTTP 401: {"error":"end entity DA1275B0: wrong password"}"#),
+            (.certifiesAnotherKey, TestCertificateAuthority.password, "certifies another key"),
+            (.answersGarbage, TestCertificateAuthority.password, "not with the JSON expected"),
+            (.staysSilent, TestCertificateAuthority.password, "did not answer within 1.0 seconds"),
+        ]
+        for (behaviour, password, expected) in failures {
+            let before = try [enrolment.certificatePath, enrolment.keyPath].map { try ProtectedFile.read($0) }
+            let server = try await TestCertificateAuthority(pki: pki, behaviour: behaviour)
+            let refused = try runTool(
+                binary, ["enroll", "--state-dir", state.path, "--ejbca", server.url, "--password", password, "--timeout", "1"])
+            await server.stop()
+            #expect(refused.status != 0 && refused.output.contains(expected), "\(behaviour): \(refused.output)")
+            #expect(refused.output.contains("the device keeps its current identity"), "\(refused.output)")
+            #expect(try [enrolment.certificatePath, enrolment.keyPath].map { try ProtectedFile.read($0) } == before, "\(behaviour)")
+        }
+
+        let server = try await TestCertificateAuthority(pki: pki, behaviour: .signs)
+        let enrolled = try runTool(
+            binary, ["enroll", "--state-dir", state.path, "--ejbca", server.url, "--password", TestCertificateAuthority.password])
+        await server.stop()
+        #expect(enrolled.status == 0 && enrolled.output.contains("enrolled CN=DA1275B0"), "\(enrolled.output)")
+        let text = try runTool("openssl", ["x509", "-noout", "-text", "-in", enrolment.certificatePath]).output
+        #expect(text.contains("Public-Key: (2048 bit)"), "dojot's profile wants RSA: \(text)")
+        try CertificateFile(path: enrolment.certificatePath).verifyKey(at: enrolment.keyPath)
+    }
 }
