@@ -11,3 +11,11 @@ func ipAddressBytes(_ text: String) -> [UInt8]? {
     if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: v6) { Array($0) } }
     return nil
 }
+
+/// The textual form of 4 or 16 network bytes (an IP subject alternative name).
+func ipAddressText(_ bytes: [UInt8]) -> String? {
+    guard bytes.count == 4 || bytes.count == 16 else { return nil }
+    var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+    let done = bytes.withUnsafeBytes { inet_ntop(bytes.count == 4 ? AF_INET : AF_INET6, $0.baseAddress, &text, socklen_t(text.count)) }
+    return done == nil ? nil : String(cString: text)
+}

@@ -18,6 +18,8 @@ public struct DeviceTopics: Sendable, Equatable {
     /// Configuration pushed by MQTT, and what became of it (an emulator extension, off by default).
     public var configurationSet: String { "\(base)/cfg/set" }
     public var configurationResult: String { "\(base)/cfg/result" }
+    /// The doctor's probe topic (an emulator extension; nothing subscribes to it).
+    public var doctor: String { "\(base)/doctor" }
     /// Everything the device may publish or subscribe to, for ACLs and observers.
     public var all: String { "\(base)/#" }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import DeviceIdentity
 import Foundation
 import Gateway
+import NIOPosix
 import NIOSSL
 
 extension DeviceKeyType: ExpressibleByArgument {}
@@ -102,5 +103,38 @@ struct EnrolCommand: AsyncParsableCommand {
             exchange: EnrolmentExchange(timeout: .seconds(timeout), trustRoots: trust))
         let issued = try await enrolment.enrol(with: server, keyType: keyType)
         print("enrolled CN=\(enrolment.deviceID) with \(url.absoluteString), valid until \(issued.chain[0].notValidAfter)")
+    }
+}
+
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check everything mutual TLS to the broker needs, and say how to fix what fails.",
+        discussion: """
+            The device's side from its files (key, certificate dates, chain sent, CN = client ID, key file mode), then the \
+            broker: reachable, TLS version, its chain against the device's CA (telling a missing intermediate from another \
+            CA), its name, CONNACK, and under MQTT 5 that the ACL allows the device's own topic and refuses another's. \
+            Exits 1 when anything failed. The probes use the client ID <CN>-doctor, so a running daemon is not disturbed.
+            """)
+
+    @Option(name: .long, help: "The device's state directory.")
+    var stateDir: String
+
+    @Option(name: .long, help: "Broker as HOST, HOST:PORT or [IPv6]:PORT; overrides registers 0286 and 0285.")
+    var broker: String?
+
+    @Option(name: .long, help: "MQTT protocol version: 5 or 3.1.1.")
+    var mqttVersion: MQTTVersionArgument = .v5
+
+    @Flag(name: .long, help: "Print the checklist as JSON.")
+    var json = false
+
+    func run() async throws {
+        let doctor = DeviceDoctor(
+            state: DeviceStateDirectory(path: stateDir), brokerOverride: try broker.map { try BrokerAddress(parsing: $0) },
+            protocolVersion: mqttVersion.version)
+        let report = await doctor.run(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        print(json ? report.json : report.text)
+        if report.hasFailures { throw ExitCode.failure }
     }
 }

@@ -11,6 +11,6 @@ struct SmartReaderCommand: AsyncParsableCommand {
             """,
         subcommands: [
             DemoCommand.self, ReplayCommand.self, RunCommand.self, PKICommand.self, ConfigCommand.self, ProfilesCommand.self,
-            BenchCommand.self, ReadersCommand.self, RecordCommand.self, StatusCommand.self, EnrolCommand.self,
+            BenchCommand.self, ReadersCommand.self, RecordCommand.self, StatusCommand.self, EnrolCommand.self, DoctorCommand.self,
         ])
 }

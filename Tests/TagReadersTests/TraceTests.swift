@@ -65,7 +65,7 @@ func replayTiming() async throws {
     ])
     let clock = ContinuousClock()
     var seen: [String] = []
-    let timed = try await clock.measure {
+    let timed = await clock.measure {
         for await event in TraceReplaySource(trace: trace, speed: 2) { seen.append(event.tagID) }
     }
     #expect(seen == ["01", "02"])

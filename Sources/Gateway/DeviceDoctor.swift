@@ -1,0 +1,130 @@
+import DeviceIdentity
+import Foundation
+import Logging
+import MQTT
+import NIOCore
+import NIOSSL
+import SpringCore
+import X509
+
+/// `smartreader doctor`: every reason mutual TLS to the broker could fail, checked in the order
+/// a connection meets them, each with the fix in plain words. Nothing is changed; the broker
+/// sees one TLS handshake, one MQTT session, and two probe messages on `…/doctor`.
+public struct DeviceDoctor: Sendable {
+    public var state: DeviceStateDirectory
+    public var brokerOverride: BrokerAddress?
+    public var protocolVersion: MQTTProtocolVersion
+
+    public init(state: DeviceStateDirectory, brokerOverride: BrokerAddress? = nil, protocolVersion: MQTTProtocolVersion = .v5) {
+        self.state = state
+        self.brokerOverride = brokerOverride
+        self.protocolVersion = protocolVersion
+    }
+
+    public func run(eventLoopGroup: any EventLoopGroup) async -> DoctorReport {
+        var report = DoctorReport()
+        let settings: DeviceSettings
+        do {
+            settings = try DeviceSettings(state: state, brokerOverride: brokerOverride)
+        } catch {
+            report.add(DoctorFinding("configuration", .failed, error.description))
+            return report
+        }
+        let tls = settings.tls
+        guard tls.enabled && tls.clientAuthentication else {
+            report.add(
+                DoctorFinding("mutual TLS", .failed, "register 0288 turns TLS or the client certificate off", fix: "set 0288 to 370E8D0D01")
+            )
+            return report
+        }
+        let local = ClientIdentityChecks(
+            certificatePath: state.certificatePath(slot: tls.clientCertificateSlot), keyPath: state.keyPath(slot: tls.clientKeySlot),
+            sentAuthorityPath: tls.sendClientCA ? state.certificatePath(slot: TLSOptionsRegister.clientCASlot) : nil,
+            configuredClientID: settings.configuredClientID
+        ).run()
+        local.forEach { report.add($0) }
+
+        let identity: DeviceTLSIdentity
+        do {
+            identity = try DeviceTLSIdentity(
+                settings: settings, state: state, insecure: false, logger: Logger(label: "doctor") { _ in SwiftLogNoOpLogHandler() })
+        } catch {
+            report.add(DoctorFinding("TLS set-up", .failed, error.description, fix: "fix the failures above first"))
+            return report
+        }
+        guard let configuration = identity.configuration else { return report }
+        let host = settings.broker.host
+        let port = settings.brokerPort
+        let probe: BrokerTLSProbe.Result
+        do {
+            probe = try await BrokerTLSProbe.run(host: host, port: port, configuration: configuration, group: eventLoopGroup)
+        } catch {
+            let fix =
+                if case .unreachable = error {
+                    "check the broker address and port (registers 0286, 0285, or --broker) and the firewall"
+                } else {
+                    "the broker refused the handshake: it may not trust the device's CA (its cafile) or want another TLS version"
+                }
+            report.add(DoctorFinding("broker reachable, TLS", .failed, "\(host):\(port): \(error)", fix: fix))
+            return report
+        }
+        report.add(DoctorFinding("broker reachable, TLS", .passed, "\(host):\(port), \(probe.tlsVersion.map { "\($0)" } ?? "TLS")"))
+        let anchors = (try? CertificateFile(path: state.certificatePath(slot: tls.serverCASlot)).chain) ?? []
+        BrokerChainDiagnosis(sent: probe.chain, trusted: anchors, host: settings.broker.host).run().forEach { report.add($0) }
+        guard !report.hasFailures else { return report }
+        await checkSession(
+            settings: settings, identity: identity, configuration: configuration, eventLoopGroup: eventLoopGroup, into: &report)
+        return report
+    }
+
+    /// CONNACK, then, under MQTT 5, one publish the ACL must allow and one it must refuse.
+    private func checkSession(
+        settings: DeviceSettings, identity: DeviceTLSIdentity, configuration: TLSConfiguration, eventLoopGroup: any EventLoopGroup,
+        into report: inout DoctorReport
+    ) async {
+        let client: MQTTClient
+        do {
+            client = try MQTTClient(
+                configuration: MQTTClientConfiguration(
+                    host: settings.broker.host, port: settings.brokerPort, tls: configuration, protocolVersion: protocolVersion,
+                    clientIdentifier: identity.clientID + "-doctor", keepAlive: 30, username: settings.login, password: settings.password,
+                    connectTimeout: .seconds(10), responseTimeout: .seconds(10)),
+                eventLoopGroup: eventLoopGroup, logger: Logger(label: "doctor") { _ in SwiftLogNoOpLogHandler() })
+            _ = try await client.start()
+        } catch {
+            report.add(
+                DoctorFinding(
+                    "broker accepts the device (CONNACK)", .failed, "\(error)",
+                    fix: "check the broker's log; it may not map the certificate's CN to a user, or refuse this client ID"))
+            return
+        }
+        report.add(DoctorFinding("broker accepts the device (CONNACK)", .passed, "MQTT \(await client.protocolVersion)"))
+        if await client.protocolVersion == .v5 {
+            report.add(await aclFinding(client: client, topics: settings.topics))
+        } else {
+            report.add(DoctorFinding("ACL", .skipped, "MQTT 3.1.1 does not say when a publish is refused"))
+        }
+        await client.disconnect()
+    }
+
+    private func aclFinding(client: MQTTClient, topics: DeviceTopics) async -> DoctorFinding {
+        let own = topics.doctor
+        let foreign = DeviceTopics(prefix: topics.prefix, deviceID: "doctor-probe-not-" + topics.deviceID).doctor
+        let ownAnswer = try? await client.publish(topic: own, payload: ByteBuffer(string: "doctor"), qos: .atLeastOnce)
+        let foreignAnswer = try? await client.publish(topic: foreign, payload: ByteBuffer(string: "doctor"), qos: .atLeastOnce)
+        switch (ownAnswer?.reasonCode, foreignAnswer?.reasonCode) {
+        case (let mine?, let theirs?) where !mine.isFailure && theirs.isFailure:
+            return DoctorFinding("ACL", .passed, "publishing to \(own) is allowed; to \(foreign) refused (\(theirs))")
+        case (let mine?, _) where mine.isFailure:
+            return DoctorFinding(
+                "ACL", .failed, "publishing to the device's own topic \(own) is refused (\(mine))",
+                fix: "the broker's ACL must let the device write {prefix}/{its CN}/#")
+        case (_, let theirs?) where !theirs.isFailure:
+            return DoctorFinding(
+                "ACL", .failed, "publishing to another device's topic \(foreign) is allowed",
+                fix: "the broker's ACL must confine a device to {prefix}/{its CN}/#")
+        default:
+            return DoctorFinding("ACL", .warning, "the broker did not answer both probes within the response timeout")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import DeviceIdentity
+import Foundation
+import Gateway
+import TestSupport
+import Testing
+
+@Suite("smartreader doctor against mosquitto")
+struct DoctorTests {
+    private func doctor(_ state: DeviceStateDirectory, _ extra: [String] = []) throws -> (status: Int32, output: String) {
+        try runTool(binary, ["doctor", "--state-dir", state.path] + extra)
+    }
+
+    @Test("a healthy device: every check passes, the ACL allows the own topic and refuses another's; a world-readable key fails")
+    func healthy() async throws {
+        try await BrokerFixture.with { fixture in
+            let state = try fixture.provision()
+            let result = try doctor(state)
+            #expect(result.status == 0, "\(result.output)")
+            for check in [
+                "key matches certificate", "certificate dates", "chain sent to the broker", "CN = client ID", "key file permissions",
+                "broker reachable, TLS", "broker chain", "broker name", "broker accepts the device (CONNACK)", "ACL",
+            ] {
+                #expect(result.output.contains("ok    \(check):"), "\(check): \(result.output)")
+            }
+            #expect(result.output.contains("not authorized"), "mosquitto refuses another device's topic with 0x87: \(result.output)")
+
+            let key = try DeviceEnrolment(state: state).keyPath
+            chmod(key, 0o644)
+            let json = try doctor(state, ["--json"])
+            #expect(json.status != 0)
+            let rows = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: String]] ?? []
+            let permissions = rows.first { $0["check"] == "key file permissions" }
+            #expect(permissions?["outcome"] == "failed" && permissions?["fix"] == "chmod 600 \(key)", "\(rows)")
+        }
+    }
+
+    @Test("a broker that sends its certificate without its intermediate: the doctor names the commonest fault")
+    func missingIntermediate() async throws {
+        try await BrokerFixture.with(brokerIdentity: { pki, prefix in
+            let issued = try pki.issue(role: .broker, commonName: "localhost", subjectAlternativeNames: ["localhost", "127.0.0.1", "::1"])
+            try ProtectedFile.write(issued.privateKeyPEM, to: prefix + ".key", mode: 0o600)
+            try ProtectedFile.write(issued.certificatePEM, to: prefix + ".crt", mode: 0o644)
+        }) { fixture in
+            let result = try doctor(try fixture.provision())
+            #expect(result.status != 0)
+            #expect(result.output.contains("FAIL  broker chain: the broker sent its certificate alone"), "\(result.output)")
+            #expect(result.output.contains("put its intermediate CA after its certificate"), "\(result.output)")
+        }
+    }
+
+    @Test("a broker signed by another CA, and a broker whose certificate does not name the host: each diagnosed as such")
+    func otherCAAndWrongName() async throws {
+        let foreign = temporaryDirectory("foreign-pki")
+        try await BrokerFixture.with(brokerIdentity: { _, prefix in
+            try DevelopmentPKI.create(at: foreign).issue(role: .broker, commonName: "localhost", subjectAlternativeNames: ["localhost"])
+                .write(prefix: prefix)
+        }) { fixture in
+            let result = try doctor(try fixture.provision())
+            #expect(result.status != 0)
+            #expect(result.output.contains("FAIL  broker chain: the chain the broker sent ends at"), "\(result.output)")
+            #expect(result.output.contains("the broker is signed by another CA"), "\(result.output)")
+        }
+        try await BrokerFixture.with(brokerIdentity: { pki, prefix in
+            try pki.issue(role: .broker, commonName: "broker.example", subjectAlternativeNames: ["broker.example"]).write(prefix: prefix)
+        }) { fixture in
+            let result = try doctor(try fixture.provision())
+            #expect(result.status != 0)
+            #expect(result.output.contains("ok    broker chain"), "\(result.output)")
+            #expect(
+                result.output.contains("FAIL  broker name: localhost is not among the certificate's names (broker.example)"),
+                "\(result.output)")
+        }
+    }
+}
