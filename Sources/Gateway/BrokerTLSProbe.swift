@@ -55,6 +55,11 @@ struct BrokerTLSProbe {
             done.fail(ChannelError.eof)
             context.fireChannelInactive()
         }
+
+        /// A connection that never opened removes its handlers without going inactive.
+        func handlerRemoved(context: ChannelHandlerContext) {
+            done.fail(ChannelError.ioOnClosedChannel)
+        }
     }
 
     static func run(host: String, port: Int, configuration: TLSConfiguration, group: any EventLoopGroup) async throws(Failure) -> Result {

@@ -92,10 +92,13 @@ public struct DeviceDoctor: Sendable {
                 eventLoopGroup: eventLoopGroup, logger: Logger(label: "doctor") { _ in SwiftLogNoOpLogHandler() })
             _ = try await client.start()
         } catch {
-            report.add(
-                DoctorFinding(
-                    "broker accepts the device (CONNACK)", .failed, "\(error)",
-                    fix: "check the broker's log; it may not map the certificate's CN to a user, or refuse this client ID"))
+            // Under TLS 1.3 the broker judges the device's certificate after the handshake the probe saw complete.
+            let text = "\(error)"
+            let fix =
+                ["UNKNOWN_CA", "BAD_CERTIFICATE", "CERTIFICATE_REQUIRED", "CERTIFICATE_EXPIRED"].contains(where: text.contains)
+                ? "the broker does not accept the device's certificate: send the client CA (tls.send-client-ca on) or add the device's CA to the broker's cafile"
+                : "check the broker's log; it may not map the certificate's CN to a user, or refuse this client ID"
+            report.add(DoctorFinding("broker accepts the device (CONNACK)", .failed, text, fix: fix))
             return
         }
         report.add(DoctorFinding("broker accepts the device (CONNACK)", .passed, "MQTT \(await client.protocolVersion)"))

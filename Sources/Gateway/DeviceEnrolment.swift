@@ -70,12 +70,13 @@ public struct DeviceEnrolment: Sendable {
         return issued
     }
 
-    /// The whole flow against a dojot/EJBCA server: a new key and request, the certificate and
-    /// the CA's fetched, checked, installed. Any failure leaves the current identity in place.
+    /// The whole flow against a certificate service (dojot/EJBCA, EST): a new key and request,
+    /// the certificate and the CA's fetched, checked, installed. Any failure leaves the current
+    /// identity in place.
     @discardableResult
-    public func enrol(with server: EJBCAEnrolment, keyType: DeviceKeyType) async throws -> IssuedCertificate {
+    public func enrol(with service: some CertificateService, keyType: DeviceKeyType) async throws -> IssuedCertificate {
         let request = try makeRequest(keyType: keyType)
-        let answer = try await server.enrol(commonName: deviceID, request: request)
-        return try install(certificatePEM: answer.certificatePEM, authorityPEM: answer.authorityPEM, source: server.baseURL.absoluteString)
+        let answer = try await service.enrol(commonName: deviceID, request: request)
+        return try install(certificatePEM: answer.certificatePEM, authorityPEM: answer.authorityPEM, source: service.location)
     }
 }

@@ -82,3 +82,22 @@ func validity() throws {
         return
     }
 }
+
+@Test("certs-only PKCS#7: ours is read by openssl, and openssl's is read by ours")
+func pkcs7CrossCheck() throws {
+    let directory = temporaryDirectory("p7")
+    let pki = try DevelopmentPKI.create(at: directory + "/pki")
+    let issued = try pki.issue(role: .device, commonName: "DA1275B0")
+    let chain = try [issued.certificatePEM, issued.issuerPEM].map { try Certificate(pemEncoded: $0) }
+    try Data(try PKCS7Certificates.der(chain)).write(to: URL(fileURLWithPath: directory + "/ours.p7b"))
+    let printed = try runTool("openssl", ["pkcs7", "-inform", "DER", "-in", directory + "/ours.p7b", "-print_certs", "-noout"])
+    #expect(
+        printed.status == 0 && printed.output.contains("DA1275B0") && printed.output.contains("SmartReader Client CA"), "\(printed.output)")
+
+    try ProtectedFile.write(issued.certificatePEM + issued.issuerPEM, to: directory + "/chain.pem", mode: 0o644)
+    let made = try runTool(
+        "openssl", ["crl2pkcs7", "-nocrl", "-certfile", directory + "/chain.pem", "-outform", "DER", "-out", directory + "/theirs.p7b"])
+    #expect(made.status == 0, "\(made.output)")
+    let theirs = try PKCS7Certificates.certificates(der: Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/theirs.p7b"))))
+    #expect(theirs == chain)
+}

@@ -71,4 +71,53 @@ struct DoctorTests {
                 "\(result.output)")
         }
     }
+
+    @Test("the device's own faults: another key, an expired certificate, a client ID that is not the CN, a chain without its CA, no broker")
+    func deviceFaults() async throws {
+        try await BrokerFixture.with { fixture in
+            let state = try fixture.provision()
+            let enrolment = try DeviceEnrolment(state: state)
+            let (certificate, key) = try (ProtectedFile.read(enrolment.certificatePath), ProtectedFile.read(enrolment.keyPath))
+            func restore() throws {
+                try ProtectedFile.write(certificate, to: enrolment.certificatePath, mode: 0o644)
+                try ProtectedFile.write(key, to: enrolment.keyPath, mode: 0o600)
+            }
+
+            try ProtectedFile.write(
+                try fixture.pki.issue(role: .device, commonName: "DA1275B0").privateKeyPEM, to: enrolment.keyPath, mode: 0o600)
+            var result = try doctor(state)
+            #expect(result.status != 0 && result.output.contains("FAIL  key matches certificate"), "\(result.output)")
+            try restore()
+
+            let expired = try fixture.pki.issue(
+                role: .device, commonName: "DA1275B0",
+                validity: Date(timeIntervalSinceNow: -400 * 86_400)...Date(timeIntervalSinceNow: -86_400))
+            try ProtectedFile.write(expired.certificatePEM, to: enrolment.certificatePath, mode: 0o644)
+            try ProtectedFile.write(expired.privateKeyPEM, to: enrolment.keyPath, mode: 0o600)
+            result = try doctor(state)
+            #expect(result.status != 0 && result.output.contains("FAIL  certificate dates: expired on"), "\(result.output)")
+            try restore()
+
+            _ = try runTool(binary, ["config", "set", "--state-dir", state.path, "mqtt.client-id", "SOMEONE"])
+            result = try doctor(state)
+            #expect(
+                result.output.contains(#"FAIL  CN = client ID: register 028D says "SOMEONE", the certificate's CN is "DA1275B0""#),
+                "\(result.output)")
+            _ = try runTool(binary, ["config", "set", "--state-dir", state.path, "mqtt.client-id", ""])
+
+            // The certificate slot holds the leaf alone; without the client CA sent, mosquitto (trusting the root only) cannot chain it.
+            _ = try runTool(binary, ["config", "set", "--state-dir", state.path, "tls.send-client-ca", "off"])
+            result = try doctor(state)
+            #expect(result.output.contains("WARN  chain sent to the broker: only the certificate is sent"), "\(result.output)")
+            #expect(result.status != 0 && result.output.contains("FAIL  broker accepts the device (CONNACK)"), "\(result.output)")
+            #expect(result.output.contains("the broker does not accept the device's certificate: send the client CA"), "\(result.output)")
+            _ = try runTool(binary, ["config", "set", "--state-dir", state.path, "tls.send-client-ca", "on"])
+
+            result = try doctor(state, ["--broker", "127.0.0.1:1"])
+            #expect(
+                result.status != 0 && result.output.contains("FAIL  broker reachable, TLS: 127.0.0.1:1: cannot open a TCP connection"),
+                "\(result.output)")
+            #expect(result.output.contains("check the broker address and port"), "\(result.output)")
+        }
+    }
 }

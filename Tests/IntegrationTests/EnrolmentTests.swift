@@ -72,10 +72,27 @@ struct EnrolmentTests {
         }
     }
 
+    /// Runs `smartreader enroll` against a test service behaving as asked; returns its output,
+    /// after checking that the device's key and certificate stayed as they were when it failed.
+    private func enrol(
+        _ state: DeviceStateDirectory, _ pki: DevelopmentPKI, _ behaviour: TestCertificateAuthority.Behaviour,
+        _ arguments: (TestCertificateAuthority) -> [String]
+    ) async throws -> (status: Int32, output: String) {
+        let enrolment = try DeviceEnrolment(state: state)
+        let before = try [enrolment.certificatePath, enrolment.keyPath].map { try ProtectedFile.read($0) }
+        let server = try await TestCertificateAuthority(pki: pki, behaviour: behaviour)
+        let result = try runTool(binary, ["enroll", "--state-dir", state.path] + arguments(server))
+        await server.stop()
+        if result.status != 0 {
+            #expect(result.output.contains("the device keeps its current identity"), "\(result.output)")
+            #expect(try [enrolment.certificatePath, enrolment.keyPath].map { try ProtectedFile.read($0) } == before, "\(behaviour)")
+        }
+        return result
+    }
+
     @Test("enroll against a dojot/EJBCA-like service: installed when it signs; refused, with the reason, and nothing changed otherwise")
     func enrolWithEJBCA() async throws {
         let (pki, state) = try provisioned()
-        let enrolment = try DeviceEnrolment(state: state)
         let failures: [(TestCertificateAuthority.Behaviour, String, String)] = [
             (.signs, "wrong", #"refused the request with HTTP 401: {"error":"end entity DA1275B0: wrong password"}"#),
             (.certifiesAnotherKey, TestCertificateAuthority.password, "certifies another key"),
@@ -83,23 +100,36 @@ struct EnrolmentTests {
             (.staysSilent, TestCertificateAuthority.password, "did not answer within 1.0 seconds"),
         ]
         for (behaviour, password, expected) in failures {
-            let before = try [enrolment.certificatePath, enrolment.keyPath].map { try ProtectedFile.read($0) }
-            let server = try await TestCertificateAuthority(pki: pki, behaviour: behaviour)
-            let refused = try runTool(
-                binary, ["enroll", "--state-dir", state.path, "--ejbca", server.url, "--password", password, "--timeout", "1"])
-            await server.stop()
+            let refused = try await enrol(state, pki, behaviour) { ["--ejbca", $0.url, "--password", password, "--timeout", "1"] }
             #expect(refused.status != 0 && refused.output.contains(expected), "\(behaviour): \(refused.output)")
-            #expect(refused.output.contains("the device keeps its current identity"), "\(refused.output)")
-            #expect(try [enrolment.certificatePath, enrolment.keyPath].map { try ProtectedFile.read($0) } == before, "\(behaviour)")
         }
-
-        let server = try await TestCertificateAuthority(pki: pki, behaviour: .signs)
-        let enrolled = try runTool(
-            binary, ["enroll", "--state-dir", state.path, "--ejbca", server.url, "--password", TestCertificateAuthority.password])
-        await server.stop()
+        let enrolled = try await enrol(state, pki, .signs) { ["--ejbca", $0.url, "--password", TestCertificateAuthority.password] }
         #expect(enrolled.status == 0 && enrolled.output.contains("enrolled CN=DA1275B0"), "\(enrolled.output)")
+        let enrolment = try DeviceEnrolment(state: state)
         let text = try runTool("openssl", ["x509", "-noout", "-text", "-in", enrolment.certificatePath]).output
         #expect(text.contains("Public-Key: (2048 bit)"), "dojot's profile wants RSA: \(text)")
+        try CertificateFile(path: enrolment.certificatePath).verifyKey(at: enrolment.keyPath)
+    }
+
+    @Test("enroll against an EST server (RFC 7030): installed when it signs; refused with its reason and nothing changed otherwise")
+    func enrolWithEST() async throws {
+        let (pki, state) = try provisioned()
+        let failures: [(TestCertificateAuthority.Behaviour, String, String)] = [
+            (.signs, "wrong", "refused the request with HTTP 401: authentication required"),
+            (.certifiesAnotherKey, TestCertificateAuthority.password, "certifies another key"),
+            (.answersGarbage, TestCertificateAuthority.password, "answered, but its answer is not"),
+        ]
+        for (behaviour, password, expected) in failures {
+            let refused = try await enrol(state, pki, behaviour) {
+                ["--est", $0.estURL, "--user", "device", "--password", password, "--key-type", "p256"]
+            }
+            #expect(refused.status != 0 && refused.output.contains(expected), "\(behaviour): \(refused.output)")
+        }
+        let enrolled = try await enrol(state, pki, .signs) {
+            ["--est", $0.estURL, "--user", "device", "--password", TestCertificateAuthority.password]
+        }
+        #expect(enrolled.status == 0 && enrolled.output.contains("enrolled CN=DA1275B0"), "\(enrolled.output)")
+        let enrolment = try DeviceEnrolment(state: state)
         try CertificateFile(path: enrolment.certificatePath).verifyKey(at: enrolment.keyPath)
     }
 }

@@ -37,6 +37,7 @@ final class TestCertificateAuthority: Sendable {
     }
 
     var url: String { "http://127.0.0.1:\(port)/" }
+    var estURL: String { "http://127.0.0.1:\(port)/.well-known/est" }
 
     func stop() async { try? await server.close() }
 
@@ -72,6 +73,7 @@ final class TestCertificateAuthority: Sendable {
         private func answer(_ head: HTTPRequestHead) -> (HTTPResponseStatus, String) {
             if behaviour == .answersGarbage { return (.ok, "<html><body>502 Bad Gateway</body></html>") }
             let parts = head.uri.split(separator: "/").map(String.init)
+            if parts.first == ".well-known" { return est(head, operation: parts.last ?? "") }
             if head.method == .GET, parts.first == "ca" {
                 return (.ok, #"{"certificate":"\#(der(pki.authorityCertificatePath(for: .device)))"}"#)
             }
@@ -90,6 +92,32 @@ final class TestCertificateAuthority: Sendable {
                 return (.ok, #"{"status":{"data":"\#(der)","responseType":"CERTIFICATE"}}"#)
             } catch {
                 return (.badRequest, #"{"error":"\#(error)"}"#)
+            }
+        }
+
+        /// RFC 7030: base64 certs-only PKCS#7 both ways; basic authentication on simpleenroll.
+        private func est(_ head: HTTPRequestHead, operation: String) -> (HTTPResponseStatus, String) {
+            do {
+                switch (head.method, operation) {
+                case (.GET, "cacerts"):
+                    let authority = try CertificateFile(path: pki.authorityCertificatePath(for: .device)).chain
+                    return (.ok, Data(try PKCS7Certificates.der(authority)).base64EncodedString())
+                case (.POST, "simpleenroll"):
+                    let expected = "Basic " + Data("device:\(TestCertificateAuthority.password)".utf8).base64EncodedString()
+                    guard head.headers["Authorization"].first == expected else { return (.unauthorized, "authentication required") }
+                    let der = Data(base64Encoded: String(decoding: body, as: UTF8.self), options: .ignoreUnknownCharacters) ?? Data()
+                    let request = try CertificateSigningRequest(derEncoded: Array(der))
+                    let pem =
+                        behaviour == .certifiesAnotherKey
+                        ? try pki.issue(role: .device, commonName: request.subject.description.replacingOccurrences(of: "CN=", with: ""))
+                            .certificatePEM
+                        : try pki.sign(request: request).certificatePEM
+                    return (.ok, Data(try PKCS7Certificates.der([try Certificate(pemEncoded: pem)])).base64EncodedString())
+                default:
+                    return (.notFound, "no such EST operation")
+                }
+            } catch {
+                return (.badRequest, "\(error)")
             }
         }
 
