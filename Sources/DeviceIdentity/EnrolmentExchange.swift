@@ -42,25 +42,13 @@ public struct EnrolmentExchange: Sendable {
         head.headers.add(name: "Content-Length", value: String(body.count))
         head.headers.add(name: "Connection", value: "close")
         for (name, value) in headers { head.headers.add(name: name, value: value) }
-        let timeout = self.timeout
-        let group = self.group
-        let request = head
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
         do {
-            return try await withThrowingTaskGroup(of: Answer?.self) { tasks in
-                tasks.addTask {
-                    try await Self.exchange(request, body: body, host: host, port: port, tls: tls, group: group)
-                }
-                tasks.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { tasks.cancelAll() }
-                guard let answer = try await tasks.next() ?? nil else { throw EnrolmentError.timedOut(url.absoluteString, timeout) }
-                return answer
-            }
+            return try await Self.exchange(head, body: body, host: host, port: port, tls: tls, deadline: deadline, group: group)
         } catch let error as EnrolmentError {
             throw error
         } catch {
+            guard NIODeadline.now() < deadline else { throw .timedOut(url.absoluteString, timeout) }
             throw .unreachable(url.absoluteString, "\(error)")
         }
     }
@@ -72,19 +60,27 @@ public struct EnrolmentExchange: Sendable {
         do { return try NIOSSLContext(configuration: configuration) } catch { throw .unreachable(url.absoluteString, "\(error)") }
     }
 
+    /// The deadline closes the connection wherever the exchange stands (connecting, writing,
+    /// waiting for the answer), so nothing waits past it.
     private static func exchange(
-        _ head: HTTPRequestHead, body: [UInt8], host: String, port: Int, tls: NIOSSLContext?, group: any EventLoopGroup
+        _ head: HTTPRequestHead, body: [UInt8], host: String, port: Int, tls: NIOSSLContext?, deadline: NIODeadline,
+        group: any EventLoopGroup
     ) async throws -> Answer {
-        let channel = try await ClientBootstrap(group: group).connect(host: host, port: port) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                if let tls {
-                    let serverName = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(max(deadline - .now(), .milliseconds(1)))
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        let serverName = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    }
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }
-                try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
             }
+        let expiry = channel.channel.eventLoop.scheduleTask(deadline: deadline) { [channel = channel.channel] in channel.close(promise: nil)
         }
+        defer { expiry.cancel() }
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(.head(head))
             try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
@@ -100,7 +96,8 @@ public struct EnrolmentExchange: Sendable {
                 case .end: return answer
                 }
             }
-            return answer
+            // Closed before a whole answer: by the deadline, or by the server.
+            throw ChannelError.eof
         }
     }
 }

@@ -68,7 +68,16 @@ public struct DeviceDoctor: Sendable {
             report.add(DoctorFinding("broker reachable, TLS", .failed, "\(host):\(port): \(error)", fix: fix))
             return report
         }
-        report.add(DoctorFinding("broker reachable, TLS", .passed, "\(host):\(port), \(probe.tlsVersion.map { "\($0)" } ?? "TLS")"))
+        let cipher = await CipherSuiteProbe.run(
+            host: host, port: port, certificate: state.certificatePath(slot: tls.clientCertificateSlot),
+            key: state.keyPath(slot: tls.clientKeySlot),
+            chain: tls.sendClientCA ? state.certificatePath(slot: TLSOptionsRegister.clientCASlot) : nil,
+            trust: state.certificatePath(slot: tls.serverCASlot))
+        report.add(
+            DoctorFinding(
+                "broker reachable, TLS", .passed,
+                "\(host):\(port), \(probe.tlsVersion.map { "\($0)" } ?? "TLS"), "
+                    + (cipher.map { "cipher \($0) (as openssl s_client negotiates it)" } ?? "cipher not known (no openssl to ask)")))
         let anchors = (try? CertificateFile(path: state.certificatePath(slot: tls.serverCASlot)).chain) ?? []
         BrokerChainDiagnosis(sent: probe.chain, trusted: anchors, host: settings.broker.host).run().forEach { report.add($0) }
         guard !report.hasFailures else { return report }

@@ -23,6 +23,7 @@ struct DoctorTests {
                 #expect(result.output.contains("ok    \(check):"), "\(check): \(result.output)")
             }
             #expect(result.output.contains("not authorized"), "mosquitto refuses another device's topic with 0x87: \(result.output)")
+            #expect(result.output.contains("cipher TLS_"), "\(result.output)")
 
             let key = try DeviceEnrolment(state: state).keyPath
             chmod(key, 0o644)
@@ -118,6 +119,25 @@ struct DoctorTests {
                 result.status != 0 && result.output.contains("FAIL  broker reachable, TLS: 127.0.0.1:1: cannot open a TCP connection"),
                 "\(result.output)")
             #expect(result.output.contains("check the broker address and port"), "\(result.output)")
+        }
+    }
+
+    @Test("a broker whose ACL lets a device write another device's topics: the doctor says the ACL does not confine it")
+    func permissiveACL() async throws {
+        try await BrokerFixture.with { fixture in
+            // mosquitto reads its ACL file again on SIGHUP.
+            try "pattern readwrite #\n".write(toFile: fixture.broker.configurationPath + ".acl", atomically: true, encoding: .utf8)
+            await fixture.broker.signal(SIGHUP)
+            let state = try fixture.provision()
+            // The reload takes effect at mosquitto's next loop: ask until it has.
+            var result = try doctor(state)
+            for _ in 0..<40 where !result.output.contains("FAIL  ACL") {
+                try await Task.sleep(for: .milliseconds(250))
+                result = try doctor(state)
+            }
+            #expect(result.status != 0, "\(result.output)")
+            #expect(result.output.contains("FAIL  ACL: publishing to another device's topic"), "\(result.output)")
+            #expect(result.output.contains("must confine a device to {prefix}/{its CN}/#"), "\(result.output)")
         }
     }
 }

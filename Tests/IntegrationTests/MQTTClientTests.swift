@@ -81,7 +81,9 @@ struct MQTTClientTests {
                 await fixture.broker.signal(SIGCONT)
                 return
             }
-            #expect(detection <= .milliseconds(3_000 + 200), "detected after \(detection); the bound is 1.5 x 2 s")
+            #expect(
+                detection <= .milliseconds(3_000 + 1_000), "detected after \(detection); the bound is 1.5 x 2 s, plus scheduling under load"
+            )
 
             let pending = Task {
                 try await device.publish(
