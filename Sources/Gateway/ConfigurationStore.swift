@@ -28,7 +28,7 @@ public struct ConfigurationStore: Sendable {
         let file = push.loadDefaults ? pushed : running.merging(pushed)
         let settings = try settings(for: file, source: push.source)
         // The TLS identity is checked too: a push naming an empty slot or another client ID is refused here.
-        _ = try DeviceTLSIdentity(settings: settings, state: state, insecure: options.insecure, logger: logger)
+        _ = try DeviceTLSIdentity(settings: settings, state: state, options: options, logger: logger)
         return (file, settings)
     }
 

@@ -46,8 +46,10 @@ public struct DeviceDoctor: Sendable {
 
         let identity: DeviceTLSIdentity
         do {
+            // The doctor reports a readable key above and goes on to the broker.
             identity = try DeviceTLSIdentity(
-                settings: settings, state: state, insecure: false, logger: Logger(label: "doctor") { _ in SwiftLogNoOpLogHandler() })
+                settings: settings, state: state, options: DeviceRunOptions(allowReadableKey: true),
+                logger: Logger(label: "doctor") { _ in SwiftLogNoOpLogHandler() })
         } catch {
             report.add(DoctorFinding("TLS set-up", .failed, error.description, fix: "fix the failures above first"))
             return report

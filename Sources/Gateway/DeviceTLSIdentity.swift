@@ -11,7 +11,10 @@ public struct DeviceTLSIdentity: Sendable {
     public let configuration: TLSConfiguration?
     public let clientID: String
 
-    public init(settings: DeviceSettings, state: DeviceStateDirectory, insecure: Bool, logger: Logger) throws(GatewayError) {
+    /// `options` says whether TLS may be off or unverified (`--insecure`) and whether a key other
+    /// users can read is refused (the default) or only warned about.
+    public init(settings: DeviceSettings, state: DeviceStateDirectory, options: DeviceRunOptions, logger: Logger) throws(GatewayError) {
+        let insecure = options.insecure
         let tls = settings.tls
         guard tls.enabled else {
             guard insecure else { throw .plaintextRefused }
@@ -60,7 +63,8 @@ public struct DeviceTLSIdentity: Sendable {
             }
             clientID = commonName
             if ProtectedFile.othersCanRead(keyPath) {
-                logger.warning("the private key \(keyPath) is readable by other users; run `chmod 600 \(keyPath)`")
+                guard options.allowReadableKey else { throw .keyReadableByOthers(path: keyPath) }
+                logger.warning("the private key \(keyPath) is readable by other users (--allow-readable-key); run `chmod 600 \(keyPath)`")
             }
             configuration.certificateChain = chain.map { .certificate($0) }
             do {

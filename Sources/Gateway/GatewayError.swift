@@ -15,6 +15,7 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
     case badRegister(RegisterAddress, reason: String)
     case tls(String)
     case certificateNotUsable(path: String, CertificateValidity)
+    case keyReadableByOthers(path: String)
 
     public var description: String {
         switch self {
@@ -43,6 +44,9 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
             "register \(address) \(reason)"
         case .tls(let reason):
             "TLS set-up failed: \(reason)"
+        case .keyReadableByOthers(let path):
+            "the private key \(path) is readable by other users, so anyone on this gateway could impersonate the device; "
+                + "run `chmod 600 \(path)` (or pass --allow-readable-key to run anyway, warned)"
         case .certificateNotUsable(let path, .notYetValid(let from)):
             "the device certificate \(path) is not valid before \(from) (UTC); check the gateway's clock, or enrol again"
         case .certificateNotUsable(let path, let validity):

@@ -19,11 +19,13 @@ public struct DeviceRunOptions: Sendable {
     public var statusReportsSpool: Bool
     /// Adds `EventId` to READER EVENT JSON, for consumers without MQTT 5 user properties.
     public var eventIDInPayload: Bool
+    /// Runs with a private key other users can read (warned about) instead of refusing.
+    public var allowReadableKey: Bool
 
     public init(
         brokerOverride: BrokerAddress? = nil, insecure: Bool = false, protocolVersion: MQTTProtocolVersion = .v5,
         retryUntilConnected: Bool = false, maximumInFlight: Int = 1024, spoolLimits: SpoolLimits = .standard,
-        statusReportsSpool: Bool = false, eventIDInPayload: Bool = false
+        statusReportsSpool: Bool = false, eventIDInPayload: Bool = false, allowReadableKey: Bool = false
     ) {
         self.brokerOverride = brokerOverride
         self.insecure = insecure
@@ -33,6 +35,7 @@ public struct DeviceRunOptions: Sendable {
         self.spoolLimits = spoolLimits
         self.statusReportsSpool = statusReportsSpool
         self.eventIDInPayload = eventIDInPayload
+        self.allowReadableKey = allowReadableKey
     }
 }
 
@@ -73,7 +76,7 @@ public actor SmartReaderDevice {
     ) throws {
         var logger = logger
         logger[metadataKey: "device"] = "\(settings.factory.serialNumber)"
-        let identity = try DeviceTLSIdentity(settings: settings, state: state, insecure: options.insecure, logger: logger)
+        let identity = try DeviceTLSIdentity(settings: settings, state: state, options: options, logger: logger)
         let clientOptions = settings.clientOptions
         if clientOptions.publishQoS > 1 {
             logger.warning("register 0289 asks for publish QoS \(clientOptions.publishQoS); events are published at QoS 1")

@@ -4,23 +4,38 @@ import Logging
 import MQTT
 import Spool
 
-/// Log lines go to standard error so that a command's own output stays clean on standard output.
-func makeLogger(level: Logger.Level) -> Logger {
+/// Log lines go to standard error so that a command's own output stays clean on standard output:
+/// readable lines, or one JSON object a line for journald and log shippers.
+func makeLogger(level: Logger.Level, format: LogFormat = .text) -> Logger {
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = .trace
-        return handler
+        switch format {
+        case .text:
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .trace
+            return handler
+        case .json:
+            var handler = JSONLineLogHandler(label: label)
+            handler.logLevel = .trace
+            return handler
+        }
     }
     var logger = Logger(label: "smartreader")
     logger.logLevel = level
     return logger
 }
 
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
 struct LoggingOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .notice
 
-    func makeLogger() -> Logger { smartreader.makeLogger(level: logLevel) }
+    @Option(name: .long, help: "Log lines as text, or json: one object a line (time, level, label, source, message, metadata).")
+    var logFormat: LogFormat = .text
+
+    func makeLogger() -> Logger { smartreader.makeLogger(level: logLevel, format: logFormat) }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
@@ -48,6 +63,9 @@ struct DeviceOptions: ParsableArguments {
             """)
     var eventIdInPayload = false
 
+    @Flag(name: .long, help: "Run even when the device's private key is readable by other users (warned); refused otherwise.")
+    var allowReadableKey = false
+
     @OptionGroup(title: "Spool (events read and not yet acknowledged by the broker)")
     var spool: SpoolOptions
 
@@ -55,7 +73,7 @@ struct DeviceOptions: ParsableArguments {
         DeviceRunOptions(
             brokerOverride: try broker.map { try BrokerAddress(parsing: $0) }, insecure: insecure,
             protocolVersion: mqttVersion.version, retryUntilConnected: retryUntilConnected, spoolLimits: spool.limits,
-            statusReportsSpool: spool.statusSpool, eventIDInPayload: eventIdInPayload)
+            statusReportsSpool: spool.statusSpool, eventIDInPayload: eventIdInPayload, allowReadableKey: allowReadableKey)
     }
 }
 

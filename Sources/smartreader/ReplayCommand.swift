@@ -65,13 +65,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(name: .long, help: "Log lines as text, or json: one object a line (time, level, label, source, message, metadata).")
+    var logFormat: LogFormat = .text
+
     func validate() throws {
         guard rollbackAfter > 0 else { throw ValidationError("--rollback-after must be at least 1 second") }
         if reader != nil && trace != nil { throw ValidationError("give --reader or --trace, not both") }
     }
 
     func run() async throws {
-        let logger = makeLogger(level: logLevel)
+        let logger = makeLogger(level: logLevel, format: logFormat)
         let state = DeviceStateDirectory(path: device.stateDir)
         let source: TagSource
         if let trace {

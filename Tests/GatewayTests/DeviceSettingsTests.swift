@@ -28,7 +28,7 @@ func provisionedSettings() throws {
     #expect(settings.broker == BrokerAddress(host: "broker.example", port: 18883))
     #expect(settings.tls == TLSOptionsRegister.provisioned)
     #expect(settings.topics.readerEvent == "springcard/springcore/DA1275B0/rdr/evt")
-    let identity = try DeviceTLSIdentity(settings: settings, state: state, insecure: false, logger: quiet)
+    let identity = try DeviceTLSIdentity(settings: settings, state: state, options: DeviceRunOptions(), logger: quiet)
     #expect(identity.clientID == "DA1275B0")
     #expect(identity.configuration?.certificateChain.count == 2, "the leaf and the Client CA are sent")
     #expect(!ProtectedFile.othersCanRead(state.keyPath(slot: 0x0D)))
@@ -51,7 +51,7 @@ func deviceIDRegister() throws {
     try state.editConfiguration { $0.setString(.deviceID, "gate-7") }
     let settings = try DeviceSettings(state: state, brokerOverride: nil)
     #expect(settings.topics.meta == "springcard/springcore/gate-7/meta")
-    #expect(try DeviceTLSIdentity(settings: settings, state: state, insecure: false, logger: quiet).clientID == "DA1275B0")
+    #expect(try DeviceTLSIdentity(settings: settings, state: state, options: DeviceRunOptions(), logger: quiet).clientID == "DA1275B0")
 }
 
 @Test("settings refusals name the register and the fix")
@@ -80,20 +80,21 @@ func refusals() throws {
     }
     let acceptAny = try DeviceSettings(state: state, brokerOverride: nil)
     do {
-        _ = try DeviceTLSIdentity(settings: acceptAny, state: state, insecure: false, logger: quiet)
+        _ = try DeviceTLSIdentity(settings: acceptAny, state: state, options: DeviceRunOptions(), logger: quiet)
         Issue.record("accept-any server check was not refused")
     } catch {
         guard case .verificationDisabled = error else { Issue.record("wrong error \(error)"); return }
     }
     #expect(
-        try DeviceTLSIdentity(settings: acceptAny, state: state, insecure: true, logger: quiet).configuration?.certificateVerification
+        try DeviceTLSIdentity(settings: acceptAny, state: state, options: DeviceRunOptions(insecure: true), logger: quiet).configuration?
+            .certificateVerification
             == CertificateVerification.none)
 
     try FileManager.default.removeItem(atPath: state.certificatePath(slot: 0x0E))
     try state.editConfiguration { $0[.tlsOptions] = TLSOptionsRegister.provisioned.bytes }
     do {
         _ = try DeviceTLSIdentity(
-            settings: try DeviceSettings(state: state, brokerOverride: nil), state: state, insecure: false, logger: quiet)
+            settings: try DeviceSettings(state: state, brokerOverride: nil), state: state, options: DeviceRunOptions(), logger: quiet)
         Issue.record("a missing CA slot was not reported")
     } catch {
         guard case .missingSlot(_, 0x0E, _) = error else { Issue.record("wrong error \(error)"); return }
@@ -129,4 +130,22 @@ func savesConfiguration() throws {
     #expect(!ProtectedFile.othersCanRead(state.configurationPath))
     #expect(try DeviceSettings(state: state, brokerOverride: nil).clientOptions.keepAlive == 45)
     #expect(try FileManager.default.contentsOfDirectory(atPath: state.path).allSatisfy { !$0.contains(".tmp-") }, "no temporary file left")
+}
+
+@Test("a private key other users can read is refused, naming the file and the fix, unless --allow-readable-key is given")
+func readableKeyRefused() throws {
+    let (state, _) = try provisioned()
+    let settings = try DeviceSettings(state: state, brokerOverride: nil)
+    let key = state.keyPath(slot: settings.tls.clientKeySlot)
+    chmod(key, 0o644)
+    do {
+        _ = try DeviceTLSIdentity(settings: settings, state: state, options: DeviceRunOptions(), logger: quiet)
+        Issue.record("a world-readable key was accepted")
+    } catch {
+        guard case .keyReadableByOthers(key) = error else { Issue.record("wrong error \(error)"); return }
+        #expect(error.description.contains("chmod 600 \(key)") && error.description.contains("--allow-readable-key"))
+    }
+    #expect(
+        try DeviceTLSIdentity(settings: settings, state: state, options: DeviceRunOptions(allowReadableKey: true), logger: quiet).clientID
+            == "DA1275B0")
 }

@@ -74,7 +74,7 @@ struct RefusalTests {
         try await BrokerFixture.with { fixture in
             let state = try fixture.provision()
             let settings = try DeviceSettings(state: state, brokerOverride: fixture.address)
-            let identity = try DeviceTLSIdentity(settings: settings, state: state, insecure: false, logger: quietLogger)
+            let identity = try DeviceTLSIdentity(settings: settings, state: state, options: DeviceRunOptions(), logger: quietLogger)
             let client = try MQTTClient(
                 configuration: MQTTClientConfiguration(
                     host: "localhost", port: fixture.broker.port, tls: identity.configuration, clientIdentifier: identity.clientID),
