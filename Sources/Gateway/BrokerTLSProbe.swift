@@ -93,12 +93,13 @@ struct BrokerTLSProbe {
             throw .unreachable("\(error)")
         }
         defer { channel.close(promise: nil) }
+        let started = ContinuousClock.now
         let timeout = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
         defer { timeout.cancel() }
         do {
             try await handshake.get()
         } catch {
-            throw .handshake("\(error)")
+            throw ContinuousClock.now - started >= .seconds(10) ? .timedOut : .handshake("\(error)")
         }
         let version = try? await channel.nioSSL_tlsVersion().get()
         let chain = recorder.chain.withLock { $0 }.compactMap { try? Certificate(derEncoded: $0.toDERBytes()) }

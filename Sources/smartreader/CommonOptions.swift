@@ -40,7 +40,8 @@ struct LoggingOptions: ParsableArguments {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-struct DeviceOptions: ParsableArguments {
+/// Which device, and how it reaches its broker: what every command that connects a device needs.
+struct DeviceConnectionOptions: ParsableArguments {
     @Option(name: .long, help: "The device's state directory (its non-volatile memory), as made by `smartreader pki provision`.")
     var stateDir: String
 
@@ -49,6 +50,14 @@ struct DeviceOptions: ParsableArguments {
 
     @Option(name: .long, help: "MQTT protocol version: 5 or 3.1.1.")
     var mqttVersion: MQTTVersionArgument = .v5
+
+    var state: DeviceStateDirectory { DeviceStateDirectory(path: stateDir) }
+
+    func brokerOverride() throws -> BrokerAddress? { try broker.map { try BrokerAddress(parsing: $0) } }
+}
+
+struct DeviceOptions: ParsableArguments {
+    @OptionGroup var connection: DeviceConnectionOptions
 
     @Flag(
         name: .long,
@@ -71,8 +80,8 @@ struct DeviceOptions: ParsableArguments {
 
     func runOptions(retryUntilConnected: Bool) throws -> DeviceRunOptions {
         DeviceRunOptions(
-            brokerOverride: try broker.map { try BrokerAddress(parsing: $0) }, insecure: insecure,
-            protocolVersion: mqttVersion.version, retryUntilConnected: retryUntilConnected, spoolLimits: spool.limits,
+            brokerOverride: try connection.brokerOverride(), insecure: insecure, protocolVersion: connection.mqttVersion.version,
+            retryUntilConnected: retryUntilConnected, spoolLimits: spool.limits,
             statusReportsSpool: spool.statusSpool, eventIDInPayload: eventIdInPayload, allowReadableKey: allowReadableKey)
     }
 }

@@ -139,22 +139,14 @@ struct DoctorCommand: AsyncParsableCommand {
             Exits 1 when anything failed. The probes use the client ID <CN>-doctor, so a running daemon is not disturbed.
             """)
 
-    @Option(name: .long, help: "The device's state directory.")
-    var stateDir: String
-
-    @Option(name: .long, help: "Broker as HOST, HOST:PORT or [IPv6]:PORT; overrides registers 0286 and 0285.")
-    var broker: String?
-
-    @Option(name: .long, help: "MQTT protocol version: 5 or 3.1.1.")
-    var mqttVersion: MQTTVersionArgument = .v5
+    @OptionGroup var device: DeviceConnectionOptions
 
     @Flag(name: .long, help: "Print the checklist as JSON.")
     var json = false
 
     func run() async throws {
         let doctor = DeviceDoctor(
-            state: DeviceStateDirectory(path: stateDir), brokerOverride: try broker.map { try BrokerAddress(parsing: $0) },
-            protocolVersion: mqttVersion.version)
+            state: device.state, brokerOverride: try device.brokerOverride(), protocolVersion: device.mqttVersion.version)
         let report = await doctor.run(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         print(json ? report.json : report.text)
         if report.hasFailures { throw ExitCode.failure }

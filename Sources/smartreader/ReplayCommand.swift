@@ -25,7 +25,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let logger = logging.makeLogger()
         let loaded = try Trace.load(contentsOf: trace)
         let summary = try await ReplayJob.run(
-            trace: loaded, speed: speed.effectiveSpeed, state: DeviceStateDirectory(path: device.stateDir),
+            trace: loaded, speed: speed.effectiveSpeed, state: device.connection.state,
             options: try device.runOptions(retryUntilConnected: false), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: logger)
         print("replayed \(summary.events) events in \(summary.elapsed), all acknowledged")
@@ -75,7 +75,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = makeLogger(level: logLevel, format: logFormat)
-        let state = DeviceStateDirectory(path: device.stateDir)
+        let state = device.connection.state
         let source: TagSource
         if let trace {
             source = TraceReplaySource(trace: try Trace.load(contentsOf: trace), speed: speed.effectiveSpeed)

@@ -1,6 +1,7 @@
 import DeviceIdentity
 import Foundation
 import Gateway
+import NIOPosix
 import TestSupport
 import Testing
 
@@ -139,5 +140,18 @@ struct DoctorTests {
             #expect(result.output.contains("FAIL  ACL: publishing to another device's topic"), "\(result.output)")
             #expect(result.output.contains("must confine a device to {prefix}/{its CN}/#"), "\(result.output)")
         }
+    }
+
+    @Test("a port that accepts connections but speaks no TLS: the doctor gives up after 10 s and says what the port may be")
+    func silentPort() async throws {
+        // Accepts and then says nothing, like a plain MQTT listener waiting for CONNECT.
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        try await BrokerFixture.with { fixture in
+            let result = try doctor(try fixture.provision(), ["--broker", "127.0.0.1:\(silent.localAddress!.port!)"])
+            #expect(
+                result.status != 0 && result.output.contains("no TLS handshake within 10 s; is this port a TLS listener?"),
+                "\(result.output)")
+        }
+        try await silent.close()
     }
 }
