@@ -31,11 +31,11 @@ public struct BrokerChainDiagnosis: Sendable {
         var current = leaf
         var path = [leaf.subject.description]
         while true {
-            if let anchor = trusted.first(where: { signs($0, current) }) {
+            if let anchor = trusted.first(where: { $0.isIssuer(of: current) }) {
                 path.append(anchor.subject.description)
                 return DoctorFinding(check, .passed, "verified: " + path.joined(separator: " <- "))
             }
-            guard let next = sent.dropFirst().first(where: { signs($0, current) }), next.subject != current.subject else { break }
+            guard let next = sent.dropFirst().first(where: { $0.isIssuer(of: current) }), next.subject != current.subject else { break }
             current = next
             path.append(next.subject.description)
         }
@@ -53,10 +53,6 @@ public struct BrokerChainDiagnosis: Sendable {
             fix:
                 "the broker is signed by another CA: put that CA in the broker CA slot (register 0288), or give the broker a certificate from this one"
         )
-    }
-
-    private func signs(_ issuer: Certificate, _ certificate: Certificate) -> Bool {
-        issuer.subject == certificate.issuer && issuer.publicKey.isValidSignature(certificate.signature, for: certificate)
     }
 
     private func name(_ leaf: Certificate) -> DoctorFinding {

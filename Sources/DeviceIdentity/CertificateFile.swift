@@ -11,10 +11,10 @@ public struct CertificateFile: Sendable {
     public var leaf: Certificate { chain[0] }
 
     public init(path: String) throws(IdentityError) {
-        let text = try ProtectedFile.read(path)
         do {
-            let documents = try PEMDocument.parseMultiple(pemString: text)
-            chain = try documents.filter { $0.discriminator == "CERTIFICATE" }.map { try Certificate(pemDocument: $0) }
+            chain = try Certificate.all(inPEM: try ProtectedFile.read(path))
+        } catch let error as IdentityError {
+            throw error
         } catch {
             throw .unreadableCertificate(path: path, reason: "\(error)")
         }
@@ -35,6 +35,19 @@ public struct CertificateFile: Sendable {
         guard key.publicKey == leaf.publicKey else {
             throw .keyDoesNotMatchCertificate(key: keyPath, certificate: path)
         }
+    }
+}
+
+extension Certificate {
+    /// Every CERTIFICATE block of a PEM text, in order; other blocks (keys) are skipped.
+    static func all(inPEM text: String) throws -> [Certificate] {
+        try PEMDocument.parseMultiple(pemString: text).filter { $0.discriminator == "CERTIFICATE" }.map { try Certificate(pemDocument: $0) }
+    }
+
+    /// Whether this certificate issued `certificate`: its subject is the issuer named there, and
+    /// its key verifies the signature.
+    func isIssuer(of certificate: Certificate) -> Bool {
+        subject == certificate.issuer && publicKey.isValidSignature(certificate.signature, for: certificate)
     }
 }
 

@@ -65,7 +65,7 @@ public struct ClientIdentityChecks: Sendable {
         while current.issuer != current.subject {
             guard
                 let issuer = sent.first(where: {
-                    $0.subject == current.issuer && $0.publicKey.isValidSignature(current.signature, for: current)
+                    $0.isIssuer(of: current)
                 })
             else { break }
             current = issuer

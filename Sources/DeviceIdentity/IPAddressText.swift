@@ -19,3 +19,9 @@ func ipAddressText(_ bytes: [UInt8]) -> String? {
     let done = bytes.withUnsafeBytes { inet_ntop(bytes.count == 4 ? AF_INET : AF_INET6, $0.baseAddress, &text, socklen_t(text.count)) }
     return done == nil ? nil : String(cString: text)
 }
+
+/// The name to send as TLS SNI for `host`: the host itself, or nil for an IP address, which
+/// SNI does not carry.
+public func serverNameIndication(for host: String) -> String? {
+    ipAddressBytes(host) == nil ? host : nil
+}

@@ -12,9 +12,7 @@ public struct IssuedCertificate: Sendable {
     public init(pem: String, source: String, privateKeyPEM: String, commonName: String, authorityPEM: String?) throws(IdentityError) {
         let chain: [Certificate]
         do {
-            chain = try PEMDocument.parseMultiple(pemString: pem).filter { $0.discriminator == "CERTIFICATE" }.map {
-                try Certificate(pemDocument: $0)
-            }
+            chain = try Certificate.all(inPEM: pem)
         } catch {
             throw .issuedCertificateRefused(source: source, reason: "it is not a PEM certificate (\(error))")
         }
@@ -31,12 +29,12 @@ public struct IssuedCertificate: Sendable {
         if let authorityPEM {
             let authorities: [Certificate]
             do {
-                authorities = try PEMDocument.parseMultiple(pemString: authorityPEM).map { try Certificate(pemDocument: $0) }
+                authorities = try Certificate.all(inPEM: authorityPEM)
             } catch {
                 throw .issuedCertificateRefused(source: source, reason: "the CA certificate is not PEM (\(error))")
             }
             let issuers = authorities + chain.dropFirst()
-            guard issuers.contains(where: { $0.subject == leaf.issuer && $0.publicKey.isValidSignature(leaf.signature, for: leaf) }) else {
+            guard issuers.contains(where: { $0.isIssuer(of: leaf) }) else {
                 throw .issuedCertificateRefused(source: source, reason: "it is not signed by the CA (issuer \(leaf.issuer))")
             }
         }

@@ -69,7 +69,7 @@ struct BrokerTLSProbe {
         let context: NIOSSLContext
         do { context = try NIOSSLContext(configuration: configuration) } catch { throw .handshake("\(error)") }
         let recorder = ChainRecorder()
-        let serverName = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+        let serverName = serverNameIndication(for: host)
         let channel: any Channel
         let handshake: EventLoopFuture<Void>
         do {

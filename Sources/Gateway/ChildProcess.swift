@@ -82,14 +82,20 @@ public struct ChildProcess: Sendable {
         }
     }
 
+    /// The exit status once the child ends, or nil if it still runs after `timeout`.
+    public func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let status = exitStatus() { return status }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
     /// SIGTERM, then SIGKILL if the child has not ended within `grace`.
     public func terminate(grace: Duration = .seconds(5)) async {
         signal(SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while ContinuousClock.now < deadline {
-            if exitStatus() != nil { return }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        guard await waitForExit(timeout: grace) == nil else { return }
         signal(SIGKILL)
         await waitForExit()
     }

@@ -1,5 +1,5 @@
+import DeviceIdentity
 import Foundation
-import NIOCore
 
 /// The cipher suite the broker picks for a standard TLS client, as `openssl s_client` reports
 /// it: NIOSSL does not expose the suite its own handshake negotiated. nil when openssl is not
@@ -14,17 +14,10 @@ enum CipherSuiteProbe {
         var arguments = [
             "s_client", "-connect", "\(host):\(port)", "-cert", certificate, "-key", key, "-CAfile", trust, "-brief",
         ]
-        if (try? SocketAddress(ipAddress: host, port: 0)) == nil { arguments += ["-servername", host] }
+        if let serverName = serverNameIndication(for: host) { arguments += ["-servername", serverName] }
         if let chain { arguments += ["-cert_chain", chain] }
         guard let child = try? ChildProcess(executable: openssl, arguments: arguments, output: .file(output)) else { return nil }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while child.exitStatus() == nil {
-            guard ContinuousClock.now < deadline else {
-                await child.terminate()
-                break
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        if await child.waitForExit(timeout: .seconds(10)) == nil { await child.terminate() }
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").first { $0.hasPrefix("Ciphersuite: ") }.map { String($0.dropFirst("Ciphersuite: ".count)) }
     }

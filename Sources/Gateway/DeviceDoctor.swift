@@ -37,9 +37,10 @@ public struct DeviceDoctor: Sendable {
             )
             return report
         }
+        let files = state.identityFiles(tls)
+        let sentAuthority = tls.sendClientCA ? files.clientAuthority : nil
         let local = ClientIdentityChecks(
-            certificatePath: state.certificatePath(slot: tls.clientCertificateSlot), keyPath: state.keyPath(slot: tls.clientKeySlot),
-            sentAuthorityPath: tls.sendClientCA ? state.certificatePath(slot: TLSOptionsRegister.clientCASlot) : nil,
+            certificatePath: files.certificate, keyPath: files.key, sentAuthorityPath: sentAuthority,
             configuredClientID: settings.configuredClientID
         ).run()
         local.forEach { report.add($0) }
@@ -71,16 +72,13 @@ public struct DeviceDoctor: Sendable {
             return report
         }
         let cipher = await CipherSuiteProbe.run(
-            host: host, port: port, certificate: state.certificatePath(slot: tls.clientCertificateSlot),
-            key: state.keyPath(slot: tls.clientKeySlot),
-            chain: tls.sendClientCA ? state.certificatePath(slot: TLSOptionsRegister.clientCASlot) : nil,
-            trust: state.certificatePath(slot: tls.serverCASlot))
+            host: host, port: port, certificate: files.certificate, key: files.key, chain: sentAuthority, trust: files.serverAuthority)
         report.add(
             DoctorFinding(
                 "broker reachable, TLS", .passed,
                 "\(host):\(port), \(probe.tlsVersion.map { "\($0)" } ?? "TLS"), "
                     + (cipher.map { "cipher \($0) (as openssl s_client negotiates it)" } ?? "cipher not known (no openssl to ask)")))
-        let anchors = (try? CertificateFile(path: state.certificatePath(slot: tls.serverCASlot)).chain) ?? []
+        let anchors = (try? CertificateFile(path: files.serverAuthority).chain) ?? []
         BrokerChainDiagnosis(sent: probe.chain, trusted: anchors, host: settings.broker.host).run().forEach { report.add($0) }
         guard !report.hasFailures else { return report }
         await checkSession(

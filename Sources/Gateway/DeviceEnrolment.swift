@@ -32,9 +32,10 @@ public struct DeviceEnrolment: Sendable {
         self.state = state
         let naming = device.naming
         deviceID = [naming.clientID, naming.deviceID, factory.serialNumber].first { !$0.isEmpty } ?? factory.serialNumber
-        certificatePath = state.certificatePath(slot: device.tls.clientCertificateSlot)
-        keyPath = state.keyPath(slot: device.tls.clientKeySlot)
-        authorityPath = state.certificatePath(slot: TLSOptionsRegister.clientCASlot)
+        let files = state.identityFiles(device.tls)
+        certificatePath = files.certificate
+        keyPath = files.key
+        authorityPath = files.clientAuthority
     }
 
     public var pendingKeyPath: String { keyPath + ".pending" }

@@ -40,10 +40,10 @@ public struct DeviceProvisioning: Sendable {
         try state.create(profile: profile, serialNumber: serial, configuration: configuration)
 
         let identity = try pki.issue(role: .device, commonName: serial)
-        try ProtectedFile.write(identity.privateKeyPEM, to: state.keyPath(slot: tls.clientKeySlot), mode: 0o600)
-        try ProtectedFile.write(identity.certificatePEM, to: state.certificatePath(slot: tls.clientCertificateSlot), mode: 0o644)
-        try ProtectedFile.write(identity.issuerPEM, to: state.certificatePath(slot: TLSOptionsRegister.clientCASlot), mode: 0o644)
-        try ProtectedFile.write(
-            try ProtectedFile.read(pki.rootCertificatePath), to: state.certificatePath(slot: tls.serverCASlot), mode: 0o644)
+        let files = state.identityFiles(tls)
+        try ProtectedFile.write(identity.privateKeyPEM, to: files.key, mode: 0o600)
+        try ProtectedFile.write(identity.certificatePEM, to: files.certificate, mode: 0o644)
+        try ProtectedFile.write(identity.issuerPEM, to: files.clientAuthority, mode: 0o644)
+        try ProtectedFile.write(try ProtectedFile.read(pki.rootCertificatePath), to: files.serverAuthority, mode: 0o644)
     }
 }

@@ -27,6 +27,23 @@ public struct DeviceStateDirectory: Sendable {
     public func certificatePath(slot: UInt8) -> String { file("slots/cert-\(Hex.encode([slot])).pem") }
     public func keyPath(slot: UInt8) -> String { file("slots/key-\(Hex.encode([slot])).pem") }
 
+    /// Where register 0288 puts the device's TLS files.
+    public struct IdentityFiles: Sendable {
+        public var certificate: String
+        public var key: String
+        /// The client CA (slot 0F), sent after the certificate when 0288 says so.
+        public var clientAuthority: String
+        /// The CA the broker's chain must lead to.
+        public var serverAuthority: String
+    }
+
+    public func identityFiles(_ tls: TLSOptionsRegister) -> IdentityFiles {
+        IdentityFiles(
+            certificate: certificatePath(slot: tls.clientCertificateSlot), key: keyPath(slot: tls.clientKeySlot),
+            clientAuthority: certificatePath(slot: TLSOptionsRegister.clientCASlot),
+            serverAuthority: certificatePath(slot: tls.serverCASlot))
+    }
+
     public func loadFactory() throws(GatewayError) -> FactoryRecord {
         guard let data = FileManager.default.contents(atPath: file("factory.json")) else {
             throw .stateDirectory(path: path, reason: "no factory.json; create the device with `smartreader pki provision`")

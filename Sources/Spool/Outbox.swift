@@ -80,9 +80,10 @@ public final class Outbox: Sendable {
         while true {
             let added = state.withLock { state -> (event: OutboxEvent, consumer: CheckedContinuation<Void, Never>?, commit: Bool)? in
                 let payload = makePayload(state.queue.upcomingID)
-                size = topic.utf8.count + payload.count
-                guard state.closed || state.queue.makeRoom(for: size, now: Date()) else { return nil }
-                let event = state.queue.add(topic: topic, payload: payload, now: Date())
+                size = OutboxEvent.size(topic: topic, payload: payload)
+                let now = Date()
+                guard state.closed || state.queue.makeRoom(for: size, now: now) else { return nil }
+                let event = state.queue.add(topic: topic, payload: payload, now: now)
                 let commit = store != nil && !state.commitQueued
                 if commit { state.commitQueued = true }
                 defer { if store == nil { state.consumer = nil } }

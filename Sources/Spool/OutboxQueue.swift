@@ -16,7 +16,9 @@ public struct OutboxEvent: Sendable, Equatable {
     }
 
     /// What the byte bound counts.
-    public var size: Int { topic.utf8.count + payload.count }
+    public var size: Int { Self.size(topic: topic, payload: payload) }
+
+    static func size(topic: String, payload: [UInt8]) -> Int { topic.utf8.count + payload.count }
 }
 
 /// The outbox's bookkeeping, without locks, threads or disk: which events are staged (read,

@@ -151,12 +151,10 @@ final class Subscriber: Sendable {
     }
 
     func waitForExit(timeout: Duration = .seconds(10)) async throws -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let status = exitStatus() { return status }
-            try await Task.sleep(for: .milliseconds(20))
+        guard let status = await process.waitForExit(timeout: timeout) else {
+            throw FixtureError("the process did not exit within \(timeout)")
         }
-        throw FixtureError("the process did not exit within \(timeout)")
+        return status
     }
 
     func waitFor(_ what: String, timeout: Duration = .seconds(15), _ condition: (Subscriber) -> Bool) async throws {
