@@ -40,7 +40,7 @@ public struct CertificateFile: Sendable {
 
 extension Certificate {
     /// Every CERTIFICATE block of a PEM text, in order; other blocks (keys) are skipped.
-    static func all(inPEM text: String) throws -> [Certificate] {
+    public static func all(inPEM text: String) throws -> [Certificate] {
         try PEMDocument.parseMultiple(pemString: text).filter { $0.discriminator == "CERTIFICATE" }.map { try Certificate(pemDocument: $0) }
     }
 

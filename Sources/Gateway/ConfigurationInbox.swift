@@ -1,3 +1,4 @@
+import DeviceIdentity
 import Foundation
 import Logging
 import TagReaders
@@ -22,9 +23,8 @@ public struct ConfigurationInbox: Sendable {
 
     /// Applies files already waiting, then each new one, until the task is cancelled.
     public func run(controller: DeviceController, logger: Logger) async throws {
-        for sub in ["", "/applied", "/rejected"] {
-            try FileManager.default.createDirectory(atPath: directory + sub, withIntermediateDirectories: true)
-        }
+        // Owner-only like the rest of the state directory: a pushed file may hold the MQTT password.
+        for sub in ["", "/applied", "/rejected"] { try ProtectedFile.makeDirectory(directory + sub) }
         let arrivals = DirectoryArrivals.names(in: directory, logger: logger)
         for name in waitingFiles() { await take(name, controller: controller, logger: logger) }
         for await name in arrivals where Self.isCandidate(name) {
@@ -49,7 +49,8 @@ public struct ConfigurationInbox: Sendable {
         try? FileManager.default.removeItem(atPath: destination)
         do {
             try FileManager.default.moveItem(atPath: path, toPath: destination)
-            try Data((outcome.json + "\n").utf8).write(to: URL(fileURLWithPath: destination + ".result"))
+            chmod(destination, 0o600)
+            try ProtectedFile.write(outcome.json + "\n", to: destination + ".result", mode: 0o600)
         } catch {
             logger.error("inbox: could not file \(name) away: \(error)")
         }

@@ -6,6 +6,8 @@ import SpringCore
 public enum ControlRequest: Sendable, Equatable {
     case push(content: [UInt8], source: String, loadDefaults: Bool, reset: Bool)
     case reload
+    /// The daemon's `DeviceHealth`.
+    case health
 
     public var line: String {
         var object = CompactJSONObject()
@@ -19,6 +21,8 @@ public enum ControlRequest: Sendable, Equatable {
             object.add("Reset", reset)
         case .reload:
             object.add("Command", "reload")
+        case .health:
+            object.add("Command", "health")
         }
         return object.text + "\n"
     }
@@ -34,8 +38,10 @@ public enum ControlRequest: Sendable, Equatable {
             self = .push(content: Array(content), source: source, loadDefaults: flag("LoadDefaults"), reset: flag("Reset"))
         case "reload":
             self = .reload
+        case "health":
+            self = .health
         default:
-            throw .malformed("unknown Command; the daemon knows push and reload")
+            throw .malformed("unknown Command; the daemon knows push, reload and health")
         }
     }
 }

@@ -50,17 +50,20 @@ public enum ControlSocket {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 for try await line in inbound {
-                    let answer: ConfigurationOutcome
+                    let answer: String
                     switch Result(catching: { () throws(ControlProtocolError) in try ControlRequest(line: line.readableBytesView) }) {
                     case .success(.push(let content, let source, let loadDefaults, let reset)):
                         answer = await controller.apply(
-                            ConfigurationPush(content: content, source: source, loadDefaults: loadDefaults, reset: reset))
+                            ConfigurationPush(content: content, source: source, loadDefaults: loadDefaults, reset: reset)
+                        ).json
                     case .success(.reload):
-                        answer = await controller.reload()
+                        answer = await controller.reload().json
+                    case .success(.health):
+                        answer = await controller.health().json
                     case .failure(let error):
-                        answer = ConfigurationOutcome(result: .rejected, source: "control socket", reason: error.description)
+                        answer = ConfigurationOutcome(result: .rejected, source: "control socket", reason: error.description).json
                     }
-                    try await outbound.write(ByteBuffer(string: answer.json + "\n"))
+                    try await outbound.write(ByteBuffer(string: answer + "\n"))
                 }
             }
         } catch {
@@ -80,15 +83,30 @@ public enum ControlSocket {
     public static func request(_ request: ControlRequest, socketPath: String, eventLoopGroup: any EventLoopGroup) async throws
         -> ConfigurationOutcome
     {
+        let line = try await exchange(request, socketPath: socketPath, eventLoopGroup: eventLoopGroup)
+        guard let outcome = ConfigurationOutcome(json: line.readableBytesView) else {
+            throw ControlProtocolError.malformed("the daemon's answer is not an outcome: \(String(buffer: line))")
+        }
+        return outcome
+    }
+
+    /// Asks the daemon how the device is doing.
+    public static func health(socketPath: String, eventLoopGroup: any EventLoopGroup) async throws -> DeviceHealth {
+        let line = try await exchange(.health, socketPath: socketPath, eventLoopGroup: eventLoopGroup)
+        do {
+            return try DeviceHealth.decode(json: line.readableBytesView)
+        } catch {
+            throw ControlProtocolError.malformed("the daemon's answer is not a health report (\(error)): \(String(buffer: line))")
+        }
+    }
+
+    private static func exchange(_ request: ControlRequest, socketPath: String, eventLoopGroup: any EventLoopGroup) async throws
+        -> ByteBuffer
+    {
         let connection = try await connect(socketPath: socketPath, eventLoopGroup: eventLoopGroup)
         return try await connection.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: request.line))
-            for try await line in inbound {
-                guard let outcome = ConfigurationOutcome(json: line.readableBytesView) else {
-                    throw ControlProtocolError.malformed("the daemon's answer is not an outcome: \(String(buffer: line))")
-                }
-                return outcome
-            }
+            for try await line in inbound { return line }
             throw ControlProtocolError.noAnswer(socket: socketPath)
         }
     }

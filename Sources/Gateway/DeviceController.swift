@@ -25,6 +25,11 @@ public actor DeviceController {
     private var applying = false
     private var applyQueue: [CheckedContinuation<Void, Never>] = []
     private var stopped = false
+    /// Reboots begun by pushes; one during the first connection attempts replaces that boot.
+    private var reboots = 0
+    private let started = Date()
+    private var eventsRead = 0
+    private var lastEvent: (time: Date, tagID: String)?
 
     public init(
         state: DeviceStateDirectory, options: DeviceRunOptions, rollbackAfter: Duration = .seconds(60), eventLoopGroup: any EventLoopGroup,
@@ -41,14 +46,46 @@ public actor DeviceController {
         self.logger = logger
     }
 
-    /// Boots with the configuration in the state directory and waits until connected.
+    /// Boots with the configuration in the state directory and waits until connected, or until
+    /// a push (the way to correct a broker address the device cannot reach) has rebooted it.
     public func start() async throws {
         runningFile = try state.loadCurrentFile()
         let settings = try store.settings(for: runningFile, source: state.configurationPath)
-        try await boot(settings, giveUpAfter: nil)
+        let rebootsBefore = reboots
+        do {
+            try await boot(settings, giveUpAfter: nil)
+        } catch  where reboots != rebootsBefore {
+            logger.notice("a configuration push replaced the first boot before it reached the broker")
+        }
     }
 
-    public func accept(_ event: TagEvent) async { await device?.accept(event) }
+    public func accept(_ event: TagEvent) async {
+        eventsRead += 1
+        lastEvent = (Date(), event.tagID)
+        await device?.accept(event)
+    }
+
+    public func health() async -> DeviceHealth {
+        let spool = outbox.report
+        let factory = try? state.loadFactory()
+        var health = DeviceHealth(
+            serialNumber: factory?.serialNumber ?? "", clientID: "", broker: "", connected: false, since: started, lastProblem: nil,
+            bootCount: 0, configID: "", eventsRead: eventsRead, lastEvent: lastEvent?.time, lastTagID: lastEvent?.tagID,
+            spoolDepth: spool.depth, spoolBytes: spool.bytes, spoolOldest: spool.oldestStored, spoolDropped: spool.losses.dropped,
+            spoolExpired: spool.losses.expired, certificateNotAfter: nil)
+        if let device {
+            let settings = device.settings
+            health.clientID = device.clientID
+            health.broker = "\(settings.broker.host):\(settings.brokerPort)"
+            health.connected = await device.isConnected
+            health.since = max(started, await device.connectionChanged)
+            health.lastProblem = await device.lastConnectionProblem
+            health.bootCount = device.uptime.bootCount
+            health.configID = settings.device.labels.configID
+            health.certificateNotAfter = device.certificateNotAfter
+        }
+        return health
+    }
 
     /// SIGHUP: config.json as it is now on disk, through the same judgement as a push.
     public func reload() async -> ConfigurationOutcome {
@@ -96,6 +133,7 @@ public actor DeviceController {
         }
         let configID = settings.device.labels.configID
         guard push.reset else { return outcome(.stored, configID: configID) }
+        reboots += 1
         await device?.stop(forReboot: true)
         runningFile = file
         do {

@@ -68,6 +68,9 @@ public struct DeviceEnrolment: Sendable {
         for (from, to) in [(pendingKeyPath, keyPath), (staged, certificatePath)] where rename(from, to) != 0 {
             throw .cannotWrite(path: to, reason: String(cString: strerror(errno)))
         }
+        if let authorityPEM, !FileManager.default.fileExists(atPath: authorityPath) {
+            try ProtectedFile.write(authorityPEM, to: authorityPath, mode: 0o644)
+        }
         return issued
     }
 

@@ -1,6 +1,7 @@
 import DeviceIdentity
 import Foundation
 import SpringCore
+import X509
 
 /// Makes a factory-fresh device from a development PKI: its key and certificate (CN = serial
 /// number) in slot 0D, the root CA in slot 0E, the Client CA in slot 0F, and a configuration
@@ -23,7 +24,33 @@ public struct DeviceProvisioning: Sendable {
     }
 
     public func provision(state: DeviceStateDirectory, serialNumber: String, broker: BrokerAddress) throws {
-        let serial = try Self.validateSerialNumber(serialNumber)
+        let tls = try Self.create(state: state, profile: profile, serialNumber: serialNumber, broker: broker)
+        let identity = try pki.issue(role: .device, commonName: state.loadFactory().serialNumber)
+        let files = state.identityFiles(tls)
+        try ProtectedFile.write(identity.privateKeyPEM, to: files.key, mode: 0o600)
+        try ProtectedFile.write(identity.certificatePEM, to: files.certificate, mode: 0o644)
+        try ProtectedFile.write(identity.issuerPEM, to: files.clientAuthority, mode: 0o644)
+        try ProtectedFile.write(try ProtectedFile.read(pki.rootCertificatePath), to: files.serverAuthority, mode: 0o644)
+    }
+
+    /// A device whose identity comes from the operator's own PKI: factory files, TLS with client
+    /// authentication on, and the CA that signs the broker's certificate in its slot. Its key and
+    /// certificate come next, from `smartreader enroll` or `pki csr` and `pki install`.
+    public static func createForEnrolment(
+        state: DeviceStateDirectory, profile: DeviceProfile, serialNumber: String, broker: BrokerAddress, brokerAuthorityPEM: String
+    ) throws {
+        guard (try? Certificate.all(inPEM: brokerAuthorityPEM))?.isEmpty == false else {
+            throw GatewayError.tls("the broker's CA file holds no PEM certificate")
+        }
+        let tls = try create(state: state, profile: profile, serialNumber: serialNumber, broker: broker)
+        try ProtectedFile.write(brokerAuthorityPEM, to: state.identityFiles(tls).serverAuthority, mode: 0o644)
+    }
+
+    /// The factory files and a configuration naming the broker with TLS options as provisioned.
+    private static func create(
+        state: DeviceStateDirectory, profile: DeviceProfile, serialNumber: String, broker: BrokerAddress
+    ) throws -> TLSOptionsRegister {
+        let serial = try validateSerialNumber(serialNumber)
         if FileManager.default.fileExists(atPath: state.file("factory.json")) {
             throw GatewayError.stateDirectory(path: state.path, reason: "already holds a device; choose an empty directory")
         }
@@ -38,12 +65,6 @@ public struct DeviceProvisioning: Sendable {
         let tls = TLSOptionsRegister.provisioned
         configuration[.tlsOptions] = tls.bytes
         try state.create(profile: profile, serialNumber: serial, configuration: configuration)
-
-        let identity = try pki.issue(role: .device, commonName: serial)
-        let files = state.identityFiles(tls)
-        try ProtectedFile.write(identity.privateKeyPEM, to: files.key, mode: 0o600)
-        try ProtectedFile.write(identity.certificatePEM, to: files.certificate, mode: 0o644)
-        try ProtectedFile.write(identity.issuerPEM, to: files.clientAuthority, mode: 0o644)
-        try ProtectedFile.write(try ProtectedFile.read(pki.rootCertificatePath), to: files.serverAuthority, mode: 0o644)
+        return tls
     }
 }

@@ -36,14 +36,9 @@ public struct DeviceService: Service {
         }
         let controller = try DeviceController(
             state: state, options: options, rollbackAfter: rollbackAfter, eventLoopGroup: eventLoopGroup, logger: logger)
-        do {
-            try await cancelWhenGracefulShutdown { try await controller.start() }
-        } catch {
-            await controller.stop()
-            if Task.isCancelled || Task.isShuttingDownGracefully { return }
-            throw error
-        }
         let (state, source, logger, eventLoopGroup) = (self.state, self.source, self.logger, self.eventLoopGroup)
+        // The control socket, the inbox and SIGHUP work from the start, so that `status` can say
+        // why the broker is not reached yet and a push can correct its address.
         let failure: (any Error)? = await withTaskGroup(of: (any Error)?.self) { group in
             group.addTask {
                 do {
@@ -67,6 +62,7 @@ public struct DeviceService: Service {
                 return nil
             }
             group.addTask {
+                do { try await controller.start() } catch { return Task.isCancelled ? nil : error }
                 guard let source else { return nil }
                 for await event in source { await controller.accept(event) }
                 logger.info("the tag source has ended; still connected until SIGTERM")

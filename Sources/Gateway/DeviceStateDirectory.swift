@@ -96,6 +96,7 @@ public struct DeviceStateDirectory: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
+            try ProtectedFile.makeDirectory(path)
             try ProtectedFile.makeDirectory(file("slots"))
             try ProtectedFile.write(Array(try encoder.encode(record)), to: file("factory.json"), mode: 0o644)
             try ProtectedFile.write(Array(profile.defaults.serialized()), to: factoryConfigurationPath, mode: 0o644)
@@ -114,7 +115,7 @@ public struct DeviceStateDirectory: Sendable {
             (try? String(contentsOfFile: counter, encoding: .utf8))
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
         do {
-            try ProtectedFile.write("\(previous + 1)\n", to: counter, mode: 0o644)
+            try ProtectedFile.write("\(previous + 1)\n", to: counter, mode: 0o600)
         } catch {
             throw .stateDirectory(path: path, reason: error.description)
         }

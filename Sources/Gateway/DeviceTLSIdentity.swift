@@ -10,6 +10,8 @@ import SpringCore
 public struct DeviceTLSIdentity: Sendable {
     public let configuration: TLSConfiguration?
     public let clientID: String
+    /// When the client certificate stops being valid; nil without client authentication.
+    public let certificateNotAfter: Date?
 
     /// `options` says whether TLS may be off or unverified (`--insecure`) and whether a key other
     /// users can read is refused (the default) or only warned about.
@@ -20,6 +22,7 @@ public struct DeviceTLSIdentity: Sendable {
             guard insecure else { throw .plaintextRefused }
             logger.critical("INSECURE: TLS is off (register 0288); MQTT traffic, including tag IDs, travels in plain text")
             configuration = nil
+            certificateNotAfter = nil
             clientID = settings.configuredClientID.isEmpty ? settings.factory.serialNumber : settings.configuredClientID
             return
         }
@@ -36,11 +39,13 @@ public struct DeviceTLSIdentity: Sendable {
         }
 
         var clientID = settings.configuredClientID.isEmpty ? settings.factory.serialNumber : settings.configuredClientID
+        var certificateNotAfter: Date?
         if tls.clientAuthentication {
             let certificatePath = state.certificatePath(slot: tls.clientCertificateSlot)
             let keyPath = state.keyPath(slot: tls.clientKeySlot)
             var chain = try Self.certificates(certificatePath, kind: "client certificate", slot: tls.clientCertificateSlot)
-            if tls.sendClientCA {
+            // A certificate file that carries its chain (as enrolment installs it) sends the CA already.
+            if tls.sendClientCA && chain.count == 1 {
                 let caSlot = TLSOptionsRegister.clientCASlot
                 chain += try Self.certificates(state.certificatePath(slot: caSlot), kind: "client CA certificate", slot: caSlot)
             }
@@ -51,6 +56,7 @@ public struct DeviceTLSIdentity: Sendable {
                 commonName = try file.requireCommonName()
                 try file.verifyKey(at: keyPath)
                 validity = CertificateValidity(file.leaf)
+                certificateNotAfter = file.leaf.notValidAfter
             } catch {
                 throw .tls(error.description)
             }
@@ -75,6 +81,7 @@ public struct DeviceTLSIdentity: Sendable {
         }
         self.configuration = configuration
         self.clientID = clientID
+        self.certificateNotAfter = certificateNotAfter
     }
 
     private static func certificates(_ path: String, kind: String, slot: UInt8) throws(GatewayError) -> [NIOSSLCertificate] {

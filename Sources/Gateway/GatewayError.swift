@@ -16,6 +16,7 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
     case tls(String)
     case certificateNotUsable(path: String, CertificateValidity)
     case keyReadableByOthers(path: String)
+    case installation(String)
 
     public var description: String {
         switch self {
@@ -47,6 +48,8 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
         case .keyReadableByOthers(let path):
             "the private key \(path) is readable by other users, so anyone on this gateway could impersonate the device; "
                 + "run `chmod 600 \(path)` (or pass --allow-readable-key to run anyway, warned)"
+        case .installation(let reason):
+            "installation failed: \(reason); run as root for the system paths, or pick others with --prefix, --unit-directory and --config-directory"
         case .certificateNotUsable(let path, .notYetValid(let from)):
             "the device certificate \(path) is not valid before \(from) (UTC); check the gateway's clock, or enrol again"
         case .certificateNotUsable(let path, let validity):

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MQTT
 import NIOCore
@@ -46,6 +47,7 @@ public struct DeviceRunOptions: Sendable {
 public actor SmartReaderDevice {
     public nonisolated let settings: DeviceSettings
     public nonisolated let clientID: String
+    public nonisolated let certificateNotAfter: Date?
     private let client: MQTTClient
     private let outbox: Outbox
     private let formatter: ReaderEventFormatter
@@ -64,6 +66,9 @@ public actor SmartReaderDevice {
     private var pendingResults: [ConfigurationOutcome] = []
     /// Why the last connection or attempt ended, for a rollback's reason.
     public private(set) var lastConnectionProblem: String?
+    public private(set) var isConnected = false
+    /// When the current connection was made, or since when there has been none.
+    public private(set) var connectionChanged = Date()
     /// Events wait while a connection has not yet carried META and STATUS, so a backend always
     /// learns who the device is before it hears its tags.
     private var announced = false
@@ -98,6 +103,7 @@ public actor SmartReaderDevice {
             backoff: ReconnectBackoff(ceiling: .seconds(Int(max(clientOptions.reconnectInterval, 1)))))
         self.settings = settings
         self.clientID = identity.clientID
+        self.certificateNotAfter = identity.certificateNotAfter
         self.client = try MQTTClient(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
         self.outbox = outbox
         self.formatter = ReaderEventFormatter(settings: settings)
@@ -199,10 +205,12 @@ public actor SmartReaderDevice {
         for await event in client.connectionEvents {
             switch event {
             case .connected:
+                (isConnected, connectionChanged) = (true, Date())
                 await announce()
                 await publishResults()
                 openAnnouncementGate()
             case .disconnected(let error):
+                if isConnected { (isConnected, connectionChanged) = (false, Date()) }
                 announced = false
                 lastConnectionProblem = "\(error)"
             }

@@ -35,6 +35,10 @@ public final class Outbox: Sendable {
         var failing = false
         var lossesLogged = SpoolLosses()
         var lossesLoggedAt = ContinuousClock.now - .seconds(60)
+
+        /// Closed, and every event read is committed: nothing more will become waiting. An event
+        /// taken by a commit round is no longer staged but not yet waiting; `commitQueued` covers it.
+        var finished: Bool { closed && queue.staged.isEmpty && !commitQueued }
     }
 
     private let state: Mutex<State>
@@ -114,14 +118,14 @@ public final class Outbox: Sendable {
             let batch = state.withLock { state -> [OutboxEvent]? in
                 state.queue.expire(now: Date())
                 if state.queue.hasWaiting { return state.queue.takeBatch(limit: limit) }
-                return state.closed && state.queue.staged.isEmpty ? [] : nil
+                return state.finished ? [] : nil
             }
             logLosses()
             if let batch { return batch }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
                     let resumeNow = state.withLock { state in
-                        guard !state.queue.hasWaiting && !(state.closed && state.queue.staged.isEmpty) && !Task.isCancelled else {
+                        guard !state.queue.hasWaiting && !state.finished && !Task.isCancelled else {
                             return true
                         }
                         precondition(state.consumer == nil, "one consumer at a time")
@@ -229,11 +233,20 @@ public final class Outbox: Sendable {
     /// everything in memory, still counted against the limits, and is tried again a second later.
     private func commitRound() {
         guard let store else { return }
-        while let commit = state.withLock({ state -> SpoolCommit? in
-            let commit = state.queue.takeCommit()
-            if commit == nil { state.commitQueued = false }
-            return commit
-        }) {
+        while true {
+            let (next, finishedConsumer) = state.withLock { state -> (SpoolCommit?, CheckedContinuation<Void, Never>?) in
+                let commit = state.queue.takeCommit()
+                guard commit == nil else { return (commit, nil) }
+                state.commitQueued = false
+                // A closed outbox's consumer waits for this moment to learn that nothing more comes.
+                guard state.finished else { return (nil, nil) }
+                defer { state.consumer = nil }
+                return (nil, state.consumer)
+            }
+            guard let commit = next else {
+                finishedConsumer?.resume()
+                return
+            }
             do {
                 try store.commit(commit)
             } catch {

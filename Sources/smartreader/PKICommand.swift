@@ -82,7 +82,7 @@ struct PKICommand: AsyncParsableCommand {
             }
             let signed = try pki.sign(request: request, role: role)
             try ProtectedFile.write(signed.certificatePEM + signed.issuerPEM, to: out, mode: 0o644)
-            print("signed \(role.rawValue) certificate CN=\(request.subject): \(out)")
+            print("signed \(role.rawValue) certificate \(request.subject): \(out)")
         }
     }
 

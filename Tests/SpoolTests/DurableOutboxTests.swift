@@ -125,3 +125,26 @@ func limitParsing() {
     #expect(SpoolLimits.parseAge("none") == .some(nil))
     #expect(SpoolLimits.parseAge("soon") == nil)
 }
+
+@Test("closing while a commit is under way still hands its events to the publisher before saying the outbox is done")
+func closeDuringCommit() async throws {
+    let directory = temporaryDirectory("spool")
+    // The race needs the publisher to wake between a commit taking events and handing them over; rounds make it likely.
+    for round in 0..<50 {
+        let outbox = try Outbox(store: SpoolStore(path: "\(directory)/spool-\(round).sqlite"))
+        let publisher = Task {
+            var delivered = 0
+            while true {
+                let batch = await outbox.nextBatch(limit: 16)
+                if batch.isEmpty { return delivered }
+                delivered += batch.count
+                for event in batch { outbox.acknowledge(event.id) }
+            }
+        }
+        for index in 0..<3 { await outbox.append(topic: "t", payload: [UInt8(index)]) }
+        outbox.close()
+        let delivered = await publisher.value
+        #expect(delivered == 3, "round \(round): the publisher stopped with \(3 - delivered) events unsent")
+        if delivered != 3 { return }
+    }
+}

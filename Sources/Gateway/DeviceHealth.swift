@@ -1,0 +1,89 @@
+import DeviceIdentity
+import Foundation
+import Spool
+
+/// How a running daemon is doing, as `smartreader status` shows it: the daemon's answer to a
+/// `health` request on its control socket, one JSON object.
+public struct DeviceHealth: Codable, Sendable, Equatable {
+    public var serialNumber: String
+    public var clientID: String
+    /// HOST:PORT the device connects to.
+    public var broker: String
+    public var connected: Bool
+    /// When the current connection was made or, when not connected, since when the device has been without one.
+    public var since: Date
+    /// Why the last connection or attempt ended.
+    public var lastProblem: String?
+    public var bootCount: Int
+    public var configID: String
+    /// Tag events read since the daemon started.
+    public var eventsRead: Int
+    public var lastEvent: Date?
+    public var lastTagID: String?
+    public var spoolDepth: Int
+    public var spoolBytes: Int
+    public var spoolOldest: Date?
+    public var spoolDropped: Int
+    public var spoolExpired: Int
+    /// The end of the device certificate's validity; nil without client authentication.
+    public var certificateNotAfter: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case serialNumber = "SerialNumber", clientID = "ClientId", broker = "Broker", connected = "Connected", since = "Since"
+        case lastProblem = "LastProblem", bootCount = "BootCount", configID = "ConfigId", eventsRead = "EventsRead"
+        case lastEvent = "LastEvent", lastTagID = "LastTagId", spoolDepth = "SpoolDepth", spoolDropped = "SpoolDropped"
+        case spoolBytes = "SpoolBytes", spoolOldest = "SpoolOldest"
+        case spoolExpired = "SpoolExpired", certificateNotAfter = "CertificateNotAfter"
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Every field is a string, number, bool or date: encoding cannot fail.
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    public static func decode(json: some Collection<UInt8>) throws -> DeviceHealth {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(Self.self, from: Data(json))
+    }
+
+    /// Aligned lines for a terminal, with ages relative to `now`.
+    public func lines(at now: Date = Date()) -> [String] {
+        func ago(_ date: Date) -> String { "\(date.formatted(.iso8601)) (\(Self.duration(now.timeIntervalSince(date))) ago)" }
+        var lines = [
+            "client   \(clientID) (boot \(bootCount), configuration \(configID.isEmpty ? "without ConfigId" : configID))",
+            "broker   \(broker): " + (connected ? "connected since \(ago(since))" : "NOT connected since \(ago(since))"),
+        ]
+        if let lastProblem { lines.append("problem  \(connected ? "last loss: " : "")\(lastProblem)") }
+        lines.append(
+            "events   \(eventsRead) read since the daemon started"
+                + (lastEvent.map { "; the last \(ago($0))" + (lastTagID.map { ", tag \($0)" } ?? "") } ?? ""))
+        let spool = SpoolReport(
+            depth: spoolDepth, bytes: spoolBytes, oldestStored: spoolOldest,
+            losses: SpoolLosses(dropped: spoolDropped, expired: spoolExpired))
+        lines.append("spool    \(spool.summary)")
+        if let certificateNotAfter {
+            let days = Int(certificateNotAfter.timeIntervalSince(now) / 86_400)
+            lines.append(
+                "cert     valid until \(certificateNotAfter.formatted(.iso8601)) "
+                    + (days < 0
+                        ? "(EXPIRED)"
+                        : certificateNotAfter.timeIntervalSince(now) < CertificateValidity.warningPeriod
+                            ? "(\(days) days left: enrol a new one now)" : "(\(days) days left)"))
+        }
+        return lines
+    }
+
+    static func duration(_ seconds: TimeInterval) -> String {
+        let whole = max(0, Int(seconds))
+        switch whole {
+        case ..<120: return "\(whole) s"
+        case ..<7200: return "\(whole / 60) min"
+        case ..<172_800: return "\(whole / 3600) h"
+        default: return "\(whole / 86_400) days"
+        }
+    }
+}

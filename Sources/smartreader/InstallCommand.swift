@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Gateway
+
+struct InstallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install this binary, its device profiles and a systemd unit that runs one device a process (smartreader@SERIAL).",
+        discussion: """
+            Puts the running binary in PREFIX/bin, DeviceProfiles and Traces in PREFIX/share/smartreader, the unit \
+            smartreader@.service in the unit directory and an example of per-device options in the configuration \
+            directory; each file is replaced atomically, so running daemons keep their copy until restarted (an upgrade \
+            is this command again, then `systemctl restart 'smartreader@*'`). As root it then creates the system user \
+            (member of dialout and input through the unit) and reloads systemd; otherwise, or with --no-system-changes, \
+            it prints those commands.
+            Each device: its state in /var/lib/smartreader/SERIAL (owner-only, created by systemd), its extra run \
+            options in CONFIG_DIR/SERIAL.env, then `systemctl enable --now smartreader@SERIAL`. See the README's \
+            operator's section.
+            """)
+
+    @Option(name: .long, help: "Where bin/ and share/ go.")
+    var prefix = "/usr/local"
+
+    @Option(name: .long, help: "Where the systemd unit goes.")
+    var unitDirectory = "/etc/systemd/system"
+
+    @Option(name: .customLong("config-directory"), help: "Where each device's SERIAL.env (extra run options) lives.")
+    var configurationDirectory = "/etc/smartreader"
+
+    @Option(name: .long, help: "The unprivileged system user the service runs as.")
+    var user = "smartreader"
+
+    @Flag(name: .long, help: "Only write files: print the user creation and systemd reload instead of running them.")
+    var noSystemChanges = false
+
+    func run() async throws {
+        let installation = ServiceInstallation(
+            prefix: prefix, unitDirectory: unitDirectory, configurationDirectory: configurationDirectory, user: user)
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let data = ["DeviceProfiles", "Traces"].map(DataFiles.directory).filter { FileManager.default.fileExists(atPath: $0) }
+        for line in try installation.installFiles(executable: executable, data: data) { print("installed  \(line)") }
+        let commands = installation.systemCommands
+        if noSystemChanges || geteuid() != 0 {
+            print(noSystemChanges ? "not run (--no-system-changes):" : "not root; as root, run:")
+            for command in commands { print("  " + command.joined(separator: " ")) }
+        } else {
+            for command in commands {
+                print("running    \(command.joined(separator: " "))")
+                let child = try ChildProcess(executable: command[0], arguments: Array(command.dropFirst()))
+                let status = await child.waitForExit()
+                guard status == 0 else { throw ValidationError("\(command.joined(separator: " ")) exited with \(status)") }
+            }
+        }
+        let example = ServiceInstallation.stateDirectory(serialNumber: "SERIAL")
+        print(
+            """
+            next, for each device (SERIAL: its serial number):
+              smartreader pki provision ... --state-dir \(example)   (or enroll: see `smartreader enroll --help`)
+              cp \(installation.exampleEnvironmentPath) \(configurationDirectory)/SERIAL.env   (optional: its reader and options)
+              systemctl enable --now smartreader@SERIAL
+              smartreader status --state-dir \(example)
+            """)
+    }
+}
