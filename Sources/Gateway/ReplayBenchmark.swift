@@ -57,7 +57,8 @@ public struct ReplayBenchmark: Sendable {
         let pki = try DevelopmentPKI.create(at: (workDirectory as NSString).appendingPathComponent("pki"))
         let broker = try await LocalMosquitto.start(pki: pki, workDirectory: workDirectory)
         do {
-            let result = try await measure(pki: pki, broker: broker, eventLoopGroup: eventLoopGroup, logger: logger, progress: progress)
+            let result = try await run(
+                pki: pki, brokerPort: broker.port, eventLoopGroup: eventLoopGroup, logger: logger, progress: progress)
             await broker.stop()
             return result
         } catch {
@@ -66,24 +67,25 @@ public struct ReplayBenchmark: Sendable {
         }
     }
 
-    private func measure(
-        pki: DevelopmentPKI, broker: LocalMosquitto, eventLoopGroup: any EventLoopGroup, logger: Logger,
+    /// Against a broker already running on localhost:`brokerPort` whose certificate `pki` issued.
+    public func run(
+        pki: DevelopmentPKI, brokerPort: Int, eventLoopGroup: any EventLoopGroup, logger: Logger,
         progress: @escaping @Sendable (String) -> Void
     ) async throws -> ReplayBenchmarkResult {
-        let address = BrokerAddress(host: "localhost", port: broker.port)
+        let address = BrokerAddress(host: "localhost", port: brokerPort)
         let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
         let state = DeviceStateDirectory(path: (workDirectory as NSString).appendingPathComponent("device"))
         try DeviceProvisioning(pki: pki, profile: profile).provision(state: state, serialNumber: "BE000001", broker: address)
 
         progress("replaying \(events) events through smartreader...")
-        let cpuBefore = Self.processCPUSeconds()
+        let cpuBefore = ProcessResources.cpuSeconds()
         let summary = try await ReplayJob.run(
             events: SyntheticTagEvents(count: events), count: events, state: state,
             options: DeviceRunOptions(protocolVersion: protocolVersion),
             spool: spool, eventLoopGroup: eventLoopGroup, logger: logger)
-        let cpuSeconds = Self.processCPUSeconds() - cpuBefore
+        let cpuSeconds = ProcessResources.cpuSeconds() - cpuBefore
         // Sampled before mosquitto_pub's payloads are prepared, so it is the replay's own peak.
-        let peakResidentKiB = Self.peakResidentKiB()
+        let peakResidentKiB = ProcessResources.residentKiB(peak: true)
 
         let publisherPrefix = (workDirectory as NSString).appendingPathComponent("publisher")
         try pki.issue(role: .device, commonName: "BE000002").write(prefix: publisherPrefix)
@@ -95,7 +97,7 @@ public struct ReplayBenchmark: Sendable {
         try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
         progress("publishing the same \(events) payloads with mosquitto_pub -l...")
         let pubSeconds = try await runMosquittoPub(
-            port: broker.port, ca: pki.rootCertificatePath, prefix: publisherPrefix,
+            port: brokerPort, ca: pki.rootCertificatePath, prefix: publisherPrefix,
             topic: DeviceTopics(prefix: "springcard/springcore", deviceID: "BE000002").readerEvent,
             input: input)
         return ReplayBenchmarkResult(
@@ -117,21 +119,6 @@ public struct ReplayBenchmark: Sendable {
             throw LocalMosquittoError.exited(status: status, log: "mosquitto_pub failed")
         }
         return elapsed / .seconds(1)
-    }
-
-    static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-        let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-        return user + system
-    }
-
-    /// The process's peak resident set (VmHWM in /proc/self/status), in KiB.
-    static func peakResidentKiB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 }
 

@@ -7,39 +7,6 @@ import SpringCore
 import Synchronization
 import TagReaders
 
-/// How a device is run, beyond what its registers say.
-public struct DeviceRunOptions: Sendable {
-    public var brokerOverride: BrokerAddress?
-    public var insecure: Bool
-    public var protocolVersion: MQTTProtocolVersion
-    /// Keep retrying the first connection (a daemon) rather than failing (a one-shot replay).
-    public var retryUntilConnected: Bool
-    public var maximumInFlight: Int
-    public var spoolLimits: SpoolLimits
-    /// Adds the emulator's `Spool` field to STATUS (depth, losses, oldest age).
-    public var statusReportsSpool: Bool
-    /// Adds `EventId` to READER EVENT JSON, for consumers without MQTT 5 user properties.
-    public var eventIDInPayload: Bool
-    /// Runs with a private key other users can read (warned about) instead of refusing.
-    public var allowReadableKey: Bool
-
-    public init(
-        brokerOverride: BrokerAddress? = nil, insecure: Bool = false, protocolVersion: MQTTProtocolVersion = .v5,
-        retryUntilConnected: Bool = false, maximumInFlight: Int = 1024, spoolLimits: SpoolLimits = .standard,
-        statusReportsSpool: Bool = false, eventIDInPayload: Bool = false, allowReadableKey: Bool = false
-    ) {
-        self.brokerOverride = brokerOverride
-        self.insecure = insecure
-        self.protocolVersion = protocolVersion
-        self.retryUntilConnected = retryUntilConnected
-        self.maximumInFlight = maximumInFlight
-        self.spoolLimits = spoolLimits
-        self.statusReportsSpool = statusReportsSpool
-        self.eventIDInPayload = eventIDInPayload
-        self.allowReadableKey = allowReadableKey
-    }
-}
-
 /// One boot of an emulated SpringCore Smart Reader connected to its broker: META and STATUS on
 /// every connection, periodic STATUS, tag events through the outbox, commands from `rdr/cmd`,
 /// configuration pushes from `cfg/set` when enabled, and `offline` before a clean disconnect.
@@ -58,6 +25,8 @@ public actor SmartReaderDevice {
     private let retainState: Bool
     private let statusReportsSpool: Bool
     private let eventIDInPayload: Bool
+    private let eventAcknowledged: (@Sendable (Duration) -> Void)?
+    private let reportsSpoolMetrics: Bool
     private var tasks: [Task<Void, Never>] = []
     private let rejectedEvents = EventCounter()
     private let repeatFilter: RepeatFilter
@@ -115,9 +84,14 @@ public actor SmartReaderDevice {
         self.retainState = clientOptions.brokerAcceptsRetain
         self.statusReportsSpool = options.statusReportsSpool
         self.eventIDInPayload = options.eventIDInPayload
+        self.eventAcknowledged = options.eventAcknowledged
+        self.reportsSpoolMetrics = options.reportsSpoolMetrics
     }
 
     public nonisolated var uptime: Uptime { Uptime(bootCount: bootCount, since: bootInstant) }
+
+    /// How the current (or last) connection came up.
+    public var lastConnectTimings: MQTTConnectTimings? { get async { await client.lastConnectTimings } }
 
     /// Connects (or, with `retryUntilConnected`, keeps trying) and starts publishing.
     public func start(retryUntilConnected: Bool) async throws {
@@ -136,11 +110,13 @@ public actor SmartReaderDevice {
         }
         tasks.append(Task { await self.publishEvents() })
         tasks.append(Task { await self.publishStatusPeriodically() })
+        if reportsSpoolMetrics { tasks.append(Task { await self.reportSpoolMetrics() }) }
     }
 
     /// Takes a tag event into the outbox; it is published in order and counted until acknowledged.
     public nonisolated func accept(_ event: TagEvent) async {
         guard repeatFilter.admits(event) else { return }
+        GatewayMetrics.eventsRead.increment()
         let uptime = self.uptime
         if eventIDInPayload {
             await outbox.append(topic: settings.topics.readerEvent) { formatter.payload(for: event, uptime: uptime, eventID: $0) }
@@ -196,6 +172,7 @@ public actor SmartReaderDevice {
         for task in tasks { task.cancel() }
         await client.disconnect()
         for task in tasks { await task.value }
+        noteDisconnected()
         logger.info(forReboot ? "rebooting" : "stopped")
     }
 
@@ -206,17 +183,26 @@ public actor SmartReaderDevice {
             switch event {
             case .connected:
                 (isConnected, connectionChanged) = (true, Date())
+                GatewayMetrics.connects.increment()
+                GatewayMetrics.connectedDevices.increment()
                 await announce()
                 await publishResults()
                 openAnnouncementGate()
             case .disconnected(let error):
-                if isConnected { (isConnected, connectionChanged) = (false, Date()) }
+                GatewayMetrics.connectionError(error)
+                noteDisconnected()
                 announced = false
                 lastConnectionProblem = "\(error)"
             }
         }
         // The client has shut down: let the publisher run into its errors instead of waiting.
         openAnnouncementGate()
+    }
+
+    private func noteDisconnected() {
+        guard isConnected else { return }
+        (isConnected, connectionChanged) = (false, Date())
+        GatewayMetrics.connectedDevices.decrement()
     }
 
     private func openAnnouncementGate() {
@@ -272,6 +258,7 @@ public actor SmartReaderDevice {
         let outbox = self.outbox
         let logger = self.logger
         let rejected = self.rejectedEvents
+        let eventAcknowledged = self.eventAcknowledged
         while true {
             // Without a connection events stay in the spool, where its limits and policy apply,
             // rather than piling up in the client's window.
@@ -283,6 +270,7 @@ public actor SmartReaderDevice {
                 outbox.giveBack(batch)
                 continue
             }
+            let handedOver = ContinuousClock.now
             let messages = batch.map { event in
                 // The spool's id, stable across reconnects and restarts, lets a consumer drop a duplicate (MQTT 5 only).
                 OutboundMessage(
@@ -293,17 +281,20 @@ public actor SmartReaderDevice {
                     case .success(let ack) where ack.reasonCode.isFailure:
                         logger.error("the broker refused event \(event.id) on \(event.topic): \(ack.reasonCode)")
                         rejected.increment()
+                        GatewayMetrics.eventsRefused.increment()
                     case .failure(let error):
                         if !outbox.giveBack([event]) { logger.error("event \(event.id) not published: \(error)") }
                         return
                     case .success:
-                        break
+                        GatewayMetrics.eventsAcknowledged.increment()
+                        eventAcknowledged?(.now - handedOver)
                     }
                     outbox.acknowledge(event.id)
                 }
             }
             do {
                 try await client.send(messages)
+                GatewayMetrics.eventsPublished.increment(by: Int64(messages.count))
             } catch {
                 if !outbox.giveBack(batch) { logger.error("\(batch.count) events not published: \(error)") }
             }
@@ -332,6 +323,14 @@ public actor SmartReaderDevice {
             if await client.isConnected {
                 await sendState(topic: settings.topics.status, json: status(.ready).json)
             }
+        }
+    }
+
+    private func reportSpoolMetrics() async {
+        let device = settings.factory.serialNumber
+        while !Task.isCancelled {
+            GatewayMetrics.spool(device: device, outbox.report)
+            do { try await Task.sleep(for: .seconds(1)) } catch { return }
         }
     }
 

@@ -38,7 +38,8 @@ extension MQTTClient {
     }
 
     func runConnection(onConnected: () -> Void) async throws {
-        let asyncChannel = try await openChannel()
+        let clock = TLSHandshakeClock()
+        let asyncChannel = try await openChannel(clock: clock)
         try await asyncChannel.executeThenClose { inbound in
             asyncChannel.channel.writeAndFlush(
                 MQTTPacket.connect(configuration.connectPacket(version: protocolVersion)), promise: nil)
@@ -54,6 +55,7 @@ extension MQTTClient {
                 throw MQTTConnectionError.refused(
                     connAck.reasonCode, reasonString: connAck.properties.reasonString)
             }
+            lastConnectTimings = MQTTConnectTimings(tlsHandshake: clock.handshake, connAck: .now - clock.started)
             established(connAck, on: asyncChannel.channel)
             onConnected()
             do {
@@ -78,7 +80,7 @@ extension MQTTClient {
         eventsContinuation.yield(.disconnected(error))
     }
 
-    func openChannel() async throws -> NIOAsyncChannel<MQTTPacket, Never> {
+    func openChannel(clock: TLSHandshakeClock) async throws -> NIOAsyncChannel<MQTTPacket, Never> {
         let configuration = self.configuration
         let sslContext = self.sslContext
         let serverName = configuration.tlsServerName ?? configuration.host
@@ -94,6 +96,7 @@ extension MQTTClient {
                     if let sslContext {
                         try pipeline.addHandler(
                             NIOSSLClientHandler(context: sslContext, serverHostname: sniName))
+                        try pipeline.addHandler(clock)
                     }
                     try pipeline.addHandler(
                         ByteToMessageHandler(

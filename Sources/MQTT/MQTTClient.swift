@@ -38,6 +38,8 @@ public actor MQTTClient {
     let messagesContinuation: AsyncStream<MQTTInboundMessage>.Continuation
 
     var channel: (any Channel)?
+    /// How the current (or last) connection came up.
+    public internal(set) var lastConnectTimings: MQTTConnectTimings?
     var brokerLimits = BrokerLimits()
     var identifiers = PacketIdentifierPool()
     var inFlight = InFlightWindow()

@@ -16,6 +16,25 @@ public enum MQTTConnectionError: Error, Sendable, CustomStringConvertible {
     case notConnected
     case rejected(MQTTEncodingError)
 
+    /// The case's name, for counting errors by kind (metrics, the fleet report).
+    public var kind: String {
+        switch self {
+        case .refused: "refused"
+        case .connectTimeout: "connectTimeout"
+        case .responseTimeout: "responseTimeout"
+        case .keepAliveTimeout: "keepAliveTimeout"
+        case .closedByBroker: "closedByBroker"
+        case .disconnectedByBroker: "disconnectedByBroker"
+        case .protocolViolation: "protocolViolation"
+        case .malformedPacket: "malformedPacket"
+        case .tlsHandshakeFailed: "tlsHandshakeFailed"
+        case .unreachable: "unreachable"
+        case .shutDown: "shutDown"
+        case .notConnected: "notConnected"
+        case .rejected: "rejected"
+        }
+    }
+
     public var description: String {
         switch self {
         case .refused(let code, let reason):

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeviceIdentity
 import Foundation
 import Gateway
 import NIOPosix
@@ -22,14 +23,36 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Put the durable spool (SQLite WAL, synchronous FULL) in the path, as the daemon has it.")
         var spool = false
 
+        @Option(
+            name: .long, help: "Use the mosquitto already listening on localhost:PORT (its certificate from --pki) instead of starting one."
+        )
+        var brokerPort: Int?
+
+        @Option(name: .long, help: "The development PKI of the broker given by --broker-port.")
+        var pki: String?
+
         @OptionGroup var logging: LoggingOptions
+
+        func validate() throws {
+            guard (brokerPort == nil) == (pki == nil) else { throw ValidationError("give --broker-port and --pki together") }
+        }
 
         func run() async throws {
             let logger = logging.makeLogger()
             let work = (NSTemporaryDirectory() as NSString).appendingPathComponent("smartreader-bench-\(getpid())")
             defer { try? FileManager.default.removeItem(atPath: work) }
-            let result = try await ReplayBenchmark(events: events, workDirectory: work, protocolVersion: mqttVersion.version, spool: spool)
-                .run(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger) { print($0) }
+            let benchmark = ReplayBenchmark(events: events, workDirectory: work, protocolVersion: mqttVersion.version, spool: spool)
+            let group = MultiThreadedEventLoopGroup.singleton
+            let result =
+                if let brokerPort, let pki {
+                    try await benchmark.run(
+                        pki: DevelopmentPKI(opening: pki), brokerPort: brokerPort, eventLoopGroup: group, logger: logger
+                    ) {
+                        print($0)
+                    }
+                } else {
+                    try await benchmark.run(eventLoopGroup: group, logger: logger) { print($0) }
+                }
             print(result.table)
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Gateway
 import Logging
 import MQTT
+import NIOPosix
 import Spool
 
 /// Log lines go to standard error so that a command's own output stays clean on standard output:
@@ -149,4 +150,19 @@ struct ReplaySpeedOptions: ParsableArguments {
     }
 
     var effectiveSpeed: Double? { fast ? nil : speed }
+}
+
+struct MetricsOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: "Serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464) at /metrics: events, spool, connection state, errors by kind.")
+    var metrics: String?
+
+    /// Starts the endpoint when asked; the caller stops it at the end.
+    func start(logger: Logger) async throws -> MetricsEndpoint? {
+        guard let metrics else { return nil }
+        let address = try BrokerAddress(parsing: metrics)
+        guard address.port != nil else { throw ValidationError("--metrics needs HOST:PORT, e.g. 127.0.0.1:9464") }
+        return try await MetricsEndpoint.start(address: address, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    }
 }

@@ -68,6 +68,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log lines as text, or json: one object a line (time, level, label, source, message, metadata).")
     var logFormat: LogFormat = .text
 
+    @OptionGroup var metrics: MetricsOptions
+
     func validate() throws {
         guard rollbackAfter > 0 else { throw ValidationError("--rollback-after must be at least 1 second") }
         if reader != nil && trace != nil { throw ValidationError("give --reader or --trace, not both") }
@@ -86,9 +88,13 @@ struct RunCommand: AsyncParsableCommand {
             source = try ReaderURI(parsing: text).makeSource(logger: logger)
             logger.info("reader \(text)")
         }
+        var options = try device.runOptions(retryUntilConnected: true)
+        let endpoint = try await metrics.start(logger: logger)
+        options.reportsSpoolMetrics = endpoint != nil
         let service = DeviceService(
-            state: state, options: try device.runOptions(retryUntilConnected: true), rollbackAfter: .seconds(rollbackAfter), source: source,
+            state: state, options: options, rollbackAfter: .seconds(rollbackAfter), source: source,
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try await DeviceService.runUntilSignalled(service)
+        await endpoint?.stop()
     }
 }

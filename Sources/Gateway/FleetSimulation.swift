@@ -1,0 +1,120 @@
+import Foundation
+import Logging
+import MQTT
+import NIOCore
+import Spool
+import Synchronization
+
+/// `smartreader simulate`: a fleet of emulated devices in one process on one event loop group,
+/// each a full `SmartReaderDevice` (its own key, certificate, client ID = CN, META, STATUS, Last
+/// Will and events) with an in-memory outbox. Devices connect at the plan's connect rate; once
+/// all have tried, events are spread over the connected ones at the plan's rate for its
+/// duration; then every device says offline and disconnects.
+public enum FleetSimulation {
+    public enum Phase: String, Sendable {
+        case connecting, publishing, draining, stopping
+    }
+
+    public static func run(
+        plan: FleetPlan, states: [DeviceStateDirectory], spoolMetrics: Bool = false, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        progress: @escaping @Sendable (Phase, FleetStatistics.Snapshot) -> Void
+    ) async throws -> FleetReport {
+        let statistics = FleetStatistics()
+        var options = DeviceRunOptions(brokerOverride: plan.broker, protocolVersion: plan.protocolVersion)
+        options.eventAcknowledged = { statistics.acknowledged(after: $0) }
+        options.reportsSpoolMetrics = spoolMetrics
+        let residentBefore = ProcessResources.residentKiB() * 1024
+        var devices: [SmartReaderDevice] = []
+        for state in states {
+            let settings = try DeviceSettings(state: state, brokerOverride: plan.broker)
+            devices.append(
+                try SmartReaderDevice(
+                    settings: settings, state: state, options: options, outbox: Outbox(logger: logger), eventLoopGroup: eventLoopGroup,
+                    logger: logger))
+        }
+        let phase = PhaseBox()
+        let reporter = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                progress(phase.value, statistics.snapshot)
+            }
+        }
+        defer { reporter.cancel() }
+
+        let rampStart = ContinuousClock.now
+        let connected = await connect(devices, plan: plan, statistics: statistics)
+        let connectTime = ContinuousClock.now - rampStart
+
+        phase.value = .publishing
+        let eventStart = ContinuousClock.now
+        if !connected.isEmpty && plan.eventsPerSecond > 0 {
+            var sequence = 0
+            while ContinuousClock.now - eventStart < plan.duration {
+                let due = Int(plan.eventsPerSecond * Double((ContinuousClock.now - eventStart) / .milliseconds(1)) / 1000)
+                while sequence < due {
+                    await connected[sequence % connected.count].accept(plan.event(sequence))
+                    statistics.given()
+                    sequence += 1
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        phase.value = .draining
+        let drainLimit = Duration.seconds(10)
+        let drained = try await withDeadline(drainLimit) {
+            for device in connected { await device.drained() }
+        }
+        if drained == nil { statistics.error("notAcknowledgedWithin\(drainLimit)") }
+        let eventTime = ContinuousClock.now - eventStart
+        let residentPeak = ProcessResources.residentKiB() * 1024
+
+        phase.value = .stopping
+        for device in devices where device.eventsRejectedByBroker > 0 {
+            statistics.error("publishRefusedByBroker", count: device.eventsRejectedByBroker)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for device in devices { group.addTask { await device.stop() } }
+        }
+        return FleetReport(
+            plan: plan, statistics: statistics.snapshot, connectTime: connectTime, eventTime: eventTime, residentBefore: residentBefore,
+            residentPeak: residentPeak)
+    }
+
+    /// Starts each device at its turn in the ramp; returns those that connected.
+    private static func connect(_ devices: [SmartReaderDevice], plan: FleetPlan, statistics: FleetStatistics) async
+        -> [SmartReaderDevice]
+    {
+        let start = ContinuousClock.now
+        return await withTaskGroup(of: SmartReaderDevice?.self) { group in
+            for (index, device) in devices.enumerated() {
+                if plan.connectsPerSecond > 0 {
+                    try? await Task.sleep(until: start + .milliseconds(Int(Double(index) * 1000 / plan.connectsPerSecond)))
+                }
+                group.addTask {
+                    do {
+                        try await device.start(retryUntilConnected: false)
+                        if let timings = await device.lastConnectTimings {
+                            statistics.connected(tlsHandshake: timings.tlsHandshake, connAck: timings.connAck)
+                        }
+                        return device
+                    } catch {
+                        statistics.error(GatewayMetrics.kind(of: error))
+                        return nil
+                    }
+                }
+            }
+            var connected: [SmartReaderDevice] = []
+            for await device in group { if let device { connected.append(device) } }
+            return connected
+        }
+    }
+}
+
+/// The phase, shared with the progress reporter.
+private final class PhaseBox: Sendable {
+    private let phase = Mutex(FleetSimulation.Phase.connecting)
+    var value: FleetSimulation.Phase {
+        get { phase.withLock { $0 } }
+        set { phase.withLock { $0 = newValue } }
+    }
+}

@@ -1,0 +1,33 @@
+import CoreMetrics
+import MQTT
+import Spool
+
+/// What the daemon and the simulator count, through swift-metrics: no-ops until a backend is
+/// bootstrapped (`--metrics`, `MetricsEndpoint`). Counters are made once, so counting an
+/// event costs a call, not a lookup.
+enum GatewayMetrics {
+    static let eventsRead = Counter(label: "smartreader_events_read_total")
+    static let eventsPublished = Counter(label: "smartreader_events_published_total")
+    static let eventsAcknowledged = Counter(label: "smartreader_events_acknowledged_total")
+    static let eventsRefused = Counter(label: "smartreader_events_refused_by_broker_total")
+    static let connectedDevices = Meter(label: "smartreader_connected_devices")
+    static let connects = Counter(label: "smartreader_connects_total")
+
+    /// Connection losses and failed attempts, by kind: TLS handshakes, refusals, timeouts...
+    static func connectionError(_ error: any Error) {
+        Counter(label: "smartreader_connection_errors_total", dimensions: [("kind", kind(of: error))]).increment()
+    }
+
+    /// The spool of one device: depth and, since the spool was made, events dropped and expired.
+    static func spool(device: String, _ report: SpoolReport) {
+        let dimensions = [("device", device)]
+        Gauge(label: "smartreader_spool_depth", dimensions: dimensions).record(report.depth)
+        Gauge(label: "smartreader_spool_dropped", dimensions: dimensions).record(report.losses.dropped)
+        Gauge(label: "smartreader_spool_expired", dimensions: dimensions).record(report.losses.expired)
+    }
+
+    /// A short name for an error's kind: the case of an MQTT connection error, else its type.
+    static func kind(of error: any Error) -> String {
+        (error as? MQTTConnectionError)?.kind ?? String(describing: type(of: error))
+    }
+}

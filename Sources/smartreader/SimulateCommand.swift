@@ -1,0 +1,111 @@
+import ArgumentParser
+import DeviceIdentity
+import Foundation
+import Gateway
+import NIOPosix
+import SpringCore
+import TagReaders
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run a fleet of emulated devices in one process against a broker, and measure it.",
+        discussion: """
+            Each device is a full emulated Smart Reader with its own key and certificate (client ID = CN = its serial \
+            number), META, STATUS, Last Will and events, on one event loop group. The devices live in the fleet \
+            directory (default PKI/fleet), one state directory each, made from the development PKI the first time and \
+            reused after (put enrolled devices there to use your own PKI). Devices connect at --connect-rate; then \
+            --rate events a second, spread over the connected devices, for --duration; then each says offline and \
+            disconnects. A progress line shows connected devices, events and errors each second; the report gives \
+            connects per second, TLS handshake, CONNACK and publish-to-PUBACK latencies (p50/p95/p99/max, HdrHistogram), \
+            events per second, errors by kind and memory per device.
+            """)
+
+    @Option(help: "How many devices.")
+    var devices: Int
+
+    @Option(name: .long, help: "The development PKI that issues the devices' certificates (`smartreader pki init`).")
+    var pki: String
+
+    @Option(help: "The broker, HOST:PORT; its certificate must chain to the PKI's root.")
+    var broker: String
+
+    @Option(help: "Events a second across the whole fleet.")
+    var rate: Double = 0
+
+    @Option(help: "Seconds of events after every device has connected.")
+    var duration: Double = 10
+
+    @Option(name: .customLong("connect-rate"), help: "New connections a second during the ramp-up (0: all at once).")
+    var connectRate: Double = 200
+
+    @Option(help: "Cycle through this trace's events instead of inventing a new tag for each.")
+    var trace: String?
+
+    @Option(name: .long, help: "Where the fleet's device state directories live (default: PKI/fleet).")
+    var fleetDirectory: String?
+
+    @Option(name: .long, help: "Write the report as JSON to this file (- for standard output).")
+    var json: String?
+
+    @Option(name: .long, help: "MQTT protocol version: 5 or 3.1.1.")
+    var mqttVersion: MQTTVersionArgument = .v5
+
+    @OptionGroup var metrics: MetricsOptions
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard devices > 0 else { throw ValidationError("--devices must be at least 1") }
+        guard rate >= 0, duration >= 0, connectRate >= 0 else {
+            throw ValidationError("--rate, --duration and --connect-rate cannot be negative")
+        }
+    }
+
+    func run() async throws {
+        let logger = logging.makeLogger()
+        let plan = FleetPlan(
+            devices: devices, broker: try BrokerAddress(parsing: broker), eventsPerSecond: rate,
+            duration: .milliseconds(Int(duration * 1000)), connectsPerSecond: connectRate, protocolVersion: mqttVersion.version,
+            trace: try trace.map { try Trace.load(contentsOf: $0) })
+        let fleet = FleetDirectory(directory: fleetDirectory ?? (pki as NSString).appendingPathComponent("fleet"))
+        let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
+        let progressLine = ProgressLine()
+        let states = try fleet.prepare(plan, pki: try DevelopmentPKI(opening: pki), profile: profile) { made, missing in
+            if made == missing || made % 50 == 0 { progressLine.show("making devices: \(made) of \(missing) new keys and certificates") }
+        }
+        let endpoint = try await metrics.start(logger: logger)
+        let report: FleetReport
+        do {
+            report = try await FleetSimulation.run(
+                plan: plan, states: states, spoolMetrics: endpoint != nil, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                logger: logger
+            ) { phase, snapshot in
+                progressLine.show(
+                    "\(phase.rawValue): connected \(snapshot.connected)/\(plan.devices), events \(snapshot.eventsGiven) given, "
+                        + "\(snapshot.eventsAcknowledged) acknowledged, errors \(snapshot.errorCount)")
+            }
+        } catch {
+            await endpoint?.stop()
+            throw error
+        }
+        await endpoint?.stop()
+        progressLine.finish()
+        report.lines.forEach { print($0) }
+        if let json {
+            if json == "-" { print(report.json) } else { try Data((report.json + "\n").utf8).write(to: URL(fileURLWithPath: json)) }
+        }
+        if report.connected < plan.devices { throw ExitCode.failure }
+    }
+}
+
+/// One line on standard error, rewritten in place on a terminal, else a line each.
+final class ProgressLine: Sendable {
+    private let terminal = isatty(2) != 0
+
+    func show(_ text: String) {
+        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + text : text + "\n").utf8))
+    }
+
+    func finish() { if terminal { FileHandle.standardError.write(Data("\n".utf8)) } }
+}

@@ -1,0 +1,24 @@
+import Foundation
+import MQTT
+import Testing
+
+@testable import Gateway
+
+@Test("latency percentiles come from the HdrHistogram, in milliseconds, to its three significant digits")
+func latencyPercentiles() {
+    let statistics = FleetStatistics()
+    for milliseconds in 1...100 { statistics.acknowledged(after: .milliseconds(milliseconds)) }
+    statistics.acknowledged(after: .seconds(2))
+    let summary = LatencySummary(statistics.snapshot.puback)
+    #expect(summary.count == 101)
+    #expect(abs(summary.p50 - 51) < 0.1, "\(summary.p50)")
+    #expect(abs(summary.p95 - 96) < 0.1, "\(summary.p95)")
+    #expect(abs(summary.p99 - 100) < 0.1, "\(summary.p99)")
+    #expect(abs(summary.max - 2000) < 2, "\(summary.max)")
+}
+
+@Test("errors are counted by kind: an MQTT connection error by its case, anything else by its type")
+func errorKinds() {
+    #expect(GatewayMetrics.kind(of: MQTTConnectionError.tlsHandshakeFailed(host: "h", port: 1, underlying: "x")) == "tlsHandshakeFailed")
+    #expect(GatewayMetrics.kind(of: CocoaError(.fileNoSuchFile)) == "CocoaError")
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Gateway
+import TestSupport
+import Testing
+
+/// `smartreader simulate` and the Prometheus endpoint, against mosquitto with mosquitto_sub watching.
+@Suite("a fleet in one process, and metrics")
+struct FleetTests {
+    /// Scrapes `port` until `condition` holds for the text, or 15 s pass.
+    private func scrape(_ port: Int, until condition: (String) -> Bool) async throws -> String {
+        var text = ""
+        for _ in 0..<150 {
+            text = try runTool("curl", ["-s", "http://127.0.0.1:\(port)/metrics"]).output
+            if condition(text) { return text }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return text
+    }
+
+    @Test("20 devices, each its own identity, META and offline STATUS; every event acknowledged; the report and the metrics agree")
+    func twentyDevices() async throws {
+        try await BrokerFixture.with { fixture in
+            let observer = try await fixture.watch()
+            let reportPath = fixture.directory + "/fleet.json"
+            let metricsPort = try LocalMosquitto.freeLoopbackPort()
+            let simulation = try fixture.spawn(
+                binary,
+                [
+                    "simulate", "--devices", "20", "--pki", fixture.pki.directory, "--broker", "localhost:\(fixture.broker.port)",
+                    "--rate", "40", "--duration", "2", "--connect-rate", "100", "--json", reportPath, "--metrics",
+                    "127.0.0.1:\(metricsPort)",
+                ])
+            let metrics = try await scrape(metricsPort) { $0.contains("smartreader_connected_devices 20") }
+            #expect(metrics.contains("smartreader_connected_devices 20"), "\(metrics)")
+            #expect(metrics.contains(#"smartreader_spool_depth{device="5F000013"}"#), "one spool gauge a device")
+            #expect(try await simulation.waitForExit(timeout: .seconds(30)) == 0, "\(simulation.lines.joined(separator: "\n"))")
+
+            let report = try JSONDecoder().decode(FleetReport.self, from: Data(contentsOf: URL(fileURLWithPath: reportPath)))
+            #expect(report.connected == 20 && report.errors.isEmpty, "\(report)")
+            #expect(report.eventsGiven >= 60 && report.eventsAcknowledged == report.eventsGiven, "\(report)")
+            #expect(report.tlsHandshake.count == 20 && report.connAck.count == 20 && report.publishToPuback.count == report.eventsGiven)
+            #expect(report.tlsHandshake.p50 > 0 && report.tlsHandshake.p50 <= report.connAck.max)
+            #expect(report.publishToPuback.p50 <= report.publishToPuback.p99 && report.publishToPuback.p99 <= report.publishToPuback.max)
+
+            try await observer.waitFor("every device's offline STATUS") { observer in
+                Set(observer.lines.filter { $0.contains(#"{"State":"offline""#) }.map { $0.split(separator: " ")[0] }).count == 20
+            }
+            let metaTopics = Set(observer.lines.filter { $0.contains("/meta ") }.map { $0.split(separator: " ")[0] })
+            #expect(metaTopics.count == 20 && metaTopics.contains("springcard/springcore/5F000000/meta"), "\(metaTopics)")
+            let events = observer.lines.filter { $0.contains("/rdr/evt ") }
+            #expect(events.count == report.eventsAcknowledged, "the broker delivered each acknowledged event once")
+
+            // A second run reuses the fleet's identities instead of issuing them again.
+            let again = try runTool(
+                binary,
+                ["simulate", "--devices", "20", "--pki", fixture.pki.directory, "--broker", "localhost:\(fixture.broker.port)"])
+            #expect(again.status == 0 && !again.output.contains("making devices"), "\(again.output)")
+        }
+    }
+
+    @Test("run --metrics: events read and acknowledged, the connection and the spool, in Prometheus' text format")
+    func daemonMetrics() async throws {
+        try await BrokerFixture.with { fixture in
+            let state = try fixture.provision()
+            let trace = fixture.directory + "/two.jsonl"
+            try Data(
+                """
+                {"t":0.0,"TagId":"04A1B2C3D4E5F6","Move":"Insert"}
+                {"t":0.1,"TagId":"04A1B2C3D4E5F7","Move":"Insert"}
+
+                """.utf8
+            ).write(to: URL(fileURLWithPath: trace))
+            let port = try LocalMosquitto.freeLoopbackPort()
+            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--trace", trace, "--metrics", "127.0.0.1:\(port)"])
+            let text = try await scrape(port) {
+                $0.contains("smartreader_events_acknowledged_total 2") && $0.contains(#"smartreader_spool_depth{device="DA1275B0"} 0"#)
+            }
+            for line in [
+                "# TYPE smartreader_events_read_total counter", "smartreader_events_read_total 2", "smartreader_events_published_total 2",
+                "smartreader_events_acknowledged_total 2", "smartreader_connected_devices 1", "smartreader_connects_total 1",
+                #"smartreader_spool_dropped{device="DA1275B0"} 0"#,
+            ] {
+                #expect(text.contains(line), "missing \(line) in \(text)")
+            }
+            let missing = try runTool("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/other"])
+            #expect(missing.output == "404")
+            daemon.signal(SIGTERM)
+            #expect(try await daemon.waitForExit() == 0)
+        }
+    }
+}
