@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOSSL
 import SpringCore
+import Synchronization
 
 /// The TLS side of a device as register 0288 describes it: which slot holds the broker's CA,
 /// which the client certificate and key. It also fixes the MQTT client ID, which must be the
@@ -34,7 +35,7 @@ public struct DeviceTLSIdentity: Sendable {
             configuration.certificateVerification = .none
         } else {
             let caPath = state.certificatePath(slot: tls.serverCASlot)
-            configuration.trustRoots = .certificates(try Self.certificates(caPath, kind: "broker CA", slot: tls.serverCASlot))
+            configuration.trustRoots = .certificates(try Self.certificates(caPath, kind: "broker CA", slot: tls.serverCASlot, shared: true))
             configuration.certificateVerification = .fullVerification
         }
 
@@ -47,7 +48,8 @@ public struct DeviceTLSIdentity: Sendable {
             // A certificate file that carries its chain (as enrolment installs it) sends the CA already.
             if tls.sendClientCA && chain.count == 1 {
                 let caSlot = TLSOptionsRegister.clientCASlot
-                chain += try Self.certificates(state.certificatePath(slot: caSlot), kind: "client CA certificate", slot: caSlot)
+                chain += try Self.certificates(
+                    state.certificatePath(slot: caSlot), kind: "client CA certificate", slot: caSlot, shared: true)
             }
             let commonName: String
             let validity: CertificateValidity
@@ -84,12 +86,22 @@ public struct DeviceTLSIdentity: Sendable {
         self.certificateNotAfter = certificateNotAfter
     }
 
-    private static func certificates(_ path: String, kind: String, slot: UInt8) throws(GatewayError) -> [NIOSSLCertificate] {
-        guard FileManager.default.fileExists(atPath: path) else { throw .missingSlot(kind: kind, slot: slot, path: path) }
+    /// CA certificates parsed so far, by file content: a fleet of a thousand devices shares one
+    /// parsed copy of its CAs instead of holding a thousand (a few KiB each).
+    private static let parsedAuthorities = Mutex<[Data: [NIOSSLCertificate]]>([:])
+
+    private static func certificates(_ path: String, kind: String, slot: UInt8, shared: Bool = false) throws(GatewayError)
+        -> [NIOSSLCertificate]
+    {
+        guard let content = FileManager.default.contents(atPath: path) else { throw .missingSlot(kind: kind, slot: slot, path: path) }
+        if shared, let parsed = parsedAuthorities.withLock({ $0[content] }) { return parsed }
+        let parsed: [NIOSSLCertificate]
         do {
-            return try NIOSSLCertificate.fromPEMFile(path)
+            parsed = try NIOSSLCertificate.fromPEMBytes(Array(content))
         } catch {
             throw .tls("the \(kind) in \(path) is not a PEM certificate: \(error)")
         }
+        if shared { parsedAuthorities.withLock { $0[content] = parsed } }
+        return parsed
     }
 }

@@ -16,7 +16,8 @@ public enum FleetSimulation {
     }
 
     public static func run(
-        plan: FleetPlan, states: [DeviceStateDirectory], spoolMetrics: Bool = false, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        plan: FleetPlan, states: [DeviceStateDirectory], spoolMetrics: Bool = false, stop: FleetStopRequest = FleetStopRequest(),
+        eventLoopGroup: any EventLoopGroup, logger: Logger,
         progress: @escaping @Sendable (Phase, FleetStatistics.Snapshot) -> Void
     ) async throws -> FleetReport {
         let statistics = FleetStatistics()
@@ -42,14 +43,14 @@ public enum FleetSimulation {
         defer { reporter.cancel() }
 
         let rampStart = ContinuousClock.now
-        let connected = await connect(devices, plan: plan, statistics: statistics)
+        let connected = await connect(devices, plan: plan, statistics: statistics, stop: stop)
         let connectTime = ContinuousClock.now - rampStart
 
         phase.value = .publishing
         let eventStart = ContinuousClock.now
         if !connected.isEmpty && plan.eventsPerSecond > 0 {
             var sequence = 0
-            while ContinuousClock.now - eventStart < plan.duration {
+            while ContinuousClock.now - eventStart < plan.duration && !stop.isRequested {
                 let due = Int(plan.eventsPerSecond * Double((ContinuousClock.now - eventStart) / .milliseconds(1)) / 1000)
                 while sequence < due {
                     await connected[sequence % connected.count].accept(plan.event(sequence))
@@ -81,12 +82,12 @@ public enum FleetSimulation {
     }
 
     /// Starts each device at its turn in the ramp; returns those that connected.
-    private static func connect(_ devices: [SmartReaderDevice], plan: FleetPlan, statistics: FleetStatistics) async
-        -> [SmartReaderDevice]
+    private static func connect(_ devices: [SmartReaderDevice], plan: FleetPlan, statistics: FleetStatistics, stop: FleetStopRequest)
+        async -> [SmartReaderDevice]
     {
         let start = ContinuousClock.now
         return await withTaskGroup(of: SmartReaderDevice?.self) { group in
-            for (index, device) in devices.enumerated() {
+            for (index, device) in devices.enumerated() where !stop.isRequested {
                 if plan.connectsPerSecond > 0 {
                     try? await Task.sleep(until: start + .milliseconds(Int(Double(index) * 1000 / plan.connectsPerSecond)))
                 }
@@ -108,6 +109,17 @@ public enum FleetSimulation {
             return connected
         }
     }
+}
+
+/// Ends a simulation early (SIGINT): devices not yet started stay unstarted, the events stop,
+/// and the report covers what ran.
+public final class FleetStopRequest: Sendable {
+    private let requested = Atomic(false)
+
+    public init() {}
+
+    public func request() { requested.store(true, ordering: .relaxed) }
+    public var isRequested: Bool { requested.load(ordering: .relaxed) }
 }
 
 /// The phase, shared with the progress reporter.

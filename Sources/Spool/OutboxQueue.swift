@@ -120,7 +120,14 @@ struct OutboxQueue {
         let end = min(waiting.count, waitingHead + limit)
         let batch = Array(waiting[waitingHead..<end])
         waitingHead = end
-        if waitingHead > 1024 && waitingHead * 2 > waiting.count { compact() }
+        if waitingHead == waiting.count {
+            // Handed out events leave memory now, not after 1,024 more: a quiet device would
+            // otherwise hold its last thousand payloads.
+            waiting.removeAll(keepingCapacity: true)
+            waitingHead = 0
+        } else if waitingHead > 1024 && waitingHead * 2 > waiting.count {
+            compact()
+        }
         return batch
     }
 

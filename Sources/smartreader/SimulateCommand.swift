@@ -5,6 +5,7 @@ import Gateway
 import NIOPosix
 import SpringCore
 import TagReaders
+import UnixSignals
 
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,8 @@ struct SimulateCommand: AsyncParsableCommand {
             --rate events a second, spread over the connected devices, for --duration; then each says offline and \
             disconnects. A progress line shows connected devices, events and errors each second; the report gives \
             connects per second, TLS handshake, CONNACK and publish-to-PUBACK latencies (p50/p95/p99/max, HdrHistogram), \
-            events per second, errors by kind and memory per device.
+            events per second, errors by kind and memory per device. SIGINT (Ctrl-C) or SIGTERM ends the run early, \
+            with the devices saying offline and the report covering what ran.
             """)
 
     @Option(help: "How many devices.")
@@ -75,10 +77,19 @@ struct SimulateCommand: AsyncParsableCommand {
             if made == missing || made % 50 == 0 { progressLine.show("making devices: \(made) of \(missing) new keys and certificates") }
         }
         let endpoint = try await metrics.start(logger: logger)
+        let stop = FleetStopRequest()
+        let signals = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+                progressLine.show("stopping early: the report covers what ran")
+                stop.request()
+            }
+        }
+        defer { signals.cancel() }
         let report: FleetReport
         do {
             report = try await FleetSimulation.run(
-                plan: plan, states: states, spoolMetrics: endpoint != nil, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                plan: plan, states: states, spoolMetrics: endpoint != nil, stop: stop,
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
                 logger: logger
             ) { phase, snapshot in
                 progressLine.show(

@@ -5,7 +5,7 @@ import Testing
 @testable import DeviceIdentity
 
 @Test("openssl verifies every role's leaf against the root, with only the chain we ship")
-func opensslVerifiesLeaves() throws {
+func opensslVerifiesLeaves() async throws {
     let directory = temporaryDirectory()
     let pki = try DevelopmentPKI.create(at: directory)
     for role in CertificateRole.allCases {
@@ -14,14 +14,15 @@ func opensslVerifiesLeaves() throws {
             role: role, commonName: "name-\(role.rawValue)", subjectAlternativeNames: role == .broker ? ["localhost", "127.0.0.1"] : []
         )
         .write(prefix: prefix)
-        let verify = try runTool("openssl", ["verify", "-CAfile", pki.rootCertificatePath, "-untrusted", prefix + ".crt", prefix + ".crt"])
+        let verify = try await runTool(
+            "openssl", ["verify", "-CAfile", pki.rootCertificatePath, "-untrusted", prefix + ".crt", prefix + ".crt"])
         #expect(verify.status == 0, "\(role): \(verify.output)")
-        let text = try runTool("openssl", ["x509", "-noout", "-text", "-in", prefix + ".crt"]).output
+        let text = try await runTool("openssl", ["x509", "-noout", "-text", "-in", prefix + ".crt"]).output
         #expect(text.contains("CN = name-\(role.rawValue)") || text.contains("CN=name-\(role.rawValue)"))
         #expect(text.contains("ecdsa-with-SHA256"))
         #expect(text.contains(role == .broker ? "TLS Web Server Authentication" : "TLS Web Client Authentication"))
         if role == .broker { #expect(text.contains("DNS:localhost") && text.contains("IP Address:127.0.0.1")) }
-        let keyCheck = try runTool("openssl", ["pkey", "-in", prefix + ".key", "-noout"])
+        let keyCheck = try await runTool("openssl", ["pkey", "-in", prefix + ".key", "-noout"])
         #expect(keyCheck.status == 0, "\(keyCheck.output)")
         #expect(!ProtectedFile.othersCanRead(prefix + ".key"), "keys are written mode 0600")
     }
@@ -60,7 +61,7 @@ func pkiGuards() throws {
 }
 
 @Test("the mosquitto configuration requires certificates, maps the CN to the user, and scopes the ACL by role")
-func mosquittoConfiguration() throws {
+func mosquittoConfiguration() async throws {
     let directory = temporaryDirectory()
     let pki = try DevelopmentPKI.create(at: directory)
     _ = try pki.issue(role: .watch, commonName: "watch-1")
@@ -80,7 +81,7 @@ func mosquittoConfiguration() throws {
     #expect(acl.contains("user watch-1\ntopic read #\n"))
     #expect(acl.contains("user control-1\ntopic readwrite #\n"))
     #expect(!acl.contains("DA1275B0"), "devices get the pattern only")
-    let broker = try runTool(
+    let broker = try await runTool(
         "openssl",
         [
             "verify", "-CAfile", pki.rootCertificatePath, "-untrusted", directory + "/broker.crt", directory + "/broker.crt",

@@ -8,21 +8,21 @@ import X509
 @Test(
     "a request for each key type is accepted by openssl req -verify, with the device ID as CN and SHA-256",
     arguments: DeviceKeyType.allCases)
-func requestVerifiesWithOpenSSL(keyType: DeviceKeyType) throws {
+func requestVerifiesWithOpenSSL(keyType: DeviceKeyType) async throws {
     let directory = temporaryDirectory("csr")
     let request = try CertificateRequest(commonName: "DA1275B0", keyType: keyType)
     let path = directory + "/device.csr"
     try ProtectedFile.write(request.requestPEM, to: path, mode: 0o644)
-    let verify = try runTool("openssl", ["req", "-verify", "-noout", "-in", path])
+    let verify = try await runTool("openssl", ["req", "-verify", "-noout", "-in", path])
     #expect(verify.status == 0 && verify.output.contains("verify OK"), "\(verify.output)")
-    let text = try runTool("openssl", ["req", "-noout", "-text", "-in", path]).output
+    let text = try await runTool("openssl", ["req", "-noout", "-text", "-in", path]).output
     #expect(text.contains("CN = DA1275B0") || text.contains("CN=DA1275B0"), "\(text)")
     #expect(text.contains(keyType == .p256 ? "ecdsa-with-SHA256" : "sha256WithRSAEncryption"), "\(text)")
     if keyType != .p256 { #expect(text.contains(keyType == .rsa2048 ? "(2048 bit)" : "(3072 bit)")) }
     let key = directory + "/device.key"
     try ProtectedFile.write(request.privateKeyPEM, to: key, mode: 0o600)
-    let modulus = try runTool("openssl", ["pkey", "-in", key, "-pubout"]).output
-    let requested = try runTool("openssl", ["req", "-in", path, "-noout", "-pubkey"]).output
+    let modulus = try await runTool("openssl", ["pkey", "-in", key, "-pubout"]).output
+    let requested = try await runTool("openssl", ["req", "-in", path, "-noout", "-pubkey"]).output
     #expect(modulus == requested, "the request carries the new key's public half")
 }
 
@@ -84,18 +84,18 @@ func validity() throws {
 }
 
 @Test("certs-only PKCS#7: ours is read by openssl, and openssl's is read by ours")
-func pkcs7CrossCheck() throws {
+func pkcs7CrossCheck() async throws {
     let directory = temporaryDirectory("p7")
     let pki = try DevelopmentPKI.create(at: directory + "/pki")
     let issued = try pki.issue(role: .device, commonName: "DA1275B0")
     let chain = try [issued.certificatePEM, issued.issuerPEM].map { try Certificate(pemEncoded: $0) }
     try Data(try PKCS7Certificates.der(chain)).write(to: URL(fileURLWithPath: directory + "/ours.p7b"))
-    let printed = try runTool("openssl", ["pkcs7", "-inform", "DER", "-in", directory + "/ours.p7b", "-print_certs", "-noout"])
+    let printed = try await runTool("openssl", ["pkcs7", "-inform", "DER", "-in", directory + "/ours.p7b", "-print_certs", "-noout"])
     #expect(
         printed.status == 0 && printed.output.contains("DA1275B0") && printed.output.contains("SmartReader Client CA"), "\(printed.output)")
 
     try ProtectedFile.write(issued.certificatePEM + issued.issuerPEM, to: directory + "/chain.pem", mode: 0o644)
-    let made = try runTool(
+    let made = try await runTool(
         "openssl", ["crl2pkcs7", "-nocrl", "-certfile", directory + "/chain.pem", "-outform", "DER", "-out", directory + "/theirs.p7b"])
     #expect(made.status == 0, "\(made.output)")
     let theirs = try PKCS7Certificates.certificates(der: Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/theirs.p7b"))))

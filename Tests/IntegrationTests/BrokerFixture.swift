@@ -93,7 +93,7 @@ final class BrokerFixture: Sendable {
         // mosquitto_sub says nothing when subscribed: publish probes until one comes back.
         let control = try identity(role: .control, cn: "control-it")
         for attempt in 0..<100 {
-            _ = try runTool(
+            _ = try await runTool(
                 "mosquitto_pub", tlsArguments(prefix: control, clientID: "probe-\(attempt)") + ["-t", "probe/\(attempt)", "-m", "ready"])
             if subscriber.lines.contains(where: { $0.hasPrefix("probe/") }) { return subscriber }
             try await Task.sleep(for: .milliseconds(100))

@@ -34,7 +34,7 @@ struct BrokerLimitsTests {
             _ = try await receiver.subscribe([MQTTSubscription(topicFilter: "limits/#", qos: .atLeastOnce)])
             let sender = try fixture.identity(role: .control, cn: "control-it")
             for (topic, message) in [("limits/big", String(repeating: "x", count: 4000)), ("limits/small", "fits")] {
-                let result = try runTool(
+                let result = try await runTool(
                     "mosquitto_pub", fixture.tlsArguments(prefix: sender, clientID: "sender") + ["-t", topic, "-m", message, "-q", "1"])
                 #expect(result.status == 0, "\(result.output)")
             }
@@ -63,7 +63,7 @@ struct BrokerLimitsTests {
                 return
             }
             let intruder = try fixture.identity(role: .control, cn: "control-it")
-            _ = try runTool(
+            _ = try await runTool(
                 "mosquitto_pub",
                 fixture.tlsArguments(prefix: intruder, clientID: "control-it") + ["-V", "mqttv5", "-t", "limits/x", "-m", "hello"])
             guard case .disconnected(let error)? = await events.next() else {

@@ -68,7 +68,7 @@ struct BrokerOutageTests {
             }
             let full = try SpoolStoreProbe.summary(state)
             #expect(full.depth == capacity && full.losses.dropped == read - capacity, "\(full)")
-            let status = try runTool(binary, ["status", "--state-dir", state.path]).output
+            let status = try await runTool(binary, ["status", "--state-dir", state.path]).output
             #expect(status.contains("\(capacity) events (") && status.contains("\(read - capacity) dropped when full"), "\(status)")
 
             try await fixture.broker.startAgain()

@@ -7,15 +7,15 @@ import Testing
 
 @Suite("smartreader doctor against mosquitto")
 struct DoctorTests {
-    private func doctor(_ state: DeviceStateDirectory, _ extra: [String] = []) throws -> (status: Int32, output: String) {
-        try runTool(binary, ["doctor", "--state-dir", state.path] + extra)
+    private func doctor(_ state: DeviceStateDirectory, _ extra: [String] = []) async throws -> (status: Int32, output: String) {
+        try await runTool(binary, ["doctor", "--state-dir", state.path] + extra)
     }
 
     @Test("a healthy device: every check passes, the ACL allows the own topic and refuses another's; a world-readable key fails")
     func healthy() async throws {
         try await BrokerFixture.with { fixture in
             let state = try fixture.provision()
-            let result = try doctor(state)
+            let result = try await doctor(state)
             #expect(result.status == 0, "\(result.output)")
             for check in [
                 "key matches certificate", "certificate dates", "chain sent to the broker", "CN = client ID", "key file permissions",
@@ -28,7 +28,7 @@ struct DoctorTests {
 
             let key = try DeviceEnrolment(state: state).keyPath
             chmod(key, 0o644)
-            let json = try doctor(state, ["--json"])
+            let json = try await doctor(state, ["--json"])
             #expect(json.status != 0)
             let rows = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: String]] ?? []
             let permissions = rows.first { $0["check"] == "key file permissions" }
@@ -43,7 +43,7 @@ struct DoctorTests {
             try ProtectedFile.write(issued.privateKeyPEM, to: prefix + ".key", mode: 0o600)
             try ProtectedFile.write(issued.certificatePEM, to: prefix + ".crt", mode: 0o644)
         }) { fixture in
-            let result = try doctor(try fixture.provision())
+            let result = try await doctor(try fixture.provision())
             #expect(result.status != 0)
             #expect(result.output.contains("FAIL  broker chain: the broker sent its certificate alone"), "\(result.output)")
             #expect(result.output.contains("put its intermediate CA after its certificate"), "\(result.output)")
@@ -57,7 +57,7 @@ struct DoctorTests {
             try DevelopmentPKI.create(at: foreign).issue(role: .broker, commonName: "localhost", subjectAlternativeNames: ["localhost"])
                 .write(prefix: prefix)
         }) { fixture in
-            let result = try doctor(try fixture.provision())
+            let result = try await doctor(try fixture.provision())
             #expect(result.status != 0)
             #expect(result.output.contains("FAIL  broker chain: the chain the broker sent ends at"), "\(result.output)")
             #expect(result.output.contains("the broker is signed by another CA"), "\(result.output)")
@@ -65,7 +65,7 @@ struct DoctorTests {
         try await BrokerFixture.with(brokerIdentity: { pki, prefix in
             try pki.issue(role: .broker, commonName: "broker.example", subjectAlternativeNames: ["broker.example"]).write(prefix: prefix)
         }) { fixture in
-            let result = try doctor(try fixture.provision())
+            let result = try await doctor(try fixture.provision())
             #expect(result.status != 0)
             #expect(result.output.contains("ok    broker chain"), "\(result.output)")
             #expect(
@@ -87,7 +87,7 @@ struct DoctorTests {
 
             try ProtectedFile.write(
                 try fixture.pki.issue(role: .device, commonName: "DA1275B0").privateKeyPEM, to: enrolment.keyPath, mode: 0o600)
-            var result = try doctor(state)
+            var result = try await doctor(state)
             #expect(result.status != 0 && result.output.contains("FAIL  key matches certificate"), "\(result.output)")
             try restore()
 
@@ -96,26 +96,26 @@ struct DoctorTests {
                 validity: Date(timeIntervalSinceNow: -400 * 86_400)...Date(timeIntervalSinceNow: -86_400))
             try ProtectedFile.write(expired.certificatePEM, to: enrolment.certificatePath, mode: 0o644)
             try ProtectedFile.write(expired.privateKeyPEM, to: enrolment.keyPath, mode: 0o600)
-            result = try doctor(state)
+            result = try await doctor(state)
             #expect(result.status != 0 && result.output.contains("FAIL  certificate dates: expired on"), "\(result.output)")
             try restore()
 
-            _ = try runTool(binary, ["config", "set", "--state-dir", state.path, "mqtt.client-id", "SOMEONE"])
-            result = try doctor(state)
+            _ = try await runTool(binary, ["config", "set", "--state-dir", state.path, "mqtt.client-id", "SOMEONE"])
+            result = try await doctor(state)
             #expect(
                 result.output.contains(#"FAIL  CN = client ID: register 028D says "SOMEONE", the certificate's CN is "DA1275B0""#),
                 "\(result.output)")
-            _ = try runTool(binary, ["config", "set", "--state-dir", state.path, "mqtt.client-id", ""])
+            _ = try await runTool(binary, ["config", "set", "--state-dir", state.path, "mqtt.client-id", ""])
 
             // The certificate slot holds the leaf alone; without the client CA sent, mosquitto (trusting the root only) cannot chain it.
-            _ = try runTool(binary, ["config", "set", "--state-dir", state.path, "tls.send-client-ca", "off"])
-            result = try doctor(state)
+            _ = try await runTool(binary, ["config", "set", "--state-dir", state.path, "tls.send-client-ca", "off"])
+            result = try await doctor(state)
             #expect(result.output.contains("WARN  chain sent to the broker: only the certificate is sent"), "\(result.output)")
             #expect(result.status != 0 && result.output.contains("FAIL  broker accepts the device (CONNACK)"), "\(result.output)")
             #expect(result.output.contains("the broker does not accept the device's certificate: send the client CA"), "\(result.output)")
-            _ = try runTool(binary, ["config", "set", "--state-dir", state.path, "tls.send-client-ca", "on"])
+            _ = try await runTool(binary, ["config", "set", "--state-dir", state.path, "tls.send-client-ca", "on"])
 
-            result = try doctor(state, ["--broker", "127.0.0.1:1"])
+            result = try await doctor(state, ["--broker", "127.0.0.1:1"])
             #expect(
                 result.status != 0 && result.output.contains("FAIL  broker reachable, TLS: 127.0.0.1:1: cannot open a TCP connection"),
                 "\(result.output)")
@@ -131,10 +131,10 @@ struct DoctorTests {
             await fixture.broker.signal(SIGHUP)
             let state = try fixture.provision()
             // The reload takes effect at mosquitto's next loop: ask until it has.
-            var result = try doctor(state)
+            var result = try await doctor(state)
             for _ in 0..<40 where !result.output.contains("FAIL  ACL") {
                 try await Task.sleep(for: .milliseconds(250))
-                result = try doctor(state)
+                result = try await doctor(state)
             }
             #expect(result.status != 0, "\(result.output)")
             #expect(result.output.contains("FAIL  ACL: publishing to another device's topic"), "\(result.output)")
@@ -147,7 +147,7 @@ struct DoctorTests {
         // Accepts and then says nothing, like a plain MQTT listener waiting for CONNECT.
         let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         try await BrokerFixture.with { fixture in
-            let result = try doctor(try fixture.provision(), ["--broker", "127.0.0.1:\(silent.localAddress!.port!)"])
+            let result = try await doctor(try fixture.provision(), ["--broker", "127.0.0.1:\(silent.localAddress!.port!)"])
             #expect(
                 result.status != 0 && result.output.contains("no TLS handshake within 10 s; is this port a TLS listener?"),
                 "\(result.output)")

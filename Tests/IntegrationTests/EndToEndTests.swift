@@ -82,7 +82,7 @@ struct EndToEndTests {
             // A backend command, both forms, on the device's command topic.
             let control = try fixture.identity(role: .control, cn: "control-it")
             for command in ["$SCCMD;SEQ=60;LEDS=92929292", #"{"BUZZ":"0064"}"#] {
-                try runTool(
+                try await runTool(
                     "mosquitto_pub",
                     fixture.tlsArguments(prefix: control, clientID: "backend") + [
                         "-t", "springcard/springcore/DA1275B0/rdr/cmd", "-m", command, "-q", "1",

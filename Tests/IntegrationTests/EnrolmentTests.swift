@@ -18,13 +18,13 @@ struct EnrolmentTests {
     }
 
     @Test("csr, a CA's signature, install: the new key and certificate replace the old pair; a wrong certificate changes nothing")
-    func requestSignInstall() throws {
+    func requestSignInstall() async throws {
         let (pki, state) = try provisioned()
         let enrolment = try DeviceEnrolment(state: state)
         let oldCertificate = try ProtectedFile.read(enrolment.certificatePath)
         let oldKey = try ProtectedFile.read(enrolment.keyPath)
 
-        let request = try runTool(binary, ["pki", "csr", "--state-dir", state.path, "--key-type", "rsa2048"])
+        let request = try await runTool(binary, ["pki", "csr", "--state-dir", state.path, "--key-type", "rsa2048"])
         #expect(request.status == 0 && request.output.contains("BEGIN CERTIFICATE REQUEST"), "\(request.output)")
         #expect(!ProtectedFile.othersCanRead(enrolment.pendingKeyPath))
         #expect(try ProtectedFile.read(enrolment.keyPath) == oldKey, "the running identity is untouched until install")
@@ -32,28 +32,28 @@ struct EnrolmentTests {
         // A certificate for another key (the old one) is refused, and nothing moves.
         let stale = state.path + "/stale.crt"
         try ProtectedFile.write(oldCertificate, to: stale, mode: 0o644)
-        let refused = try runTool(binary, ["pki", "install", "--state-dir", state.path, stale])
+        let refused = try await runTool(binary, ["pki", "install", "--state-dir", state.path, stale])
         #expect(refused.status != 0 && refused.output.contains("certifies another key"), "\(refused.output)")
         #expect(try ProtectedFile.read(enrolment.certificatePath) == oldCertificate && ProtectedFile.read(enrolment.keyPath) == oldKey)
 
         let signed = state.path + "/new.crt"
-        let signing = try runTool(binary, ["pki", "sign", pki.directory, "--csr", enrolment.requestPath, "--out", signed])
+        let signing = try await runTool(binary, ["pki", "sign", pki.directory, "--csr", enrolment.requestPath, "--out", signed])
         #expect(signing.status == 0, "\(signing.output)")
-        let installed = try runTool(binary, ["pki", "install", "--state-dir", state.path, signed])
+        let installed = try await runTool(binary, ["pki", "install", "--state-dir", state.path, signed])
         #expect(installed.status == 0 && installed.output.contains("installed CN=DA1275B0"), "\(installed.output)")
         let certificate = try CertificateFile(path: enrolment.certificatePath)
         try certificate.verifyKey(at: enrolment.keyPath)
         #expect(try ProtectedFile.read(enrolment.certificatePath) != oldCertificate)
         #expect(!FileManager.default.fileExists(atPath: enrolment.pendingKeyPath))
         #expect(!ProtectedFile.othersCanRead(enrolment.keyPath))
-        let verify = try runTool(
+        let verify = try await runTool(
             "openssl",
             ["verify", "-CAfile", pki.rootCertificatePath, "-untrusted", state.certificatePath(slot: 0x0F), enrolment.certificatePath])
         #expect(verify.status == 0, "\(verify.output)")
     }
 
     @Test("the device refuses to start with an expired certificate and warns 30 days before the end")
-    func expiry() throws {
+    func expiry() async throws {
         let (pki, state) = try provisioned()
         let enrolment = try DeviceEnrolment(state: state)
         let trace = state.path + "/one.jsonl"
@@ -67,7 +67,7 @@ struct EnrolmentTests {
             let signed = try pki.sign(request: try CertificateSigningRequest(derEncoded: request.requestDER), validity: validity)
             try ProtectedFile.write(request.privateKeyPEM, to: enrolment.keyPath, mode: 0o600)
             try ProtectedFile.write(signed.certificatePEM, to: enrolment.certificatePath, mode: 0o644)
-            let replay = try runTool(binary, ["replay", trace, "--state-dir", state.path, "--log-level", "warning"])
+            let replay = try await runTool(binary, ["replay", trace, "--state-dir", state.path, "--log-level", "warning"])
             #expect(replay.status != 0 && replay.output.contains(expected), "\(replay.output)")
         }
     }
@@ -81,7 +81,7 @@ struct EnrolmentTests {
         let enrolment = try DeviceEnrolment(state: state)
         let before = try [enrolment.certificatePath, enrolment.keyPath].map { try ProtectedFile.read($0) }
         let server = try await TestCertificateAuthority(pki: pki, behaviour: behaviour)
-        let result = try runTool(binary, ["enroll", "--state-dir", state.path] + arguments(server))
+        let result = try await runTool(binary, ["enroll", "--state-dir", state.path] + arguments(server))
         await server.stop()
         if result.status != 0 {
             #expect(result.output.contains("the device keeps its current identity"), "\(result.output)")
@@ -106,7 +106,7 @@ struct EnrolmentTests {
         let enrolled = try await enrol(state, pki, .signs) { ["--ejbca", $0.url, "--password", TestCertificateAuthority.password] }
         #expect(enrolled.status == 0 && enrolled.output.contains("enrolled CN=DA1275B0"), "\(enrolled.output)")
         let enrolment = try DeviceEnrolment(state: state)
-        let text = try runTool("openssl", ["x509", "-noout", "-text", "-in", enrolment.certificatePath]).output
+        let text = try await runTool("openssl", ["x509", "-noout", "-text", "-in", enrolment.certificatePath]).output
         #expect(text.contains("Public-Key: (2048 bit)"), "dojot's profile wants RSA: \(text)")
         try CertificateFile(path: enrolment.certificatePath).verifyKey(at: enrolment.keyPath)
     }

@@ -38,7 +38,7 @@ struct FaultTests {
             _ = try await first.waitForExit()
             let spooled = try SpoolStoreProbe.pendingCount(state)
             #expect(spooled == count, "nothing was acknowledged by the frozen broker; \(spooled) are spooled")
-            let stopped = try runTool(binary, ["status", "--state-dir", state.path]).output
+            let stopped = try await runTool(binary, ["status", "--state-dir", state.path]).output
             #expect(
                 stopped.contains("daemon   not running") && stopped.contains("spool    \(spooled) events ("),
                 "\(stopped)")
@@ -50,7 +50,7 @@ struct FaultTests {
             }
             try await ids.waitFor("\(count) distinct event ids") { Set($0.lines.filter { $0.hasPrefix("event-id:") }).count == count }
             try await Task.sleep(for: .milliseconds(300))
-            let running = try runTool(binary, ["status", "--state-dir", state.path]).output
+            let running = try await runTool(binary, ["status", "--state-dir", state.path]).output
             #expect(running.contains("daemon   running") && running.contains("spool    empty"), "\(running)")
             second.signal(SIGTERM)
             #expect(try await second.waitForExit() == 0)

@@ -8,13 +8,14 @@ import Testing
 struct FleetTests {
     /// Scrapes `port` until `condition` holds for the text, or 15 s pass.
     private func scrape(_ port: Int, until condition: (String) -> Bool) async throws -> String {
-        var text = ""
+        var seen = ""
         for _ in 0..<150 {
-            text = try runTool("curl", ["-s", "http://127.0.0.1:\(port)/metrics"]).output
-            if condition(text) { return text }
+            let answer = try await runTool("curl", ["-s", "http://127.0.0.1:\(port)/metrics"])
+            if condition(answer.output) { return answer.output }
+            seen = "curl exit \(answer.status): \(answer.output)"
             try await Task.sleep(for: .milliseconds(100))
         }
-        return text
+        return seen
     }
 
     @Test("20 devices, each its own identity, META and offline STATUS; every event acknowledged; the report and the metrics agree")
@@ -27,17 +28,22 @@ struct FleetTests {
                 binary,
                 [
                     "simulate", "--devices", "20", "--pki", fixture.pki.directory, "--broker", "localhost:\(fixture.broker.port)",
-                    "--rate", "40", "--duration", "2", "--connect-rate", "100", "--json", reportPath, "--metrics",
+                    "--rate", "40", "--duration", "120", "--connect-rate", "100", "--json", reportPath, "--metrics",
                     "127.0.0.1:\(metricsPort)",
                 ])
-            let metrics = try await scrape(metricsPort) { $0.contains("smartreader_connected_devices 20") }
-            #expect(metrics.contains("smartreader_connected_devices 20"), "\(metrics)")
+            // Scraped while it runs; then SIGINT ends the run early, as Ctrl-C does, with a full report.
+            let metrics = try await scrape(metricsPort) {
+                $0.contains("smartreader_connected_devices 20") && !$0.contains("smartreader_events_acknowledged_total 0")
+                    && $0.contains("smartreader_events_acknowledged_total")
+            }
+            #expect(metrics.contains("smartreader_connected_devices 20"), "\(metrics)\n\(simulation.lines.joined(separator: "\n"))")
             #expect(metrics.contains(#"smartreader_spool_depth{device="5F000013"}"#), "one spool gauge a device")
+            simulation.signal(SIGINT)
             #expect(try await simulation.waitForExit(timeout: .seconds(30)) == 0, "\(simulation.lines.joined(separator: "\n"))")
 
             let report = try JSONDecoder().decode(FleetReport.self, from: Data(contentsOf: URL(fileURLWithPath: reportPath)))
             #expect(report.connected == 20 && report.errors.isEmpty, "\(report)")
-            #expect(report.eventsGiven >= 60 && report.eventsAcknowledged == report.eventsGiven, "\(report)")
+            #expect(report.eventsGiven >= 1 && report.eventsAcknowledged == report.eventsGiven, "\(report)")
             #expect(report.tlsHandshake.count == 20 && report.connAck.count == 20 && report.publishToPuback.count == report.eventsGiven)
             #expect(report.tlsHandshake.p50 > 0 && report.tlsHandshake.p50 <= report.connAck.max)
             #expect(report.publishToPuback.p50 <= report.publishToPuback.p99 && report.publishToPuback.p99 <= report.publishToPuback.max)
@@ -51,7 +57,7 @@ struct FleetTests {
             #expect(events.count == report.eventsAcknowledged, "the broker delivered each acknowledged event once")
 
             // A second run reuses the fleet's identities instead of issuing them again.
-            let again = try runTool(
+            let again = try await runTool(
                 binary,
                 ["simulate", "--devices", "20", "--pki", fixture.pki.directory, "--broker", "localhost:\(fixture.broker.port)"])
             #expect(again.status == 0 && !again.output.contains("making devices"), "\(again.output)")
@@ -82,7 +88,7 @@ struct FleetTests {
             ] {
                 #expect(text.contains(line), "missing \(line) in \(text)")
             }
-            let missing = try runTool("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/other"])
+            let missing = try await runTool("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/other"])
             #expect(missing.output == "404")
             daemon.signal(SIGTERM)
             #expect(try await daemon.waitForExit() == 0)

@@ -40,7 +40,7 @@ struct MQTTClientTests {
             #expect(granted == [.grantedQoS2])
             let sender = try fixture.identity(role: .control, cn: "control-it")
             for qos in 0...2 {
-                let result = try runTool(
+                let result = try await runTool(
                     "mosquitto_pub",
                     fixture.tlsArguments(prefix: sender, clientID: "sender-\(qos)") + [
                         "-t", "in/\(qos)", "-m", "q\(qos)", "-q", String(qos),
@@ -110,7 +110,7 @@ struct MQTTClientTests {
             await first.disconnect()
 
             let sender = try fixture.identity(role: .control, cn: "control-it")
-            try runTool(
+            try await runTool(
                 "mosquitto_pub", fixture.tlsArguments(prefix: sender, clientID: "sender") + ["-t", "kept/1", "-m", "while away", "-q", "1"])
 
             let second = try client(fixture, cn: "control-it", keptSession: true)

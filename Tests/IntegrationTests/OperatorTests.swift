@@ -13,7 +13,7 @@ struct OperatorTests {
         try await BrokerFixture.with { fixture in
             let state = try fixture.provision()
             let closedPort = try LocalMosquitto.freeLoopbackPort()
-            #expect(try runTool(binary, ["config", "set", "--state-dir", state.path, "mqtt.port", "\(closedPort)"]).status == 0)
+            #expect(try await runTool(binary, ["config", "set", "--state-dir", state.path, "mqtt.port", "\(closedPort)"]).status == 0)
             let trace = fixture.directory + "/two.jsonl"
             try Data(
                 """
@@ -23,13 +23,13 @@ struct OperatorTests {
                 """.utf8
             ).write(to: URL(fileURLWithPath: trace))
             let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--trace", trace])
-            let status = { try runTool(binary, ["status", "--state-dir", state.path]) }
+            let status = { try await runTool(binary, ["status", "--state-dir", state.path]) }
 
             // The socket answers while the first connection is still being attempted.
-            var unreachable = try status()
+            var unreachable = try await status()
             for _ in 0..<100 where unreachable.status == 3 || !unreachable.output.contains("problem") {
                 try await Task.sleep(for: .milliseconds(100))
-                unreachable = try status()
+                unreachable = try await status()
             }
             #expect(unreachable.status == 2, "\(unreachable.output)")
             #expect(unreachable.output.contains("NOT connected since"), "\(unreachable.output)")
@@ -37,20 +37,21 @@ struct OperatorTests {
             #expect(unreachable.output.contains("problem  "), "the last attempt's error is shown")
 
             // A reload replaces the first boot that never connected.
-            #expect(try runTool(binary, ["config", "set", "--state-dir", state.path, "mqtt.port", "\(fixture.broker.port)"]).status == 0)
-            let reloaded = try runTool(binary, ["config", "reload", "--state-dir", state.path])
+            #expect(
+                try await runTool(binary, ["config", "set", "--state-dir", state.path, "mqtt.port", "\(fixture.broker.port)"]).status == 0)
+            let reloaded = try await runTool(binary, ["config", "reload", "--state-dir", state.path])
             #expect(reloaded.status == 0 && reloaded.output.contains("applied"), "\(reloaded.output)")
 
-            var connected = try status()
+            var connected = try await status()
             for _ in 0..<100 where !connected.output.contains("2 read") {
                 try await Task.sleep(for: .milliseconds(100))
-                connected = try status()
+                connected = try await status()
             }
             #expect(connected.status == 0, "\(connected.output)")
             #expect(connected.output.contains("broker   localhost:\(fixture.broker.port): connected since"), "\(connected.output)")
             #expect(connected.output.contains("2 read since the daemon started") && connected.output.contains("tag 04A1B2C3D4E5F7"))
             #expect(connected.output.contains("cert     valid until"), "\(connected.output)")
-            let json = try runTool(binary, ["status", "--state-dir", state.path, "--json"])
+            let json = try await runTool(binary, ["status", "--state-dir", state.path, "--json"])
             let health = try DeviceHealth.decode(json: Array(json.output.utf8))
             #expect(health.connected && health.clientID == "DA1275B0" && health.eventsRead == 2 && health.bootCount == 2)
             #expect(health.certificateNotAfter.map { $0 > Date() } == true)
@@ -69,7 +70,7 @@ struct OperatorTests {
 
             daemon.signal(SIGTERM)
             #expect(try await daemon.waitForExit() == 0, "\(daemon.lines.joined(separator: "\n"))")
-            let stopped = try status()
+            let stopped = try await status()
             #expect(stopped.status == 3 && stopped.output.contains("daemon   not running"), "\(stopped.output)")
             #expect(
                 stopped.output.contains("spool    empty: every event read has been acknowledged"),
@@ -85,11 +86,11 @@ struct OperatorTests {
             "install", "--prefix", root + "/usr", "--unit-directory", root + "/units", "--config-directory", root + "/etc",
             "--no-system-changes",
         ]
-        let installed = try runTool(binary, arguments)
+        let installed = try await runTool(binary, arguments)
         #expect(installed.status == 0, "\(installed.output)")
         #expect(installed.output.contains("useradd --system"), "the root-only steps are printed, not run")
         // Again, as an upgrade does: every file replaced in place.
-        #expect(try runTool(binary, arguments).status == 0)
+        #expect(try await runTool(binary, arguments).status == 0)
 
         let unit = root + "/units/smartreader@.service"
         let text = try String(contentsOfFile: unit, encoding: .utf8)
@@ -101,15 +102,15 @@ struct OperatorTests {
         ] {
             #expect(text.contains(line + "\n"), "the unit lacks \(line)")
         }
-        let verify = try runTool("systemd-analyze", ["verify", root + "/units/smartreader@DA1275B0.service"])
+        let verify = try await runTool("systemd-analyze", ["verify", root + "/units/smartreader@DA1275B0.service"])
         #expect(verify.status == 0 && verify.output.isEmpty, "systemd-analyze verify: \(verify.output)")
-        let security = try runTool(
+        let security = try await runTool(
             "systemd-analyze", ["security", "--offline=yes", "--threshold=20", root + "/units/smartreader@DA1275B0.service"])
         #expect(security.status == 0, "exposure above 2.0: \(security.output.suffix(300))")
 
         // The installed copy reads its device profiles from PREFIX/share, not from the checkout it was built in.
         try FileManager.default.removeItem(atPath: root + "/usr/share/smartreader/DeviceProfiles/pn532-gateway.json")
-        let profiles = try runTool(root + "/usr/bin/smartreader", ["profiles"])
+        let profiles = try await runTool(root + "/usr/bin/smartreader", ["profiles"])
         #expect(profiles.status == 0 && profiles.output.contains("springpark"), "\(profiles.output)")
         #expect(!profiles.output.contains("pn532-gateway"), "\(profiles.output)")
     }
@@ -120,14 +121,14 @@ extension OperatorTests {
     func deviceForOwnPKI() async throws {
         try await BrokerFixture.with { fixture in
             let state = DeviceStateDirectory(path: fixture.directory + "/device-0A0B0C0D")
-            let create = try runTool(
+            let create = try await runTool(
                 binary,
                 [
                     "create", "--state-dir", state.path, "--serial", "0a0b0c0d", "--broker", "localhost:\(fixture.broker.port)",
                     "--broker-ca", fixture.pki.rootCertificatePath,
                 ])
             #expect(create.status == 0, "\(create.output)")
-            let again = try runTool(
+            let again = try await runTool(
                 binary,
                 [
                     "create", "--state-dir", state.path, "--serial", "0A0B0C0D", "--broker", "localhost", "--broker-ca",
@@ -135,17 +136,17 @@ extension OperatorTests {
                 ])
             #expect(again.status != 0 && again.output.contains("already holds a device"), "\(again.output)")
 
-            #expect(try runTool(binary, ["pki", "csr", "--state-dir", state.path]).status == 0)
+            #expect(try await runTool(binary, ["pki", "csr", "--state-dir", state.path]).status == 0)
             let certificate = fixture.directory + "/0A0B0C0D.crt"
-            let signed = try runTool(
+            let signed = try await runTool(
                 binary, ["pki", "sign", fixture.pki.directory, "--csr", state.file("device.csr"), "--out", certificate])
             #expect(signed.status == 0 && signed.output.contains("certificate CN=0A0B0C0D:"), "\(signed.output)")
-            let installed = try runTool(binary, ["pki", "install", "--state-dir", state.path, certificate])
+            let installed = try await runTool(binary, ["pki", "install", "--state-dir", state.path, certificate])
             #expect(installed.status == 0, "\(installed.output)")
 
             let trace = fixture.directory + "/one.jsonl"
             try Data(#"{"t":0,"TagId":"04A1B2C3D4E5F6","Move":"Insert"}"#.utf8).write(to: URL(fileURLWithPath: trace))
-            let replayed = try runTool(binary, ["replay", trace, "--state-dir", state.path])
+            let replayed = try await runTool(binary, ["replay", trace, "--state-dir", state.path])
             #expect(replayed.status == 0 && replayed.output.contains("replayed 1 events"), "\(replayed.output)")
         }
     }

@@ -15,10 +15,10 @@ func rsaClientKey() async throws {
         let csr = (fixture.directory as NSString).appendingPathComponent("rsa.csr")
         let extensions = (fixture.directory as NSString).appendingPathComponent("client.ext")
         try "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n".write(toFile: extensions, atomically: true, encoding: .utf8)
-        var result = try runTool(
+        var result = try await runTool(
             "openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-subj", "/CN=AB12CD34", "-out", csr])
         #expect(result.status == 0, "\(result.output)")
-        result = try runTool(
+        result = try await runTool(
             "openssl",
             [
                 "x509", "-req", "-in", csr, "-CA", pki + "/client-ca.crt", "-CAkey", pki + "/client-ca.key", "-CAcreateserial",

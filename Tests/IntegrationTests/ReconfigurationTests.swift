@@ -36,7 +36,7 @@ struct ReconfigurationTests {
 
             // A merge into the running configuration, through the control socket.
             let small = try write(Array(#"{"config": {"00.s": "v2"}}"#.utf8), fixture.directory + "/small.json")
-            let pushed = try runTool(binary, ["config", "push", small, "--state-dir", state.path, "--no-load-defaults"])
+            let pushed = try await runTool(binary, ["config", "push", small, "--state-dir", state.path, "--no-load-defaults"])
             #expect(pushed.status == 0, "\(pushed.output)")
             #expect(pushed.output.contains("applied"))
             try await observer.waitFor("META v2") { configIDs($0) == ["", "v2"] }
@@ -47,12 +47,12 @@ struct ReconfigurationTests {
 
             // Restoring the factory defaults drops the broker (0286) and TLS (0288): refused, nothing changes.
             let before = try Data(contentsOf: URL(fileURLWithPath: state.configurationPath))
-            let bad = try runTool(binary, ["config", "push", small, "--state-dir", state.path])
+            let bad = try await runTool(binary, ["config", "push", small, "--state-dir", state.path])
             #expect(bad.status != 0)
             #expect(bad.output.contains("rejected, nothing changed") && bad.output.contains("register 0286 is empty"), "\(bad.output)")
             #expect(try Data(contentsOf: URL(fileURLWithPath: state.configurationPath)) == before)
             let broken = try write(Array("{\"config\": {\"89\": \"5314\"}}".utf8), fixture.directory + "/broken.json")
-            let refused = try runTool(binary, ["config", "push", broken, "--state-dir", state.path, "--no-load-defaults"])
+            let refused = try await runTool(binary, ["config", "push", broken, "--state-dir", state.path, "--no-load-defaults"])
             #expect(refused.output.contains("register 0289 holds 6 bytes, got 2"), "\(refused.output)")
 
             // The inbox: written under a temporary name, then renamed into place, as rsync does.
@@ -65,17 +65,18 @@ struct ReconfigurationTests {
                     == true
             }
 
-            let offline = try runTool(binary, ["config", "push", small, "--state-dir", state.path, "--offline"])
+            let offline = try await runTool(binary, ["config", "push", small, "--state-dir", state.path, "--offline"])
             #expect(offline.status != 0 && offline.output.contains("a daemon is running"), "--offline never writes under a running daemon")
 
             // --no-reset stores without rebooting.
             let later = try write(Array(#"{"config": {"00.s": "v4"}}"#.utf8), fixture.directory + "/later.json")
-            let stored = try runTool(binary, ["config", "push", later, "--state-dir", state.path, "--no-load-defaults", "--no-reset"])
+            let stored = try await runTool(
+                binary, ["config", "push", later, "--state-dir", state.path, "--no-load-defaults", "--no-reset"])
             #expect(stored.status == 0 && stored.output.contains("stored"), "\(stored.output)")
             #expect(try state.loadCurrentFile().string(.configID) == "v4")
 
             // SIGHUP reloads config.json as edited in place.
-            #expect(try runTool(binary, ["config", "set", "--state-dir", state.path, "device.config-id", "v5"]).status == 0)
+            #expect(try await runTool(binary, ["config", "set", "--state-dir", state.path, "device.config-id", "v5"]).status == 0)
             daemon.signal(SIGHUP)
             try await observer.waitFor("META v5") { configIDs($0).last == "v5" }
             #expect(configIDs(observer) == ["", "v2", "v3", "v5"], "the bad pushes and the stored one never rebooted the device")
@@ -96,13 +97,13 @@ struct ReconfigurationTests {
             let control = try fixture.identity(role: .control, cn: "control-it")
             let topic = "springcard/springcore/DA1275B0/cfg/set"
             let good = try write(try wholeFile(state) { $0.setString(.configID, "remote-1") }, fixture.directory + "/good.json")
-            _ = try runTool(
+            _ = try await runTool(
                 "mosquitto_pub", fixture.tlsArguments(prefix: control, clientID: "backend") + ["-t", topic, "-f", good, "-q", "1"])
             try await observer.waitFor("META remote-1 and an applied result") { observer in
                 configIDs(observer).last == "remote-1"
                     && observer.payloads(onTopicEndingWith: "DA1275B0/cfg/result").contains { $0.contains(#""Result":"applied""#) }
             }
-            _ = try runTool(
+            _ = try await runTool(
                 "mosquitto_pub",
                 fixture.tlsArguments(prefix: control, clientID: "backend") + ["-t", topic, "-m", "{\"config\": ", "-q", "1"])
             try await observer.waitFor("a rejected result") { observer in
@@ -127,7 +128,7 @@ struct ReconfigurationTests {
             let ports = Hex.encode([UInt8](repeating: 0, count: 10) + [UInt8(closedPort >> 8), UInt8(closedPort & 0xFF), 0, 0])
             let file = try write(
                 Array(#"{"config": {"00.s": "unreachable", "85": "\#(ports)"}}"#.utf8), fixture.directory + "/unreachable.json")
-            let pushed = try runTool(binary, ["config", "push", file, "--state-dir", state.path, "--no-load-defaults"])
+            let pushed = try await runTool(binary, ["config", "push", file, "--state-dir", state.path, "--no-load-defaults"])
             #expect(pushed.status != 0)
             #expect(pushed.output.contains("rolled back") && pushed.output.contains("the last attempt: "), "\(pushed.output)")
             try await observer.waitFor("META again with the old configuration, and the rollback reported") { observer in

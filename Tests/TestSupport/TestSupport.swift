@@ -2,9 +2,18 @@ import Foundation
 import Gateway
 import SpringCore
 
-/// Runs a system tool (openssl, mosquitto_pub: test peers nobody here wrote) to completion.
+/// Runs a system tool (openssl, mosquitto_pub: test peers nobody here wrote, or our binary) to
+/// completion. The wait happens on a thread of its own: blocking one of the two cooperative
+/// threads of this machine could starve an in-process peer the tool talks to (the test
+/// certificate authority), and with both blocked the suite would hang.
 @discardableResult
-public func runTool(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+public func runTool(_ tool: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try runToolBlocking(tool, arguments) }) }
+    }
+}
+
+private func runToolBlocking(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [tool] + arguments
