@@ -25,11 +25,14 @@ public struct HotplugMonitor: Sendable {
         discovery: ReaderDiscovery = ReaderDiscovery(), useUdev: Bool = HotplugMonitor.udevDaemonRuns, scanInterval: Duration = .seconds(2)
     ) {
         mechanism = useUdev ? "udev" : "sysfs scan"
+        // Changes count from now, not from whenever the thread gets to its first scan: a reader
+        // plugged in meanwhile would otherwise be taken for one that was already there.
+        let baseline = Dictionary(uniqueKeysWithValues: discovery.scan().map { ($0.devicePath, $0) })
         changes = ThreadFedStream.make(of: Change.self, name: "hotplug") { yield, running in
             // Created on the thread that uses it: libudev objects are not thread-safe. Without
             // a working monitor this falls back to scanning.
             let monitor = useUdev ? UdevMonitor() : nil
-            var known = Dictionary(uniqueKeysWithValues: discovery.scan().map { ($0.devicePath, $0) })
+            var known = baseline
             while running() {
                 if let monitor {
                     // udev says something changed; sysfs says what the reader is.

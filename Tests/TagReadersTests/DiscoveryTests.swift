@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -96,21 +97,31 @@ func hotplugByScanning() async throws {
     let root = try fakeSysfs()
     let monitor = HotplugMonitor(discovery: ReaderDiscovery(sysfs: root), useUdev: false, scanInterval: .milliseconds(50))
     #expect(monitor.mechanism == "sysfs scan")
-    var changes = monitor.changes.makeAsyncIterator()
+    let seen = SeenChanges()
+    let watcher = Task { for await change in monitor.changes { seen.changes.withLock { $0.append(change) } } }
+    defer { watcher.cancel() }
+    // Waits up to 10 s, so a missed change fails the test instead of hanging the suite.
+    func changes(atLeast count: Int) async -> [HotplugMonitor.Change] {
+        for _ in 0..<400 where seen.changes.withLock({ $0.count }) < count { try? await Task.sleep(for: .milliseconds(25)) }
+        return seen.changes.withLock { $0 }
+    }
     let usb = root + "/devices/usb2/2-1"
     try FileManager.default.createDirectory(atPath: usb + "/2-1:1.0/ttyUSB5", withIntermediateDirectories: true)
     try Data("1a86\n".utf8).write(to: URL(fileURLWithPath: usb + "/idVendor"))
     try Data("7523\n".utf8).write(to: URL(fileURLWithPath: usb + "/idProduct"))
     try FileManager.default.createDirectory(atPath: root + "/class/tty/ttyUSB5", withIntermediateDirectories: true)
     try FileManager.default.createSymbolicLink(atPath: root + "/class/tty/ttyUSB5/device", withDestinationPath: usb + "/2-1:1.0/ttyUSB5")
-    let added = await changes.next()
-    guard case .added(let reader)? = added else {
-        Issue.record("expected a reader plugged in, got \(String(describing: added))")
+    guard case .added(let reader)? = await changes(atLeast: 1).first else {
+        Issue.record("expected a reader plugged in, got \(seen.changes.withLock { $0 })")
         return
     }
     #expect(reader.uri == .pn532(path: "/dev/ttyUSB5", baud: 115_200))
     try FileManager.default.removeItem(atPath: root + "/class/tty/ttyUSB5")
-    #expect(await changes.next() == .removed(devicePath: "/dev/ttyUSB5"))
+    #expect(await changes(atLeast: 2).dropFirst().first == .removed(devicePath: "/dev/ttyUSB5"))
+}
+
+private final class SeenChanges: Sendable {
+    let changes = Mutex<[HotplugMonitor.Change]>([])
 }
 
 @Test("libudev is linked: its netlink monitor opens for tty and input and stays quiet when nothing is plugged")
