@@ -67,9 +67,10 @@ public actor DeviceController {
 
     public func health() async -> DeviceHealth {
         let spool = outbox.report
-        let factory = try? state.loadFactory()
+        // Before the first boot has made its device, only the state directory knows the serial number.
+        let serialNumber = device?.settings.factory.serialNumber ?? (try? state.loadFactory())?.serialNumber ?? ""
         var health = DeviceHealth(
-            serialNumber: factory?.serialNumber ?? "", clientID: "", broker: "", connected: false, since: started, lastProblem: nil,
+            serialNumber: serialNumber, clientID: "", broker: "", connected: false, since: started, lastProblem: nil,
             bootCount: 0, configID: "", eventsRead: eventsRead, lastEvent: lastEvent?.time, lastTagID: lastEvent?.tagID,
             spoolDepth: spool.depth, spoolBytes: spool.bytes, spoolOldest: spool.oldestStored, spoolDropped: spool.losses.dropped,
             spoolExpired: spool.losses.expired, certificateNotAfter: nil)

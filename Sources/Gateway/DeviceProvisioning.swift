@@ -24,8 +24,8 @@ public struct DeviceProvisioning: Sendable {
     }
 
     public func provision(state: DeviceStateDirectory, serialNumber: String, broker: BrokerAddress) throws {
-        let tls = try Self.create(state: state, profile: profile, serialNumber: serialNumber, broker: broker)
-        let identity = try pki.issue(role: .device, commonName: state.loadFactory().serialNumber)
+        let (serial, tls) = try Self.create(state: state, profile: profile, serialNumber: serialNumber, broker: broker)
+        let identity = try pki.issue(role: .device, commonName: serial)
         let files = state.identityFiles(tls)
         try ProtectedFile.write(identity.privateKeyPEM, to: files.key, mode: 0o600)
         try ProtectedFile.write(identity.certificatePEM, to: files.certificate, mode: 0o644)
@@ -42,14 +42,15 @@ public struct DeviceProvisioning: Sendable {
         guard (try? Certificate.all(inPEM: brokerAuthorityPEM))?.isEmpty == false else {
             throw GatewayError.tls("the broker's CA file holds no PEM certificate")
         }
-        let tls = try create(state: state, profile: profile, serialNumber: serialNumber, broker: broker)
+        let (_, tls) = try create(state: state, profile: profile, serialNumber: serialNumber, broker: broker)
         try ProtectedFile.write(brokerAuthorityPEM, to: state.identityFiles(tls).serverAuthority, mode: 0o644)
     }
 
-    /// The factory files and a configuration naming the broker with TLS options as provisioned.
+    /// The factory files and a configuration naming the broker with TLS options as provisioned;
+    /// returns the serial number as stored (upper case) and those options.
     private static func create(
         state: DeviceStateDirectory, profile: DeviceProfile, serialNumber: String, broker: BrokerAddress
-    ) throws -> TLSOptionsRegister {
+    ) throws -> (serial: String, tls: TLSOptionsRegister) {
         let serial = try validateSerialNumber(serialNumber)
         if FileManager.default.fileExists(atPath: state.file("factory.json")) {
             throw GatewayError.stateDirectory(path: state.path, reason: "already holds a device; choose an empty directory")
@@ -65,6 +66,6 @@ public struct DeviceProvisioning: Sendable {
         let tls = TLSOptionsRegister.provisioned
         configuration[.tlsOptions] = tls.bytes
         try state.create(profile: profile, serialNumber: serial, configuration: configuration)
-        return tls
+        return (serial, tls)
     }
 }

@@ -81,13 +81,14 @@ public struct FleetReport: Codable, Sendable, Equatable {
     /// Acknowledged events over the event phase.
     public var eventsPerSecond: Double
     public var errors: [String: Int]
+    /// The resident set at the end of the event phase, before the devices stop.
     public var residentMiB: Double
     /// The growth of the resident set from before the first device was made, over the devices.
     public var kibibytesPerDevice: Double
 
     init(
-        plan: FleetPlan, statistics: FleetStatistics.Snapshot, connectTime: Duration, eventTime: Duration, residentBefore: Int,
-        residentPeak: Int
+        plan: FleetPlan, statistics: FleetStatistics.Snapshot, connectTime: Duration, eventTime: Duration, residentKiBBefore: Int,
+        residentKiBAfter: Int
     ) {
         func seconds(_ duration: Duration) -> Double { Double(duration / .milliseconds(1)) / 1000 }
         devices = plan.devices
@@ -101,8 +102,8 @@ public struct FleetReport: Codable, Sendable, Equatable {
         eventsAcknowledged = statistics.eventsAcknowledged
         eventsPerSecond = seconds(eventTime) > 0 ? (Double(eventsAcknowledged) / seconds(eventTime) * 10).rounded() / 10 : 0
         errors = statistics.errors
-        residentMiB = (Double(residentPeak) / 1_048_576 * 10).rounded() / 10
-        kibibytesPerDevice = plan.devices > 0 ? (Double(max(0, residentPeak - residentBefore)) / 1024 / Double(plan.devices)).rounded() : 0
+        residentMiB = (Double(residentKiBAfter) / 1024 * 10).rounded() / 10
+        kibibytesPerDevice = plan.devices > 0 ? (Double(max(0, residentKiBAfter - residentKiBBefore)) / Double(plan.devices)).rounded() : 0
     }
 
     public var lines: [String] {

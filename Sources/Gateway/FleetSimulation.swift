@@ -24,7 +24,7 @@ public enum FleetSimulation {
         var options = DeviceRunOptions(brokerOverride: plan.broker, protocolVersion: plan.protocolVersion)
         options.eventAcknowledged = { statistics.acknowledged(after: $0) }
         options.reportsSpoolMetrics = spoolMetrics
-        let residentBefore = ProcessResources.residentKiB() * 1024
+        let residentBefore = ProcessResources.residentKiB()
         var devices: [SmartReaderDevice] = []
         for state in states {
             let settings = try DeviceSettings(state: state, brokerOverride: plan.broker)
@@ -67,7 +67,8 @@ public enum FleetSimulation {
         }
         if drained == nil { statistics.error("notAcknowledgedWithin\(drainLimit)") }
         let eventTime = ContinuousClock.now - eventStart
-        let residentPeak = ProcessResources.residentKiB() * 1024
+        // Before the devices go: what they hold at the end of the run.
+        let residentAfter = ProcessResources.residentKiB()
 
         phase.value = .stopping
         for device in devices where device.eventsRejectedByBroker > 0 {
@@ -77,8 +78,8 @@ public enum FleetSimulation {
             for device in devices { group.addTask { await device.stop() } }
         }
         return FleetReport(
-            plan: plan, statistics: statistics.snapshot, connectTime: connectTime, eventTime: eventTime, residentBefore: residentBefore,
-            residentPeak: residentPeak)
+            plan: plan, statistics: statistics.snapshot, connectTime: connectTime, eventTime: eventTime, residentKiBBefore: residentBefore,
+            residentKiBAfter: residentAfter)
     }
 
     /// Starts each device at its turn in the ramp; returns those that connected.

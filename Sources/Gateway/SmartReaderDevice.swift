@@ -23,10 +23,8 @@ public actor SmartReaderDevice {
     private let bootInstant = ContinuousClock.now
     private let publishQoS: MQTTQoS
     private let retainState: Bool
-    private let statusReportsSpool: Bool
-    private let eventIDInPayload: Bool
-    private let eventAcknowledged: (@Sendable (Duration) -> Void)?
-    private let reportsSpoolMetrics: Bool
+    /// What the run asked beyond the registers: STATUS and payload extras, metrics, the acknowledgement hook.
+    private let options: DeviceRunOptions
     private var tasks: [Task<Void, Never>] = []
     private let rejectedEvents = EventCounter()
     private let repeatFilter: RepeatFilter
@@ -82,10 +80,7 @@ public actor SmartReaderDevice {
         self.bootCount = try state.nextBootCount()
         self.publishQoS = publishQoS
         self.retainState = clientOptions.brokerAcceptsRetain
-        self.statusReportsSpool = options.statusReportsSpool
-        self.eventIDInPayload = options.eventIDInPayload
-        self.eventAcknowledged = options.eventAcknowledged
-        self.reportsSpoolMetrics = options.reportsSpoolMetrics
+        self.options = options
     }
 
     public nonisolated var uptime: Uptime { Uptime(bootCount: bootCount, since: bootInstant) }
@@ -110,7 +105,7 @@ public actor SmartReaderDevice {
         }
         tasks.append(Task { await self.publishEvents() })
         tasks.append(Task { await self.publishStatusPeriodically() })
-        if reportsSpoolMetrics { tasks.append(Task { await self.reportSpoolMetrics() }) }
+        if options.reportsSpoolMetrics { tasks.append(Task { await self.reportSpoolMetrics() }) }
     }
 
     /// Takes a tag event into the outbox; it is published in order and counted until acknowledged.
@@ -118,7 +113,7 @@ public actor SmartReaderDevice {
         guard repeatFilter.admits(event) else { return }
         GatewayMetrics.eventsRead.increment()
         let uptime = self.uptime
-        if eventIDInPayload {
+        if options.eventIDInPayload {
             await outbox.append(topic: settings.topics.readerEvent) { formatter.payload(for: event, uptime: uptime, eventID: $0) }
         } else {
             await outbox.append(topic: settings.topics.readerEvent, payload: formatter.payload(for: event, uptime: uptime))
@@ -258,7 +253,7 @@ public actor SmartReaderDevice {
         let outbox = self.outbox
         let logger = self.logger
         let rejected = self.rejectedEvents
-        let eventAcknowledged = self.eventAcknowledged
+        let eventAcknowledged = options.eventAcknowledged
         while true {
             // Without a connection events stay in the spool, where its limits and policy apply,
             // rather than piling up in the client's window.
@@ -302,7 +297,7 @@ public actor SmartReaderDevice {
     }
 
     private nonisolated func status(_ state: StatusMessage.State) -> StatusMessage {
-        guard statusReportsSpool else { return StatusMessage(state: state, uptime: uptime) }
+        guard options.statusReportsSpool else { return StatusMessage(state: state, uptime: uptime) }
         let report = outbox.report
         return StatusMessage(
             state: state, uptime: uptime,

@@ -48,7 +48,7 @@ struct InstallCommand: AsyncParsableCommand {
                 print("running    \(command.joined(separator: " "))")
                 let child = try ChildProcess(executable: command[0], arguments: Array(command.dropFirst()))
                 let status = await child.waitForExit()
-                guard status == 0 else { throw ValidationError("\(command.joined(separator: " ")) exited with \(status)") }
+                guard status == 0 else { throw GatewayError.installation("\(command.joined(separator: " ")) exited with \(status)") }
             }
         }
         let example = ServiceInstallation.stateDirectory(serialNumber: "SERIAL")
