@@ -82,6 +82,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -109,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "DeviceIdentityTests",
             dependencies: ["DeviceIdentity", "TestSupport", .product(name: "X509", package: "swift-certificates")]),
-        .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

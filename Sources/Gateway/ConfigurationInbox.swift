@@ -1,6 +1,7 @@
 import DeviceIdentity
 import Foundation
 import Logging
+import SpringCore
 import TagReaders
 
 #if canImport(Glibc)
@@ -39,17 +40,26 @@ public struct ConfigurationInbox: Sendable {
 
     private func take(_ name: String, controller: DeviceController, logger: Logger) async {
         let path = "\(directory)/\(name)"
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-            let content = FileManager.default.contents(atPath: path)
-        else { return }
-        logger.info("inbox: \(name) arrived")
-        let outcome = await controller.apply(ConfigurationPush(content: Array(content), source: "inbox/\(name)"))
+        var status = stat()
+        // Gone already (filed away after an earlier event), or a directory: nothing to take.
+        guard lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFDIR else { return }
+        let source = "inbox/\(name)"
+        let outcome: ConfigurationOutcome
+        do {
+            // A link, a FIFO or a device is refused unread: nothing of a link's target reaches the .result or cfg/result.
+            let content = try ConfigData.read(path)
+            logger.info("inbox: \(name) arrived")
+            outcome = await controller.apply(ConfigurationPush(content: content, source: source))
+        } catch {
+            outcome = ConfigurationOutcome(result: .rejected, source: source, reason: error.description)
+            logger.error("inbox: \(outcome)")
+        }
         let destination = "\(directory)/\(outcome.succeeded ? "applied" : "rejected")/\(name)"
         try? FileManager.default.removeItem(atPath: destination)
         do {
             try FileManager.default.moveItem(atPath: path, toPath: destination)
-            chmod(destination, 0o600)
+            // chmod follows a symbolic link: restrict only what was a regular file.
+            if status.st_mode & S_IFMT == S_IFREG { chmod(destination, 0o600) }
             try ProtectedFile.write(outcome.json + "\n", to: destination + ".result", mode: 0o600)
         } catch {
             logger.error("inbox: could not file \(name) away: \(error)")

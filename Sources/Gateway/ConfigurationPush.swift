@@ -8,12 +8,23 @@ public struct ConfigurationPush: Sendable {
     public var source: String
     public var loadDefaults: Bool
     public var reset: Bool
+    /// How a push from the broker (`cfg/set`) came; nil for a local one.
+    public var brokerDelivery: BrokerDelivery?
 
-    public init(content: [UInt8], source: String, loadDefaults: Bool = true, reset: Bool = true) {
+    /// A message on `cfg/set`: published while the device listened, or kept by the broker and
+    /// delivered again at every subscription, so at every reboot.
+    public enum BrokerDelivery: Sendable {
+        case live, retained
+    }
+
+    public init(
+        content: [UInt8], source: String, loadDefaults: Bool = true, reset: Bool = true, brokerDelivery: BrokerDelivery? = nil
+    ) {
         self.content = content
         self.source = source
         self.loadDefaults = loadDefaults
         self.reset = reset
+        self.brokerDelivery = brokerDelivery
     }
 }
 
@@ -28,6 +39,10 @@ public struct ConfigurationOutcome: Sendable, Equatable, CustomStringConvertible
         case rejected
         /// Written and rebooted, but the broker could not be reached; the previous configuration is back.
         case rolledBack = "rolled-back"
+        /// The same as what runs (or a retained push already handled): nothing written, no reboot.
+        case unchanged
+        /// Written and rebooted, but the daemon stopped during the trial, which its next start resumes.
+        case interrupted
     }
 
     public var result: Result
@@ -42,7 +57,7 @@ public struct ConfigurationOutcome: Sendable, Equatable, CustomStringConvertible
         self.reason = reason
     }
 
-    public var succeeded: Bool { result == .applied || result == .stored }
+    public var succeeded: Bool { result == .applied || result == .stored || result == .unchanged }
 
     public var json: String {
         var object = CompactJSONObject()
@@ -66,6 +81,8 @@ public struct ConfigurationOutcome: Sendable, Equatable, CustomStringConvertible
         case .stored: "\(source): stored; it takes effect at the next reboot"
         case .rejected: "\(source): rejected, nothing changed: \(reason ?? "")"
         case .rolledBack: "\(source): rolled back to the previous configuration: \(reason ?? "")"
+        case .unchanged: "\(source): unchanged, nothing to do: " + (reason ?? "it is the configuration already running")
+        case .interrupted: "\(source): interrupted: \(reason ?? "")"
         }
     }
 }

@@ -26,9 +26,8 @@ public struct ConfigurationStore: Sendable {
             throw .badConfigurationFile(error)
         }
         let file = push.loadDefaults ? pushed : running.merging(pushed)
-        let settings = try settings(for: file, source: push.source)
-        // The TLS identity is checked too: a push naming an empty slot or another client ID is refused here.
-        _ = try DeviceTLSIdentity(settings: settings, state: state, options: options, logger: logger)
+        // The same judgement as `config validate` and `config set`, TLS identity included.
+        let settings = try ConfigurationJudgement(options: options).judge(file, source: push.source, state: state, logger: logger)
         return (file, settings)
     }
 

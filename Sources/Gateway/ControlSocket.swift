@@ -2,11 +2,13 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import SpringCore
 
 /// The daemon's local control socket, `control.sock` in the state directory, owner-only: a
 /// request line in, the outcome line out. `smartreader config push` is its client.
 public enum ControlSocket {
-    static let maximumLine = 4 << 20
+    /// A push of the largest CONFIG-DATA file, base64 in its JSON envelope, with room for a long `Source`.
+    static let maximumLine = (ConfigData.maximumFileSize + 2) / 3 * 4 + 64 * 1024
 
     public static func path(in state: DeviceStateDirectory) -> String { state.file("control.sock") }
 
@@ -49,25 +51,43 @@ public enum ControlSocket {
     private static func handle(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, controller: DeviceController, logger: Logger) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
-                for try await line in inbound {
-                    let answer: String
-                    switch Result(catching: { () throws(ControlProtocolError) in try ControlRequest(line: line.readableBytesView) }) {
-                    case .success(.push(let content, let source, let loadDefaults, let reset)):
-                        answer = await controller.apply(
-                            ConfigurationPush(content: content, source: source, loadDefaults: loadDefaults, reset: reset)
-                        ).json
-                    case .success(.reload):
-                        answer = await controller.reload().json
-                    case .success(.health):
-                        answer = await controller.health().json
-                    case .failure(let error):
-                        answer = ConfigurationOutcome(result: .rejected, source: "control socket", reason: error.description).json
-                    }
-                    try await outbound.write(ByteBuffer(string: answer + "\n"))
+                do {
+                    try await answerRequests(inbound, outbound, controller: controller)
+                } catch let error as ControlProtocolError {
+                    // The line decoder's refusal of an over-long request, answered like any refused request.
+                    let refusal = ConfigurationOutcome(result: .rejected, source: "control socket", reason: error.description)
+                    try await outbound.write(ByteBuffer(string: refusal.json + "\n"))
                 }
             }
         } catch {
             logger.warning("control connection: \(error)")
+        }
+    }
+
+    /// Answers each request line in turn, until the client closes.
+    private static func answerRequests(
+        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        controller: DeviceController
+    ) async throws {
+        for try await line in inbound {
+            let answer: String
+            switch Result(catching: { () throws(ControlProtocolError) in try ControlRequest(line: line.readableBytesView) }) {
+            case .success(.push(let content, let source, let loadDefaults, let reset)):
+                answer = await controller.apply(
+                    ConfigurationPush(content: content, source: source, loadDefaults: loadDefaults, reset: reset)
+                ).json
+            case .success(.reload):
+                answer = await controller.reload().json
+            case .success(.health):
+                answer = await controller.health().json
+            case .success(.retryRefused):
+                answer = SpoolActionAnswer(events: await controller.retryRefused()).json
+            case .success(.discardRefused):
+                answer = SpoolActionAnswer(events: await controller.discardRefused()).json
+            case .failure(let error):
+                answer = ConfigurationOutcome(result: .rejected, source: "control socket", reason: error.description).json
+            }
+            try await outbound.write(ByteBuffer(string: answer + "\n"))
         }
     }
 
@@ -78,12 +98,20 @@ public enum ControlSocket {
         return true
     }
 
-    /// Sends one request to the daemon and waits for its outcome (a reboot takes as long as the
-    /// device needs to reconnect).
-    public static func request(_ request: ControlRequest, socketPath: String, eventLoopGroup: any EventLoopGroup) async throws
-        -> ConfigurationOutcome
-    {
-        let line = try await exchange(request, socketPath: socketPath, eventLoopGroup: eventLoopGroup)
+    /// How long a client waits for the daemon to accept its connection.
+    static let connectTimeout = TimeAmount.seconds(5)
+    /// How long `status` waits for the health report: the daemon answers it at once.
+    public static let healthTimeout = Duration.seconds(5)
+    /// How long a push or reload waits by default: longer than the daemon's default rollback
+    /// window (60 s) plus the reboot back to the last known good configuration.
+    public static let pushTimeout = Duration.seconds(180)
+
+    /// Sends one request to the daemon and waits for its outcome, up to `timeout` (a reboot takes
+    /// as long as the device needs to reconnect).
+    public static func request(
+        _ request: ControlRequest, socketPath: String, eventLoopGroup: any EventLoopGroup, timeout: Duration = pushTimeout
+    ) async throws -> ConfigurationOutcome {
+        let line = try await exchange(request, socketPath: socketPath, eventLoopGroup: eventLoopGroup, timeout: timeout)
         guard let outcome = ConfigurationOutcome(json: line.readableBytesView) else {
             throw ControlProtocolError.malformed("the daemon's answer is not an outcome: \(String(buffer: line))")
         }
@@ -91,8 +119,10 @@ public enum ControlSocket {
     }
 
     /// Asks the daemon how the device is doing.
-    public static func health(socketPath: String, eventLoopGroup: any EventLoopGroup) async throws -> DeviceHealth {
-        let line = try await exchange(.health, socketPath: socketPath, eventLoopGroup: eventLoopGroup)
+    public static func health(socketPath: String, eventLoopGroup: any EventLoopGroup, timeout: Duration = healthTimeout) async throws
+        -> DeviceHealth
+    {
+        let line = try await exchange(.health, socketPath: socketPath, eventLoopGroup: eventLoopGroup, timeout: timeout)
         do {
             return try DeviceHealth.decode(json: line.readableBytesView)
         } catch {
@@ -100,22 +130,49 @@ public enum ControlSocket {
         }
     }
 
-    private static func exchange(_ request: ControlRequest, socketPath: String, eventLoopGroup: any EventLoopGroup) async throws
-        -> ByteBuffer
+    /// Asks the daemon to retry or discard the events the broker refused; returns how many it acted on.
+    public static func spoolAction(_ request: ControlRequest, socketPath: String, eventLoopGroup: any EventLoopGroup) async throws -> Int {
+        let line = try await exchange(request, socketPath: socketPath, eventLoopGroup: eventLoopGroup, timeout: healthTimeout)
+        guard let answer = SpoolActionAnswer(json: line.readableBytesView) else {
+            throw ControlProtocolError.malformed("the daemon's answer is not a spool action's: \(String(buffer: line))")
+        }
+        return answer.events
+    }
+
+    /// One request, one answer line, within `timeout`: a daemon that accepts and stays silent
+    /// must not hold a health check or an operator forever.
+    private static func exchange(_ request: ControlRequest, socketPath: String, eventLoopGroup: any EventLoopGroup, timeout: Duration)
+        async throws -> ByteBuffer
     {
         let connection = try await connect(socketPath: socketPath, eventLoopGroup: eventLoopGroup)
-        return try await connection.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: request.line))
-            for try await line in inbound { return line }
-            throw ControlProtocolError.noAnswer(socket: socketPath)
+        let answer = try await withDeadline(timeout) {
+            do {
+                return try await connection.executeThenClose { inbound, outbound in
+                    try await outbound.write(ByteBuffer(string: request.line))
+                    for try await line in inbound { return line }
+                    throw ControlProtocolError.noAnswer(socket: socketPath)
+                }
+            } catch let error as ControlProtocolError {
+                throw error
+            } catch {
+                // A reset or a broken pipe says no more than a close does, in words a user cannot act on.
+                throw ControlProtocolError.noAnswer(socket: socketPath)
+            }
         }
+        guard let answer else {
+            // Closing ends the exchange left waiting.
+            try? await connection.channel.close()
+            throw ControlProtocolError.answerTimedOut(
+                socket: socketPath, request: request.name, seconds: Int(timeout.components.seconds))
+        }
+        return answer
     }
 
     private static func connect(socketPath: String, eventLoopGroup: any EventLoopGroup) async throws -> NIOAsyncChannel<
         ByteBuffer, ByteBuffer
     > {
         do {
-            return try await ClientBootstrap(group: eventLoopGroup).connect(
+            return try await ClientBootstrap(group: eventLoopGroup).connectTimeout(connectTimeout).connect(
                 unixDomainSocketPath: socketPath, channelInitializer: lineChannel)
         } catch {
             throw ControlProtocolError.noDaemon(socket: socketPath)

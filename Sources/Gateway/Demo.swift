@@ -73,6 +73,6 @@ public struct Demo: Sendable {
         try await Task.sleep(for: .milliseconds(300))
         await observer.client.disconnect()
         await printer.value
-        print("\nreplayed   \(summary.events) events, all acknowledged by the broker (QoS 1)")
+        print("\nreplayed   \(summary.events) trace events; every report they made acknowledged by the broker (QoS 1)")
     }
 }

@@ -13,15 +13,24 @@ import X509
 public struct DeviceDoctor: Sendable {
     public var state: DeviceStateDirectory
     public var brokerOverride: BrokerAddress?
-    public var protocolVersion: MQTTProtocolVersion
+    /// Pinned by the command line; nil leaves it to the configuration's `emulator.mqtt-version`.
+    public var protocolVersion: MQTTProtocolVersion?
 
-    public init(state: DeviceStateDirectory, brokerOverride: BrokerAddress? = nil, protocolVersion: MQTTProtocolVersion = .v5) {
+    public init(state: DeviceStateDirectory, brokerOverride: BrokerAddress? = nil, protocolVersion: MQTTProtocolVersion? = nil) {
         self.state = state
         self.brokerOverride = brokerOverride
         self.protocolVersion = protocolVersion
     }
 
+    /// Whether others could change what the device trusts comes first: the device refuses to
+    /// start on it. The connection checks still run, so one pass shows every fault.
     public func run(eventLoopGroup: any EventLoopGroup) async -> DoctorReport {
+        var report = DoctorReport(findings: StateDirectoryTrust(state: state).findings)
+        report.findings += await connectionChecks(eventLoopGroup: eventLoopGroup).findings
+        return report
+    }
+
+    private func connectionChecks(eventLoopGroup: any EventLoopGroup) async -> DoctorReport {
         var report = DoctorReport()
         let settings: DeviceSettings
         do {
@@ -33,7 +42,7 @@ public struct DeviceDoctor: Sendable {
         let tls = settings.tls
         guard tls.enabled && tls.clientAuthentication else {
             report.add(
-                DoctorFinding("mutual TLS", .failed, "register 0288 turns TLS or the client certificate off", fix: "set 0288 to 370E8D0D01")
+                DoctorFinding("mutual TLS", .failed, "register 0288 turns TLS or the client certificate off", fix: "set 0288 to 370E8D4D8F")
             )
             return report
         }
@@ -68,7 +77,14 @@ public struct DeviceDoctor: Sendable {
                 } else {
                     "the broker refused the handshake: it may not trust the device's CA (its cafile) or want another TLS version"
                 }
-            report.add(DoctorFinding("broker reachable, TLS", .failed, "\(host):\(port): \(error)", fix: fix))
+            // NIOSSL's own text (reason codes, the build's source paths) stays out of the report.
+            let detail =
+                if case .handshake(let underlying) = error {
+                    "the TLS handshake failed: " + TLSHandshakeCheck(underlying: underlying).explanation(host: host)
+                } else {
+                    "\(error)"
+                }
+            report.add(DoctorFinding("broker reachable, TLS", .failed, "\(host):\(port): \(detail)", fix: fix))
             return report
         }
         let cipher = await CipherSuiteProbe.run(
@@ -92,31 +108,48 @@ public struct DeviceDoctor: Sendable {
         into report: inout DoctorReport
     ) async {
         let client: MQTTClient
+        let version = MQTTVersionChoice(pinned: protocolVersion, setting: settings.device.mqttVersion)
         do {
             client = try MQTTClient(
                 configuration: MQTTClientConfiguration(
-                    host: settings.broker.host, port: settings.brokerPort, tls: configuration, protocolVersion: protocolVersion,
-                    clientIdentifier: identity.clientID + "-doctor", keepAlive: 30, username: settings.login, password: settings.password,
+                    host: settings.broker.host, port: settings.brokerPort, tls: configuration, protocolVersion: version.firstVersion,
+                    fallsBackToVersion311: version.fallsBack, clientIdentifier: identity.clientID + "-doctor", keepAlive: 30,
+                    username: settings.login, password: settings.password,
                     connectTimeout: .seconds(10), responseTimeout: .seconds(10)),
                 eventLoopGroup: eventLoopGroup, logger: Logger(label: "doctor") { _ in SwiftLogNoOpLogHandler() })
             _ = try await client.start()
         } catch {
             // Under TLS 1.3 the broker judges the device's certificate after the handshake the probe saw complete.
             let text = "\(error)"
+            let connectionError = error as? MQTTConnectionError
             let fix =
-                ["UNKNOWN_CA", "BAD_CERTIFICATE", "CERTIFICATE_REQUIRED", "CERTIFICATE_EXPIRED"].contains(where: text.contains)
-                ? "the broker does not accept the device's certificate: send the client CA (tls.send-client-ca on) or add the device's CA to the broker's cafile"
-                : "check the broker's log; it may not map the certificate's CN to a user, or refuse this client ID"
+                if connectionError?.tlsCheck == .ourCertificate {
+                    "the broker does not accept the device's certificate: send the client CA (tls.send-client-ca on) or add the device's CA to the broker's cafile"
+                } else if connectionError?.kind == "closedByBroker", version.firstVersion == .v5, !version.fallsBack {
+                    "MQTT 5 is pinned: if the broker does not speak it, set emulator.mqtt-version to auto or 3.1.1 (or pass --mqtt-version 3.1.1); "
+                        + "otherwise the broker's log says why (the certificate's CN mapped to no user, or this client ID refused)"
+                } else {
+                    "check the broker's log; it may not map the certificate's CN to a user, or refuse this client ID"
+                }
             report.add(DoctorFinding("broker accepts the device (CONNACK)", .failed, text, fix: fix))
             return
         }
         report.add(DoctorFinding("broker accepts the device (CONNACK)", .passed, "MQTT \(await client.protocolVersion)"))
+        if let fallback = await client.versionFallback { report.add(Self.versionFinding(fallback)) }
         if await client.protocolVersion == .v5 {
             report.add(await aclFinding(client: client, topics: settings.topics))
         } else {
             report.add(DoctorFinding("ACL", .skipped, "MQTT 3.1.1 does not say when a publish is refused"))
         }
         await client.disconnect()
+    }
+
+    /// The broker turned MQTT 5.0 down and accepted 3.1.1: a device on `auto` copes, one wasted
+    /// attempt a start; the finding names the setting that pins the version.
+    static func versionFinding(_ fallback: MQTTVersionFallback) -> DoctorFinding {
+        DoctorFinding(
+            "MQTT version", .warning, "the broker does not speak MQTT 5.0: \(fallback), and accepted MQTT 3.1.1",
+            fix: "pin the version: `smartreader config set --state-dir DIR emulator.mqtt-version 3.1.1`, or run with --mqtt-version 3.1.1")
     }
 
     private func aclFinding(client: MQTTClient, topics: DeviceTopics) async -> DoctorFinding {

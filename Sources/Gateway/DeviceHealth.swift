@@ -25,6 +25,12 @@ public struct DeviceHealth: Codable, Sendable, Equatable {
     public var spoolOldest: Date?
     public var spoolDropped: Int
     public var spoolExpired: Int
+    /// Events the broker refused, held for the operator (`smartreader spool retry` or `discard`).
+    public var spoolRefused = 0
+    /// Since the spool was created: events refused, refused ones dropped over the limit, and refused ones discarded.
+    public var spoolRefusedTotal = 0
+    public var spoolRefusedDropped = 0
+    public var spoolDiscarded = 0
     /// The end of the device certificate's validity; nil without client authentication.
     public var certificateNotAfter: Date?
 
@@ -34,6 +40,24 @@ public struct DeviceHealth: Codable, Sendable, Equatable {
         case lastEvent = "LastEvent", lastTagID = "LastTagId", spoolDepth = "SpoolDepth", spoolDropped = "SpoolDropped"
         case spoolBytes = "SpoolBytes", spoolOldest = "SpoolOldest"
         case spoolExpired = "SpoolExpired", certificateNotAfter = "CertificateNotAfter"
+        case spoolRefused = "SpoolRefused", spoolRefusedTotal = "SpoolRefusedTotal", spoolRefusedDropped = "SpoolRefusedDropped"
+        case spoolDiscarded = "SpoolDiscarded"
+    }
+
+    /// Takes the refused events' numbers from the spool's report.
+    public mutating func noteRefusals(_ report: SpoolReport) {
+        spoolRefused = report.refused
+        spoolRefusedTotal = report.losses.refused
+        spoolRefusedDropped = report.losses.refusedDropped
+        spoolDiscarded = report.losses.discarded
+    }
+
+    /// What `smartreader status` exits with, for scripts and health checks: 0 connected with
+    /// nothing held, 2 not connected, 4 connected but holding events the broker refused (3, not
+    /// running, is decided before there is a report).
+    public var exitCode: Int32 {
+        guard connected else { return 2 }
+        return spoolRefused > 0 ? 4 : 0
     }
 
     public var json: String {
@@ -63,7 +87,10 @@ public struct DeviceHealth: Codable, Sendable, Equatable {
                 + (lastEvent.map { "; the last \(ago($0))" + (lastTagID.map { ", tag \($0)" } ?? "") } ?? ""))
         let spool = SpoolReport(
             depth: spoolDepth, bytes: spoolBytes, oldestStored: spoolOldest,
-            losses: SpoolLosses(dropped: spoolDropped, expired: spoolExpired))
+            losses: SpoolLosses(
+                dropped: spoolDropped, expired: spoolExpired, refused: spoolRefusedTotal, refusedDropped: spoolRefusedDropped,
+                discarded: spoolDiscarded),
+            refused: spoolRefused)
         lines.append("spool    \(spool.summary)")
         if let certificateNotAfter {
             let days = Int(certificateNotAfter.timeIntervalSince(now) / 86_400)

@@ -5,7 +5,9 @@ import Spool
 public struct DeviceRunOptions: Sendable {
     public var brokerOverride: BrokerAddress?
     public var insecure: Bool
-    public var protocolVersion: MQTTProtocolVersion
+    /// The MQTT version pinned by the command line; nil leaves it to the configuration's
+    /// `emulator.mqtt-version` (by default 5.0, falling back to 3.1.1).
+    public var protocolVersion: MQTTProtocolVersion?
     /// Keep retrying the first connection (a daemon) rather than failing (a one-shot replay).
     public var retryUntilConnected: Bool
     public var maximumInFlight: Int
@@ -23,7 +25,7 @@ public struct DeviceRunOptions: Sendable {
     public var eventAcknowledged: (@Sendable (_ publishToPuback: Duration) -> Void)?
 
     public init(
-        brokerOverride: BrokerAddress? = nil, insecure: Bool = false, protocolVersion: MQTTProtocolVersion = .v5,
+        brokerOverride: BrokerAddress? = nil, insecure: Bool = false, protocolVersion: MQTTProtocolVersion? = nil,
         retryUntilConnected: Bool = false, maximumInFlight: Int = 1024, spoolLimits: SpoolLimits = .standard,
         statusReportsSpool: Bool = false, eventIDInPayload: Bool = false, allowReadableKey: Bool = false
     ) {

@@ -29,11 +29,12 @@ public struct DeviceService: Service {
     }
 
     public func run() async throws {
-        // Two daemons on one state directory would fight over one client ID at the broker.
-        if await ControlSocket.isAnswering(socketPath: ControlSocket.path(in: state), eventLoopGroup: eventLoopGroup) {
-            throw GatewayError.stateDirectory(
-                path: state.path, reason: "another daemon is already running here (\(ControlSocket.path(in: state)) answers)")
-        }
+        // Two devices on one state directory would fight over one client ID at the broker.
+        let lock = try DeviceLock(state: state)
+        defer { withExtendedLifetime(lock) {} }
+        // Before the socket and the inbox take anything in: each boot checks again.
+        try StateDirectoryTrust(state: state).check()
+        try StateDirectoryUpgrade.run(state, logger: logger)
         let controller = try DeviceController(
             state: state, options: options, rollbackAfter: rollbackAfter, eventLoopGroup: eventLoopGroup, logger: logger)
         let (state, source, logger, eventLoopGroup) = (self.state, self.source, self.logger, self.eventLoopGroup)
@@ -55,14 +56,25 @@ public struct DeviceService: Service {
                 return nil
             }
             group.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                // SIGHUPs that arrive while a reload runs make one more reload, not one each.
+                let (reloads, requestReload) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+                async let signals: Void = {
+                    for await _ in await UnixSignalsSequence(trapping: .sighup) { requestReload.yield() }
+                    requestReload.finish()
+                }()
+                for await _ in reloads {
                     logger.notice("SIGHUP: reloading \(state.configurationPath)")
                     _ = await controller.reload()
                 }
+                await signals
                 return nil
             }
             group.addTask {
                 do { try await controller.start() } catch { return Task.isCancelled ? nil : error }
+                return nil
+            }
+            group.addTask {
+                // Tags are read from the start: while the broker is away they wait in the spool.
                 guard let source else { return nil }
                 for await event in source { await controller.accept(event) }
                 logger.info("the tag source has ended; still connected until SIGTERM")
@@ -81,6 +93,8 @@ public struct DeviceService: Service {
                 }
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
             }
+            // Before cancelling: a trial under way holds its task until it ends, and cancellation alone does not end it.
+            await controller.beginShutdown()
             group.cancelAll()
             return failure
         }

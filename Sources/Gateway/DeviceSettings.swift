@@ -19,20 +19,26 @@ public struct DeviceSettings: Sendable {
         factory: DeviceStateDirectory.FactoryRecord, configuration: ConfigData, configurationFile: String, brokerOverride: BrokerAddress?
     ) throws(GatewayError) {
         self.factory = factory
+        (device, broker) = try Self.judged(configuration, file: configurationFile, brokerOverride: brokerOverride)
+        let deviceID = device.naming.deviceID
+        topics = DeviceTopics(prefix: device.naming.topicPrefix, deviceID: deviceID.isEmpty ? factory.serialNumber : deviceID)
+    }
+
+    /// Every register checked, and the broker they name or the override: the part of
+    /// `ConfigurationJudgement` that every start and every push goes through.
+    static func judged(_ configuration: ConfigData, file: String, brokerOverride: BrokerAddress?) throws(GatewayError) -> (
+        DeviceConfiguration, BrokerAddress
+    ) {
+        let device: DeviceConfiguration
         do {
             device = try DeviceConfiguration(configuration)
         } catch {
-            throw .configuration(file: configurationFile, error)
+            throw .configuration(file: file, error)
         }
         let port = device.ports.effectiveMQTTPort(tls: device.tls.enabled)
-        if let brokerOverride {
-            broker = BrokerAddress(host: brokerOverride.host, port: brokerOverride.port ?? port)
-        } else {
-            guard !device.broker.isEmpty else { throw .noBroker(configFile: configurationFile) }
-            broker = BrokerAddress(host: device.broker, port: port)
-        }
-        let deviceID = device.naming.deviceID
-        topics = DeviceTopics(prefix: device.naming.topicPrefix, deviceID: deviceID.isEmpty ? factory.serialNumber : deviceID)
+        if let brokerOverride { return (device, BrokerAddress(host: brokerOverride.host, port: brokerOverride.port ?? port)) }
+        guard !device.broker.isEmpty else { throw .noBroker(configFile: file) }
+        return (device, BrokerAddress(host: device.broker, port: port))
     }
 
     public var configuration: ConfigData { device.data }

@@ -1,5 +1,6 @@
 import DeviceIdentity
 import Foundation
+import Logging
 import SpringCore
 
 /// The device's non-volatile memory, one directory per device:
@@ -40,16 +41,21 @@ public struct DeviceStateDirectory: Sendable {
     public func identityFiles(_ tls: TLSOptionsRegister) -> IdentityFiles {
         IdentityFiles(
             certificate: certificatePath(slot: tls.clientCertificateSlot), key: keyPath(slot: tls.clientKeySlot),
-            clientAuthority: certificatePath(slot: TLSOptionsRegister.clientCASlot),
+            clientAuthority: certificatePath(slot: tls.clientCASlot),
             serverAuthority: certificatePath(slot: tls.serverCASlot))
     }
 
     public func loadFactory() throws(GatewayError) -> FactoryRecord {
-        guard let data = FileManager.default.contents(atPath: file("factory.json")) else {
+        let data: [UInt8]
+        do {
+            data = try RegularFile.read(file("factory.json"), maximumSize: ConfigData.maximumFileSize)
+        } catch .missing {
             throw .stateDirectory(path: path, reason: "no factory.json; create the device with `smartreader pki provision`")
+        } catch {
+            throw .stateDirectory(path: path, reason: error.description)
         }
         do {
-            return try JSONDecoder().decode(FactoryRecord.self, from: data)
+            return try JSONDecoder().decode(FactoryRecord.self, from: Data(data))
         } catch {
             throw .stateDirectory(path: path, reason: "factory.json is malformed: \(error)")
         }
@@ -72,9 +78,10 @@ public struct DeviceStateDirectory: Sendable {
 
     /// config.json alone: what was set on top of the factory defaults.
     public func loadCurrentFile() throws(GatewayError) -> ConfigData {
-        guard FileManager.default.fileExists(atPath: configurationPath) else { return ConfigData() }
         do {
             return try ConfigData.load(contentsOf: configurationPath)
+        } catch .missing {
+            return ConfigData()
         } catch {
             throw .stateDirectory(path: path, reason: error.description)
         }
@@ -109,11 +116,23 @@ public struct DeviceStateDirectory: Sendable {
     }
 
     /// Counts this boot and returns its number; the count survives restarts like the device's.
-    public func nextBootCount() throws(GatewayError) -> Int {
+    /// A count that is unreadable, negative or at its end starts again at 1 with a warning
+    /// rather than stopping the device: refusing would make every start under systemd fail alike.
+    public func nextBootCount(logger: Logger) throws(GatewayError) -> Int {
         let counter = file("bootcount")
-        let previous =
-            (try? String(contentsOfFile: counter, encoding: .utf8))
-            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+        var previous = 0
+        if let text = try? String(contentsOfFile: counter, encoding: .utf8) {
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            switch Int(trimmed) {
+            case let count? where count >= 0 && count < Int.max:
+                previous = count
+            case let count?:
+                logger.warning("\(counter) holds \(count), which a boot count cannot continue from; counting again from 1")
+            case nil:
+                logger.warning(
+                    "\(counter) does not hold a boot count (\(trimmed.prefix(20).debugDescription)); counting again from 1")
+            }
+        }
         do {
             try ProtectedFile.write("\(previous + 1)\n", to: counter, mode: 0o600)
         } catch {

@@ -47,7 +47,7 @@ public struct DeviceTLSIdentity: Sendable {
             var chain = try Self.certificates(certificatePath, kind: "client certificate", slot: tls.clientCertificateSlot)
             // A certificate file that carries its chain (as enrolment installs it) sends the CA already.
             if tls.sendClientCA && chain.count == 1 {
-                let caSlot = TLSOptionsRegister.clientCASlot
+                let caSlot = tls.clientCASlot
                 chain += try Self.certificates(
                     state.certificatePath(slot: caSlot), kind: "client CA certificate", slot: caSlot, shared: true)
             }

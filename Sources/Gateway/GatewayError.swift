@@ -28,7 +28,7 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
             "\"\(text)\" is not HOST, HOST:PORT or [IPv6]:PORT with a port from 1 to 65535"
         case .plaintextRefused:
             "register 0288 turns TLS off; this emulator never sends MQTT in plain text unless you pass --insecure "
-                + "(enable TLS with `smartreader pki provision`, or set 0288 to 370E8D0D01)"
+                + "(enable TLS with `smartreader pki provision`, or set 0288 to 370E8D4D8F)"
         case .verificationDisabled:
             "register 0288 asks to accept any broker certificate; refusing unless --insecure is given "
                 + "(set bits 5-4 of byte 0 to 11, full chain)"

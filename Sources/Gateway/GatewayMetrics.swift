@@ -18,12 +18,17 @@ enum GatewayMetrics {
         Counter(label: "smartreader_connection_errors_total", dimensions: [("kind", kind(of: error))]).increment()
     }
 
-    /// The spool of one device: depth and, since the spool was made, events dropped and expired.
+    /// The spool of one device: depth and refused events held now and, since the spool was
+    /// made, events dropped, expired, refused, refused ones dropped over the limit and discarded.
     static func spool(device: String, _ report: SpoolReport) {
         let dimensions = [("device", device)]
         Gauge(label: "smartreader_spool_depth", dimensions: dimensions).record(report.depth)
+        Gauge(label: "smartreader_spool_refused_held", dimensions: dimensions).record(report.refused)
         Gauge(label: "smartreader_spool_dropped", dimensions: dimensions).record(report.losses.dropped)
         Gauge(label: "smartreader_spool_expired", dimensions: dimensions).record(report.losses.expired)
+        Gauge(label: "smartreader_spool_refused", dimensions: dimensions).record(report.losses.refused)
+        Gauge(label: "smartreader_spool_refused_dropped", dimensions: dimensions).record(report.losses.refusedDropped)
+        Gauge(label: "smartreader_spool_discarded", dimensions: dimensions).record(report.losses.discarded)
     }
 
     /// A short name for an error's kind: the case of an MQTT connection error, else its type.

@@ -4,7 +4,8 @@ import SpringCore
 
 /// One JSON object a line, for journald, log shippers and `jq`: `time` (UTC, milliseconds),
 /// `level`, `label`, `source`, `message`, then the metadata (`device`, `broker`, …) as strings.
-/// A metadata key that would hide one of those fields is written as `meta.<key>`.
+/// A metadata key that would hide one of those fields is written as `meta.<key>`. Every control
+/// character is escaped, so one event is one line (`LogLineEscaping`).
 public struct JSONLineLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
@@ -34,12 +35,10 @@ public struct JSONLineLogHandler: LogHandler {
         object.add("source", event.source)
         object.add("message", event.message.description)
         if let error = event.error { object.add("error", "\(error)") }
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
+        let merged = metadata.merged(provider: metadataProvider, event: event.metadata)
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             object.add(Self.reserved.contains(key) ? "meta." + key : key, value.description)
         }
-        write(object.text + "\n")
+        write(LogLineEscaping.escapedForJSON(object.text) + "\n")
     }
 }

@@ -20,18 +20,19 @@ public struct ReaderEventFormatter: Sendable {
             interface: settings.factory.constants.interfaces, outputFormat: settings.outputFormat, template: settings.device.template)
     }
 
-    public func message(for event: TagEvent, uptime: Uptime) -> ReaderEventMessage {
+    /// `includesMove` false: a "tag read event only" report (register 02A0 byte 0 bit 4 clear), sent without `Move`.
+    public func message(for event: TagEvent, uptime: Uptime, includesMove: Bool = true) -> ReaderEventMessage {
         var tagID = event.tagID
         if let template, let bytes = Hex.decode(event.tagID) { tagID = template.format.render(tagID: bytes) }
         return ReaderEventMessage(
             interface: event.interface ?? interface, protocolName: event.protocolName, template: template?.number ?? 0,
-            rssi: event.rssi, tagID: tagID, move: event.move.rawValue, tagData: event.tagData, tagDetails: event.tagDetails,
+            rssi: event.rssi, tagID: tagID, move: includesMove ? event.move.rawValue : nil, tagData: event.tagData, tagDetails: event.tagDetails,
             uptime: uptime)
     }
 
     /// `eventID` goes into READER EVENT JSON as `EventId`; a `$SCRDR` line has no field for it.
-    public func payload(for event: TagEvent, uptime: Uptime, eventID: UInt64? = nil) -> [UInt8] {
-        var message = message(for: event, uptime: uptime)
+    public func payload(for event: TagEvent, uptime: Uptime, includesMove: Bool = true, eventID: UInt64? = nil) -> [UInt8] {
+        var message = message(for: event, uptime: uptime, includesMove: includesMove)
         message.eventID = eventID
         switch outputFormat {
         case .json: return message.jsonBytes

@@ -42,6 +42,10 @@ public enum ReplayJob {
         events: TagSource, count: Int, state: DeviceStateDirectory, options: DeviceRunOptions, spool: Bool = false,
         eventLoopGroup: any EventLoopGroup, logger: Logger
     ) async throws -> ReplaySummary {
+        // A daemon on the same state directory would lose its MQTT session to this replay.
+        let lock = try DeviceLock(state: state)
+        defer { withExtendedLifetime(lock) {} }
+        try StateDirectoryUpgrade.run(state, logger: logger)
         let outbox =
             spool
             ? try Outbox(store: SpoolStore(path: state.spoolPath), limits: options.spoolLimits, logger: logger)

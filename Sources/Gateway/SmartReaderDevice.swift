@@ -27,7 +27,7 @@ public actor SmartReaderDevice {
     private let options: DeviceRunOptions
     private var tasks: [Task<Void, Never>] = []
     private let rejectedEvents = EventCounter()
-    private let repeatFilter: RepeatFilter
+    private let reporter: ReadReporter
     private let configurationPushes: (@Sendable (ConfigurationPush) async -> Void)?
     /// Results of configuration pushes, published on `cfg/result` once this boot has announced itself.
     private var pendingResults: [ConfigurationOutcome] = []
@@ -40,12 +40,15 @@ public actor SmartReaderDevice {
     /// learns who the device is before it hears its tags.
     private var announced = false
     private var announcementWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Once set, `start` refuses: a reboot or shutdown may come before the boot's start has run.
+    private var stopping = false
 
     /// `configurationPushes` receives what arrives on `cfg/set` when the configuration enables it.
     public init(
         settings: DeviceSettings, state: DeviceStateDirectory, options: DeviceRunOptions, outbox: Outbox,
         eventLoopGroup: any EventLoopGroup, logger: Logger, configurationPushes: (@Sendable (ConfigurationPush) async -> Void)? = nil
     ) throws {
+        try StateDirectoryTrust(state: state).check()
         var logger = logger
         logger[metadataKey: "device"] = "\(settings.factory.serialNumber)"
         let identity = try DeviceTLSIdentity(settings: settings, state: state, options: options, logger: logger)
@@ -60,9 +63,10 @@ public actor SmartReaderDevice {
                 topic: settings.topics.status, payload: Array(StatusMessage.lastWill.json.utf8), qos: publishQoS,
                 retain: clientOptions.brokerAcceptsRetain)
             : nil
+        let version = MQTTVersionChoice(pinned: options.protocolVersion, setting: settings.device.mqttVersion)
         let configuration = MQTTClientConfiguration(
             host: settings.broker.host, port: settings.brokerPort, tls: identity.configuration,
-            protocolVersion: options.protocolVersion, clientIdentifier: identity.clientID,
+            protocolVersion: version.firstVersion, fallsBackToVersion311: version.fallsBack, clientIdentifier: identity.clientID,
             keepAlive: UInt16(clientOptions.keepAlive), will: lastWill, username: settings.login, password: settings.password,
             connectTimeout: .seconds(Int(max(clientOptions.connectTimeout, 1))),
             responseTimeout: .seconds(Int(max(clientOptions.responseTimeout, 1))),
@@ -74,10 +78,10 @@ public actor SmartReaderDevice {
         self.client = try MQTTClient(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
         self.outbox = outbox
         self.formatter = ReaderEventFormatter(settings: settings)
-        self.repeatFilter = RepeatFilter(holdOff: settings.device.readDelays.repeatHoldOff)
+        self.reporter = ReadReporter(ReadReporting(features: settings.device.features, delays: settings.device.readDelays))
         self.configurationPushes = settings.device.remoteConfiguration ? configurationPushes : nil
         self.logger = logger
-        self.bootCount = try state.nextBootCount()
+        self.bootCount = try state.nextBootCount(logger: logger)
         self.publishQoS = publishQoS
         self.retainState = clientOptions.brokerAcceptsRetain
         self.options = options
@@ -88,8 +92,10 @@ public actor SmartReaderDevice {
     /// How the current (or last) connection came up.
     public var lastConnectTimings: MQTTConnectTimings? { get async { await client.lastConnectTimings } }
 
-    /// Connects (or, with `retryUntilConnected`, keeps trying) and starts publishing.
+    /// Connects (or, with `retryUntilConnected`, keeps trying) and starts publishing. A device
+    /// stopped before it started never connects: it would hold a session nobody ends.
     public func start(retryUntilConnected: Bool) async throws {
+        guard !stopping else { throw MQTTConnectionError.shutDown }
         logger.info(
             "SpringCore \(settings.factory.constants.productName) \(settings.factory.serialNumber) booting (boot \(bootCount)); client ID \(clientID), broker \(settings.broker.host):\(settings.brokerPort)"
         )
@@ -105,18 +111,26 @@ public actor SmartReaderDevice {
         }
         tasks.append(Task { await self.publishEvents() })
         tasks.append(Task { await self.publishStatusPeriodically() })
+        if reporter.repeatsHeldTags { tasks.append(Task { await self.reporter.repeatHeldTags { await self.record($0) } }) }
         if options.reportsSpoolMetrics { tasks.append(Task { await self.reportSpoolMetrics() }) }
     }
 
-    /// Takes a tag event into the outbox; it is published in order and counted until acknowledged.
+    /// Takes a tag event into the outbox as registers 02A0/02A1 report it; each report is
+    /// published in order and counted until acknowledged.
     public nonisolated func accept(_ event: TagEvent) async {
-        guard repeatFilter.admits(event) else { return }
+        for report in reporter.reports(for: event) { await record(report) }
+    }
+
+    private nonisolated func record(_ report: ReadReport) async {
         GatewayMetrics.eventsRead.increment()
         let uptime = self.uptime
+        let (event, move) = (report.event, report.includesMove)
         if options.eventIDInPayload {
-            await outbox.append(topic: settings.topics.readerEvent) { formatter.payload(for: event, uptime: uptime, eventID: $0) }
+            await outbox.append(topic: settings.topics.readerEvent) {
+                formatter.payload(for: event, uptime: uptime, includesMove: move, eventID: $0)
+            }
         } else {
-            await outbox.append(topic: settings.topics.readerEvent, payload: formatter.payload(for: event, uptime: uptime))
+            await outbox.append(topic: settings.topics.readerEvent, payload: formatter.payload(for: event, uptime: uptime, includesMove: move))
         }
     }
 
@@ -143,6 +157,7 @@ public actor SmartReaderDevice {
     /// The clean shutdown of the reference: STATUS `offline`, then DISCONNECT (so no Last Will).
     /// For a reboot the outbox stays open: events not yet acknowledged wait for the next boot.
     public func stop(forReboot: Bool = false) async {
+        stopping = true
         if !forReboot { outbox.close() }
         let grace = Duration.seconds(Int(max(settings.clientOptions.responseTimeout, 1)))
         if await client.isConnected {
@@ -212,11 +227,12 @@ public actor SmartReaderDevice {
 
     private func announce() async {
         let configuration = settings.configuration
+        let ipAddress = await client.localAddress ?? ""
         let meta = MetaMessage(
             constants: settings.factory.constants, serialNumber: settings.factory.serialNumber,
-            configID: configuration.string(.configID), inventory: configuration.string(.inventory),
-            location: configuration.string(.location), physicalAddress: physicalAddress,
-            ipAddress: await client.localAddress ?? "", outputFormat: settings.outputFormat)
+            configID: MetaMessage.configID(from: configuration[.configID] ?? []), inventory: configuration.string(.inventory),
+            location: configuration.string(.location), physicalAddress: physicalAddress(ipAddress: ipAddress),
+            ipAddress: ipAddress, outputFormat: settings.outputFormat)
         await sendState(topic: settings.topics.meta, json: meta.json)
         await sendState(topic: settings.topics.status, json: status(.ready).json)
         let qos = MQTTQoS(rawValue: min(settings.clientOptions.subscribeQoS, 2))!
@@ -254,6 +270,14 @@ public actor SmartReaderDevice {
         let logger = self.logger
         let rejected = self.rejectedEvents
         let eventAcknowledged = options.eventAcknowledged
+        // Every spooled event is a reader event of this device: it goes out under the topic the
+        // device has now, so events held back by a wrong 028E/028F (refused, or waiting across
+        // the push that fixed it) reach the topic the broker allows once sent again.
+        let topic = settings.topics.readerEvent
+        let whereRefusedEventsGo =
+            outbox.isDurable
+            ? "it is held in the spool until `smartreader spool retry` or `smartreader spool discard`"
+            : "it is not delivered, and without a spool (replay) no copy is kept"
         while true {
             // Without a connection events stay in the spool, where its limits and policy apply,
             // rather than piling up in the client's window.
@@ -269,14 +293,18 @@ public actor SmartReaderDevice {
             let messages = batch.map { event in
                 // The spool's id, stable across reconnects and restarts, lets a consumer drop a duplicate (MQTT 5 only).
                 OutboundMessage(
-                    topic: event.topic, payload: ByteBuffer(bytes: event.payload), qos: publishQoS,
+                    topic: topic, payload: ByteBuffer(bytes: event.payload), qos: publishQoS,
                     properties: [.userProperty(name: "event-id", value: String(event.id))]
                 ) { result in
                     switch result {
                     case .success(let ack) where ack.reasonCode.isFailure:
-                        logger.error("the broker refused event \(event.id) on \(event.topic): \(ack.reasonCode)")
+                        // Not delivered: held in the spool for the operator, not deleted.
+                        logger.error(
+                            "the broker refused event \(event.id) on \(topic): \(ack.reasonCode); \(whereRefusedEventsGo)")
                         rejected.increment()
                         GatewayMetrics.eventsRefused.increment()
+                        outbox.refuse(event)
+                        return
                     case .failure(let error):
                         if !outbox.giveBack([event]) { logger.error("event \(event.id) not published: \(error)") }
                         return
@@ -302,7 +330,8 @@ public actor SmartReaderDevice {
         return StatusMessage(
             state: state, uptime: uptime,
             spool: SpoolStatusField(
-                depth: report.depth, dropped: report.losses.dropped, expired: report.losses.expired, oldestAge: report.oldestAge()))
+                depth: report.depth, dropped: report.losses.dropped, expired: report.losses.expired, oldestAge: report.oldestAge(),
+                refused: report.refused, discarded: report.losses.discarded))
     }
 
     /// STATUS every status interval (0289), and the spool in the log when it holds or lost anything.
@@ -332,7 +361,14 @@ public actor SmartReaderDevice {
     private func handleCommands() async {
         for await message in client.inboundMessages {
             if message.topic == settings.topics.configurationSet, let configurationPushes {
-                let push = ConfigurationPush(content: Array(message.payload.readableBytesView), source: message.topic)
+                // An empty retained message is how a backend clears the one the broker keeps: nothing to apply.
+                guard message.payload.readableBytes > 0 else {
+                    logger.info("ignoring an empty message on \(message.topic)")
+                    continue
+                }
+                let push = ConfigurationPush(
+                    content: Array(message.payload.readableBytesView), source: message.topic,
+                    brokerDelivery: message.retain ? .retained : .live)
                 // Not awaited here: applying reboots this device, which ends this loop.
                 Task { await configurationPushes(push) }
                 continue
@@ -352,12 +388,13 @@ public actor SmartReaderDevice {
         }
     }
 
-    /// A locally administered MAC address derived from the serial number, so META's PhysAddress
-    /// is stable and cannot collide with real hardware.
-    private nonisolated var physicalAddress: String {
+    /// META's PhysAddress, 12 hex digits as a SpringPark sends it: the MAC of the interface the
+    /// broker connection leaves from; without one (loopback), a locally administered address
+    /// derived from the serial number, stable and never a real card's.
+    private nonisolated func physicalAddress(ipAddress: String) -> String {
+        if let address = InterfaceHardwareAddress.of(ipAddress: ipAddress) { return address }
         let serial = Hex.decode(settings.factory.serialNumber) ?? []
-        let bytes = [0x02, 0x00] + Array(serial.suffix(4))
-        return bytes.map { Hex.encode([$0]) }.joined(separator: ":")
+        return Hex.encode([0x02, 0x00] + Array(serial.suffix(4)))
     }
 }
 

@@ -11,13 +11,25 @@ extension MQTTClient {
             var connected = false
             do {
                 try await runConnection { connected = true }
-            } catch is MQTTVersionRefused {
-                logger.notice("the broker refused MQTT 5.0 (reason 0x84); connecting again with MQTT 3.1.1")
-                protocolVersion = .v3_1_1
-                continue
             } catch {
+                // A loss after CONNACK says nothing about the version; a failed attempt may.
+                if !connected {
+                    switch versionNegotiation.record(Self.versionAnswer(to: error)) {
+                    case .retryNow(let reason):
+                        logger.notice("\(reason); connecting again at once with MQTT 3.1.1")
+                        continue
+                    case .backTo5:
+                        logger.info("MQTT 3.1.1 failed too, so MQTT 5.0 was not the problem; the next attempt uses 5.0 again")
+                    case .keepGoing, .learnt:
+                        break
+                    }
+                }
                 let error = MQTTConnectionError.classify(
-                    error, host: configuration.host, port: configuration.port)
+                    (error as? MQTTNoConnAck)?.reported ?? error,
+                    host: configuration.host, port: configuration.port)
+                if case .tlsHandshakeFailed(_, _, let raw)? = error as? MQTTConnectionError {
+                    logger.debug("the TLS error as NIOSSL gave it: \(raw)")
+                }
                 if firstOutcome != nil, failFast {
                     // The caller of start() reports this one.
                     shuttingDown = true
@@ -44,16 +56,27 @@ extension MQTTClient {
             asyncChannel.channel.writeAndFlush(
                 MQTTPacket.connect(configuration.connectPacket(version: protocolVersion)), promise: nil)
             var iterator = inbound.makeAsyncIterator()
-            guard let first = try await iterator.next() else { throw MQTTConnectionError.closedByBroker }
+            let first: MQTTPacket?
+            do {
+                first = try await iterator.next()
+            } catch {
+                throw noConnAck(error, clock: clock)
+            }
+            guard let first else { throw noConnAck(MQTTConnectionError.closedByBroker, clock: clock) }
             guard case .connAck(let connAck) = first else {
                 throw MQTTConnectionError.protocolViolation("\(first.type) before CONNACK")
             }
-            if connAck.reasonCode == .unsupportedProtocolVersion && protocolVersion == .v5 {
+            if connAck.reasonCode == .unsupportedProtocolVersion && versionNegotiation.fallsBackOnRefusal {
                 throw MQTTVersionRefused()
             }
             guard !connAck.reasonCode.isFailure else {
                 throw MQTTConnectionError.refused(
                     connAck.reasonCode, reasonString: connAck.properties.reasonString)
+            }
+            if case .learnt(let reason) = versionNegotiation.record(.connAck) {
+                logger.notice(
+                    "\(reason), and accepted MQTT 3.1.1: it does not speak MQTT 5.0; this client keeps to 3.1.1 until it is restarted (pinning the version saves the first attempt)"
+                )
             }
             lastConnectTimings = MQTTConnectTimings(tlsHandshake: clock.handshake, connAck: .now - clock.started)
             established(connAck, on: asyncChannel.channel)
@@ -69,6 +92,14 @@ extension MQTTClient {
                 throw error
             }
         }
+    }
+
+    /// Why no CONNACK came: `MQTTNoConnAck` for a hang-up or the connect timeout once TLS (if
+    /// any) is up; before the handshake completed it is a TLS problem, never the MQTT version.
+    private func noConnAck(_ error: any Error, clock: TLSHandshakeClock) -> any Error {
+        guard sslContext == nil || clock.handshake != nil else { return error }
+        if case MQTTConnectionError.connectTimeout = error { return MQTTNoConnAck(reported: error, answer: .silentAfterConnect) }
+        return Self.isHangUp(error) ? MQTTNoConnAck(reported: MQTTConnectionError.closedByBroker, answer: .closedWithoutConnAck) : error
     }
 
     func connectionEnded(_ error: any Error) {
@@ -150,3 +181,32 @@ extension MQTTClient {
 
 /// A 5.0 CONNECT refused for its version: the client tries again with 3.1.1.
 struct MQTTVersionRefused: Error {}
+
+/// The broker hung up after CONNECT, or said nothing within the connect timeout, with TLS (if
+/// any) complete: what a broker that cannot parse the CONNECT does. `reported` is what the
+/// user hears if the version turns out not to be the cause.
+struct MQTTNoConnAck: Error {
+    let reported: any Error
+    let answer: MQTTVersionFallback
+}
+
+extension MQTTClient {
+    /// A close or a reset, as opposed to a TLS alert (under TLS 1.3 the broker judges the
+    /// client's certificate after the client saw the handshake complete: never a version problem).
+    static func isHangUp(_ error: any Error) -> Bool {
+        switch error {
+        case MQTTConnectionError.closedByBroker, NIOSSLError.uncleanShutdown: true
+        case let io as IOError: [ECONNRESET, EPIPE].contains(io.errnoCode)
+        case ChannelError.eof, ChannelError.ioOnClosedChannel: true
+        default: false
+        }
+    }
+
+    static func versionAnswer(to error: any Error) -> MQTTVersionNegotiation.Answer {
+        switch error {
+        case is MQTTVersionRefused: .versionRefused
+        case let noConnAck as MQTTNoConnAck: .noConnAck(noConnAck.answer)
+        default: .otherFailure
+        }
+    }
+}

@@ -26,8 +26,11 @@ public struct PublishResult: Sendable {
 /// caller's `publish` returns only once the broker has acknowledged the message.
 public actor MQTTClient {
     public nonisolated let configuration: MQTTClientConfiguration
-    /// The configured version, until a broker refuses 5.0 and the client falls back to 3.1.1.
-    public internal(set) var protocolVersion: MQTTProtocolVersion
+    /// The configured version, until a broker turns 5.0 down and the client falls back to 3.1.1.
+    public var protocolVersion: MQTTProtocolVersion { versionNegotiation.version }
+    /// Why the client speaks 3.1.1 although configured for 5.0; nil while it has not fallen back.
+    public var versionFallback: MQTTVersionFallback? { versionNegotiation.fallback }
+    var versionNegotiation: MQTTVersionNegotiation
     public nonisolated let connectionEvents: AsyncStream<MQTTConnectionEvent>
     public nonisolated let inboundMessages: AsyncStream<MQTTInboundMessage>
 
@@ -54,7 +57,8 @@ public actor MQTTClient {
         configuration: MQTTClientConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws {
         self.configuration = configuration
-        self.protocolVersion = configuration.protocolVersion
+        self.versionNegotiation = MQTTVersionNegotiation(
+            configured: configuration.protocolVersion, mayFallBack: configuration.fallsBackToVersion311)
         self.group = eventLoopGroup
         self.logger = logger
         self.sslContext = try configuration.tls.map { tls in

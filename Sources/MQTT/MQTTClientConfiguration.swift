@@ -10,6 +10,9 @@ public struct MQTTClientConfiguration: Sendable {
     /// For an IP address no SNI is sent and the certificate's IP SAN is checked instead.
     public var tlsServerName: String?
     public var protocolVersion: MQTTProtocolVersion
+    /// With 5.0 configured, whether a broker that refuses it, or closes the connection after its
+    /// CONNECT without a CONNACK, is tried with 3.1.1 (see `MQTTVersionNegotiation`). Off pins 5.0.
+    public var fallsBackToVersion311: Bool
     public var clientIdentifier: String
     public var cleanStart: Bool
     public var sessionExpiryInterval: UInt32
@@ -29,7 +32,8 @@ public struct MQTTClientConfiguration: Sendable {
 
     public init(
         host: String, port: Int, tls: TLSConfiguration?, tlsServerName: String? = nil,
-        protocolVersion: MQTTProtocolVersion = .v5, clientIdentifier: String, cleanStart: Bool = true,
+        protocolVersion: MQTTProtocolVersion = .v5, fallsBackToVersion311: Bool = true, clientIdentifier: String,
+        cleanStart: Bool = true,
         sessionExpiryInterval: UInt32 = 0, keepAlive: UInt16 = 60, will: MQTTWill? = nil,
         username: String? = nil, password: [UInt8]? = nil, connectTimeout: Duration = .seconds(20),
         responseTimeout: Duration = .seconds(10), maximumInFlight: Int = 1024,
@@ -40,6 +44,7 @@ public struct MQTTClientConfiguration: Sendable {
         self.tls = tls
         self.tlsServerName = tlsServerName
         self.protocolVersion = protocolVersion
+        self.fallsBackToVersion311 = fallsBackToVersion311
         self.clientIdentifier = clientIdentifier
         self.cleanStart = cleanStart
         self.sessionExpiryInterval = sessionExpiryInterval

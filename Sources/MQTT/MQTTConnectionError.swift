@@ -54,8 +54,8 @@ public enum MQTTConnectionError: Error, Sendable, CustomStringConvertible {
         case .malformedPacket(let error):
             "the broker sent a malformed packet: \(error)"
         case .tlsHandshakeFailed(let host, let port, let underlying):
-            "TLS with \(host):\(port) failed: \(underlying). Check that the broker's certificate chains to the configured CA "
-                + "(the broker must send its intermediate), that its name or IP matches \(host), and that our certificate is accepted"
+            "TLS with \(host):\(port) failed: \(TLSHandshakeCheck(underlying: underlying).explanation(host: host)); "
+                + "`smartreader doctor --state-dir DIR` checks each step and says what to fix"
         case .unreachable(let host, let port, let underlying):
             "cannot reach \(host):\(port): \(underlying); check the broker address (register 0286) and port (0285)"
         case .shutDown:
@@ -65,6 +65,12 @@ public enum MQTTConnectionError: Error, Sendable, CustomStringConvertible {
         case .rejected(let error):
             "the message cannot be sent: \(error)"
         }
+    }
+
+    /// Which check a failed TLS handshake failed; nil for the other errors.
+    public var tlsCheck: TLSHandshakeCheck? {
+        guard case .tlsHandshakeFailed(_, _, let underlying) = self else { return nil }
+        return TLSHandshakeCheck(underlying: underlying)
     }
 
     /// Maps the errors NIO and NIOSSL raise during connection set-up to what a user can act on.
@@ -82,6 +88,57 @@ public enum MQTTConnectionError: Error, Sendable, CustomStringConvertible {
             return MQTTConnectionError.tlsHandshakeFailed(host: host, port: port, underlying: "\(extra)")
         default:
             return MQTTConnectionError.unreachable(host: host, port: port, underlying: "\(error)")
+        }
+    }
+}
+
+/// The step of a TLS handshake that failed, told from NIOSSL's error. Its raw text (BoringSSL
+/// reason codes, source paths of the build) means little to an operator; the log keeps it at debug.
+public enum TLSHandshakeCheck: Sendable, Equatable {
+    /// The broker's certificate does not chain to the CA the device trusts, or is out of date.
+    case brokerChain
+    /// The broker's certificate does not name the host the device connects to.
+    case brokerName
+    /// The broker refused the device's certificate (an alert from the peer).
+    case ourCertificate
+    /// No common TLS version or cipher suite.
+    case protocolVersion
+    /// What answered does not speak TLS.
+    case notTLS
+    case other
+
+    public init(underlying: String) {
+        func mentions(_ names: [String]) -> Bool { names.contains { underlying.contains($0) } }
+        if mentions(["failedToValidateHostname", "serverHostnameImpossibleToMatch"]) {
+            self = .brokerName
+        } else if mentions(["CERTIFICATE_VERIFY_FAILED"]) {
+            self = .brokerChain
+        } else if mentions([
+            "ALERT_UNKNOWN_CA", "ALERT_BAD_CERTIFICATE", "ALERT_CERTIFICATE_REQUIRED", "ALERT_CERTIFICATE_EXPIRED",
+            "ALERT_CERTIFICATE_UNKNOWN", "ALERT_CERTIFICATE_REVOKED", "ALERT_UNSUPPORTED_CERTIFICATE", "ALERT_ACCESS_DENIED",
+            "ALERT_DECRYPT_ERROR",
+        ]) {
+            self = .ourCertificate
+        } else if mentions(["ALERT_PROTOCOL_VERSION", "ALERT_HANDSHAKE_FAILURE", "UNSUPPORTED_PROTOCOL", "NO_SHARED_CIPHER"]) {
+            self = .protocolVersion
+        } else if mentions(["WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG"]) {
+            self = .notTLS
+        } else {
+            self = .other
+        }
+    }
+
+    public func explanation(host: String) -> String {
+        switch self {
+        case .brokerChain:
+            "the broker's certificate does not chain to the CA the device trusts (register 0288's server CA slot), "
+                + "or is out of date; the broker must also send its intermediate CA"
+        case .brokerName: "the broker's certificate does not name \(host) (neither its DNS names nor its IP addresses)"
+        case .ourCertificate:
+            "the broker refused the device's certificate: it does not trust the device's CA, or the certificate is out of date"
+        case .protocolVersion: "the broker and the device share no TLS version or cipher suite"
+        case .notTLS: "what answers on that port does not speak TLS; is it a plain MQTT listener?"
+        case .other: "the handshake broke off (the broker's log may say why)"
         }
     }
 }

@@ -60,9 +60,13 @@ public final class Outbox: Sendable {
         state = Mutex(
             State(
                 queue: OutboxQueue(
-                    limits: limits, durable: true, pending: contents.events, nextID: contents.nextID, losses: contents.losses),
+                    limits: limits, durable: true, pending: contents.events, refused: contents.refused, nextID: contents.nextID,
+                    losses: contents.losses),
                 lossesLogged: contents.losses))
     }
+
+    /// Whether events outlive the process: refused ones wait on disk for the operator.
+    public var isDurable: Bool { store != nil }
 
     /// Events read and not yet acknowledged.
     public var depth: Int { state.withLock { $0.queue.depth } }
@@ -168,9 +172,53 @@ public final class Outbox: Sendable {
     }
 
     public func acknowledge(_ id: UInt64) {
+        settle { $0.forget(id) }
+    }
+
+    /// The broker answered `event` with a failure reason code: it is not delivered, so it stays
+    /// in the spool, held (not sent again by itself: the broker would refuse it again) until
+    /// `retryRefused` or `discardRefused`.
+    public func refuse(_ event: OutboxEvent) {
+        settle { $0.refuse(event) }
+    }
+
+    /// Puts the refused events back in line, oldest first, once the operator has fixed what made
+    /// the broker refuse them; returns how many.
+    public func retryRefused() -> Int {
+        let (count, consumer, commit) = state.withLock { state -> (Int, CheckedContinuation<Void, Never>?, Bool) in
+            let count = state.queue.retryRefused()
+            guard count > 0 else { return (0, nil, false) }
+            defer { state.consumer = nil }
+            return (count, state.consumer, queueCommit(&state))
+        }
+        consumer?.resume()
+        if commit { writer.async { self.commitRound() } }
+        return count
+    }
+
+    /// Lets the refused events go, counted as discarded; returns how many.
+    public func discardRefused() -> Int {
+        let (count, commit) = state.withLock { state in
+            let count = state.queue.discardRefused()
+            return (count, count > 0 && queueCommit(&state))
+        }
+        if commit { writer.async { self.commitRound() } }
+        return count
+    }
+
+    /// Whether the caller must start a commit round: none is queued yet for a durable outbox.
+    private func queueCommit(_ state: inout State) -> Bool {
+        guard store != nil && !state.commitQueued else { return false }
+        state.commitQueued = true
+        return true
+    }
+
+    /// An event leaves the count (`change` false: it had already left): wakes a held reader and
+    /// the drain waiters, and has the store learn it.
+    private func settle(_ change: (inout OutboxQueue) -> Bool) {
         let (producer, drained, deletion) = state.withLock {
             state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>], Bool) in
-            guard state.queue.forget(id) else { return (nil, [], false) }
+            guard change(&state.queue) else { return (nil, [], false) }
             let producer = state.queue.isRoomy && !state.producers.isEmpty ? state.producers.removeFirst() : nil
             // Deletions ride along with the next commit; alone, they wait 200 ms to gather.
             let deletion = store != nil && !state.commitQueued && !state.deletionQueued
@@ -282,7 +330,10 @@ public final class Outbox: Sendable {
     /// Warns about events let go, at most every 10 s, so a full spool is seen without flooding the log.
     private func logLosses() {
         let news = state.withLock { state -> (SpoolLosses, SpoolReport)? in
-            guard state.queue.losses != state.lossesLogged, ContinuousClock.now - state.lossesLoggedAt >= .seconds(10) else { return nil }
+            // Refusals are logged where they happen, one by one, with the broker's reason.
+            let (now, logged) = (state.queue.losses, state.lossesLogged)
+            guard (now.dropped, now.expired) != (logged.dropped, logged.expired), ContinuousClock.now - state.lossesLoggedAt >= .seconds(10)
+            else { return nil }
             state.lossesLogged = state.queue.losses
             state.lossesLoggedAt = .now
             return (state.queue.losses, state.queue.report)

@@ -23,8 +23,9 @@ public struct OutboxEvent: Sendable, Equatable {
 
 /// The outbox's bookkeeping, without locks, threads or disk: which events are staged (read,
 /// not yet on disk), waiting (on disk, not yet handed to the publisher) or in flight (handed
-/// out, not yet acknowledged), and what the limits let go. Every event counts against the
-/// limits from `add` until `acknowledge`.
+/// out, not yet acknowledged), refused (answered by the broker with a failure reason code, held
+/// for the operator), and what the limits let go. Every event counts against the limits from
+/// `add` until acknowledged or refused; refused events have their own bound, the event limit.
 struct OutboxQueue {
     let limits: SpoolLimits
     let durable: Bool
@@ -40,13 +41,22 @@ struct OutboxQueue {
     private var unsavedLosses = SpoolLosses()
     /// Acknowledged (or dropped) ids still in the store, deleted with the next commit.
     private var settled: [UInt64] = []
+    /// Refused by the broker, oldest first: not sent again until the operator asks (the broker
+    /// would refuse them again on every reconnect).
+    private(set) var refused: [OutboxEvent] = []
+    /// Ids whose refused mark changed since the last commit: true refused, false put back.
+    private var unsavedMarks: [UInt64: Bool] = [:]
 
-    init(limits: SpoolLimits, durable: Bool, pending: [OutboxEvent] = [], nextID: UInt64 = 1, losses: SpoolLosses = SpoolLosses()) {
+    init(
+        limits: SpoolLimits, durable: Bool, pending: [OutboxEvent] = [], refused: [OutboxEvent] = [], nextID: UInt64 = 1,
+        losses: SpoolLosses = SpoolLosses()
+    ) {
         self.limits = limits
         self.durable = durable
         self.losses = losses
-        self.nextID = max(nextID, (pending.last?.id ?? 0) + 1)
+        self.nextID = max(nextID, max(pending.last?.id ?? 0, refused.last?.id ?? 0) + 1)
         waiting = pending
+        self.refused = refused
         for event in pending { count(event) }
     }
 
@@ -84,8 +94,7 @@ struct OutboxQueue {
         let event = waiting[waitingHead]
         waitingHead += 1
         forget(event.id)
-        losses[keyPath: reason] += 1
-        unsavedLosses[keyPath: reason] += 1
+        note(reason, 1)
     }
 
     /// The id the next `add` gives.
@@ -115,6 +124,51 @@ struct OutboxQueue {
     }
 
     func isCounted(_ id: UInt64) -> Bool { unacknowledged[id] != nil }
+
+    // MARK: Refused events
+
+    /// The broker refused `event`: it leaves the count and is held, marked in the store. Over the
+    /// event limit the oldest refused event goes, counted. False if it was not counted.
+    @discardableResult
+    mutating func refuse(_ event: OutboxEvent) -> Bool {
+        guard forget(event.id, keepingStored: true) else { return false }
+        let index = refused.firstIndex { $0.id > event.id } ?? refused.endIndex
+        refused.insert(event, at: index)
+        if durable { unsavedMarks[event.id] = true }
+        note(\.refused, 1)
+        while refused.count > limits.maximumEvents {
+            let oldest = refused.removeFirst()
+            if durable { settled.append(oldest.id) }
+            note(\.refusedDropped, 1)
+        }
+        return true
+    }
+
+    /// Puts every refused event back in line to be sent, in id order; returns how many.
+    mutating func retryRefused() -> Int {
+        let events = refused
+        refused.removeAll()
+        for event in events {
+            count(event)
+            if durable { unsavedMarks[event.id] = false }
+        }
+        giveBack(events)
+        return events.count
+    }
+
+    /// Lets every refused event go, counted as discarded; returns how many.
+    mutating func discardRefused() -> Int {
+        let count = refused.count
+        if durable { settled += refused.map(\.id) }
+        refused.removeAll()
+        note(\.discarded, count)
+        return count
+    }
+
+    private mutating func note(_ counter: WritableKeyPath<SpoolLosses, Int>, _ count: Int) {
+        losses[keyPath: counter] += count
+        unsavedLosses[keyPath: counter] += count
+    }
 
     mutating func takeBatch(limit: Int) -> [OutboxEvent] {
         let end = min(waiting.count, waitingHead + limit)
@@ -150,13 +204,14 @@ struct OutboxQueue {
 
     /// Everything the store has to learn, taken out of the queue; nil when there is nothing.
     mutating func takeCommit() -> SpoolCommit? {
-        guard !staged.isEmpty || !settled.isEmpty || !unsavedLosses.isEmpty else { return nil }
+        guard !staged.isEmpty || !settled.isEmpty || !unsavedLosses.isEmpty || !unsavedMarks.isEmpty else { return nil }
         defer {
             staged.removeAll(keepingCapacity: true)
             settled.removeAll(keepingCapacity: true)
             unsavedLosses = SpoolLosses()
+            unsavedMarks.removeAll()
         }
-        return SpoolCommit(inserts: staged, deletes: settled, losses: unsavedLosses)
+        return SpoolCommit(inserts: staged, deletes: settled, losses: unsavedLosses, refusedMarks: unsavedMarks)
     }
 
     /// The commit is on disk: its events may go to the broker. They are newer than every
@@ -170,9 +225,13 @@ struct OutboxQueue {
         staged = commit.inserts + staged
         settled = commit.deletes + settled
         unsavedLosses = commit.losses + unsavedLosses
+        // A mark changed again since this commit was taken is the one that counts.
+        unsavedMarks = commit.refusedMarks.merging(unsavedMarks) { _, newer in newer }
     }
 
-    var report: SpoolReport { SpoolReport(depth: depth, bytes: bytes, oldestStored: oldestStored, losses: losses) }
+    var report: SpoolReport {
+        SpoolReport(depth: depth, bytes: bytes, oldestStored: oldestStored, losses: losses, refused: refused.count)
+    }
 }
 
 /// One transaction's worth of spool changes.
@@ -180,4 +239,6 @@ public struct SpoolCommit: Sendable {
     public var inserts: [OutboxEvent]
     public var deletes: [UInt64]
     public var losses: SpoolLosses
+    /// Events refused (true) or put back to be sent (false) since the last commit.
+    public var refusedMarks: [UInt64: Bool] = [:]
 }

@@ -54,48 +54,87 @@ public struct SpoolLimits: Sendable, Equatable {
     }
 }
 
-/// Events the spool let go of unsent, since the spool file was created.
+/// Events the spool let go of unsent, and those the broker refused, since the spool file was created.
 public struct SpoolLosses: Sendable, Equatable {
     /// Dropped by the drop-oldest policy to make room.
     public var dropped = 0
     /// Dropped for waiting longer than the age bound.
     public var expired = 0
+    /// Answered by the broker with a failure reason code (MQTT 5 PUBACK, e.g. 0x87 not authorized).
+    public var refused = 0
+    /// Refused events let go because more were held than the spool's event limit, the oldest first.
+    public var refusedDropped = 0
+    /// Refused events the operator discarded (`smartreader spool discard`).
+    public var discarded = 0
 
-    public init(dropped: Int = 0, expired: Int = 0) {
+    public init(dropped: Int = 0, expired: Int = 0, refused: Int = 0, refusedDropped: Int = 0, discarded: Int = 0) {
         self.dropped = dropped
         self.expired = expired
+        self.refused = refused
+        self.refusedDropped = refusedDropped
+        self.discarded = discarded
     }
 
-    public var isEmpty: Bool { dropped == 0 && expired == 0 }
+    public var isEmpty: Bool { self == Self() }
 
-    static func + (lhs: Self, rhs: Self) -> Self { Self(dropped: lhs.dropped + rhs.dropped, expired: lhs.expired + rhs.expired) }
+    /// The counters as the store keeps them, one row a reason.
+    static var storedReasons: [(name: String, counter: WritableKeyPath<SpoolLosses, Int>)] {
+        [
+            ("dropped", \.dropped), ("expired", \.expired), ("refused", \.refused), ("refused-dropped", \.refusedDropped),
+            ("discarded", \.discarded),
+        ]
+    }
+
+    static func + (lhs: Self, rhs: Self) -> Self {
+        var sum = lhs
+        for reason in storedReasons { sum[keyPath: reason.counter] += rhs[keyPath: reason.counter] }
+        return sum
+    }
 }
 
 /// What the spool holds now, for logs, `smartreader status` and the STATUS extension.
 public struct SpoolReport: Sendable, Equatable {
+    /// Events waiting for the broker or in flight; refused ones are not among them.
     public var depth: Int
     public var bytes: Int
     public var oldestStored: Date?
     public var losses: SpoolLosses
+    /// Events the broker refused, held until the operator retries or discards them.
+    public var refused: Int
 
-    public init(depth: Int, bytes: Int, oldestStored: Date?, losses: SpoolLosses) {
+    public init(depth: Int, bytes: Int, oldestStored: Date?, losses: SpoolLosses, refused: Int = 0) {
         self.depth = depth
         self.bytes = bytes
         self.oldestStored = oldestStored
         self.losses = losses
+        self.refused = refused
     }
 
     public func oldestAge(at now: Date = Date()) -> Double? { oldestStored.map { max(0, now.timeIntervalSince($0)) } }
 
-    /// One line: `120 events (35 KiB) waiting, the oldest stored 12.0 s ago; 3 dropped, 0 expired`.
+    /// One line: `120 events (35 KiB) waiting, the oldest stored 12.0 s ago; 3 dropped, 0 expired`,
+    /// then, when the broker refused any, what is held and what to do.
     public var summary: String {
         let waiting =
-            depth == 0
-            ? "empty: every event read has been acknowledged by the broker"
-            : "\(depth) events (\(Self.kibibytes(bytes))) waiting for the broker"
+            depth > 0
+            ? "\(depth) events (\(Self.kibibytes(bytes))) waiting for the broker"
                 + (oldestAge().map { String(format: ", the oldest stored %.1f s ago", $0) } ?? "")
-        return waiting
-            + (losses.isEmpty ? "" : "; \(losses.dropped) dropped when full, \(losses.expired) expired (since the spool was created)")
+            : refused > 0 ? "nothing waits for the broker" : "empty: every event read has been acknowledged by the broker"
+        let letGo =
+            losses.dropped + losses.expired == 0
+            ? "" : "; \(losses.dropped) dropped when full, \(losses.expired) expired (since the spool was created)"
+        return waiting + letGo + refusals
+    }
+
+    /// Refused events held and the counts since the spool was created; empty when the broker never refused one.
+    public var refusals: String {
+        guard refused > 0 || losses.refused > 0 else { return "" }
+        var counts = "\(losses.refused) refused, \(losses.discarded) discarded"
+        if losses.refusedDropped > 0 { counts += ", \(losses.refusedDropped) dropped over the limit" }
+        counts += " since the spool was created"
+        guard refused > 0 else { return "; no refused event held (\(counts))" }
+        return "; \(refused) events REFUSED by the broker are held (\(counts)): fix the device's identity or the broker's ACL, "
+            + "then `smartreader spool retry`, or `smartreader spool discard`"
     }
 
     private static func kibibytes(_ bytes: Int) -> String { bytes < 1024 ? "\(bytes) B" : "\((bytes + 1023) / 1024) KiB" }

@@ -36,12 +36,22 @@ public struct ClientOptionsRegister: Sendable, Equatable {
     }
 }
 
-/// Register 0288, TLS options (5 bytes). Bytes 3-4 are not specified by the vendor; the project
-/// reads byte 3 as the key slot of the client key and bit 0 of byte 4 as "send the client CA
-/// certificate after the client certificate".
+/// Register 0288, "Options for MQTTS connection", 5 bytes, as SpringCard's register map lays it
+/// out (springcard/springcore-xmlfiles config/springpark.xml). Byte 0: bit 0 TLS, bit 1 SNI,
+/// bit 2 check the CN, bits 5-4 server trust, bit 6 "exact" (the whole certificate rather than
+/// its public key). Byte 1 bits 3-0: the CA's or server's certificate. Byte 2: bit 7 client
+/// authentication, bits 3-0 the client certificate. Byte 3: bits 7-6 where the client key lives
+/// (0 raw in NVM, 1 ATECC, 2-3 reserved), bits 3-0 its index. Byte 4: bit 7 chain the client
+/// CA certificate after the client certificate, bits 3-0 that CA's certificate. Reserved bits
+/// are kept as written and ignored.
 public struct TLSOptionsRegister: Sendable, Equatable {
     public enum ServerCheck: UInt8, Sendable {
-        case acceptAny = 0, exactCertificate, issuingCA, fullChain
+        /// Accept any; verify the server's own certificate; verify its CA without chaining; verify the PKI, chaining.
+        case acceptAny = 0, verifyServer, verifyCA, verifyPKI
+    }
+
+    public enum KeyStore: UInt8, Sendable {
+        case raw = 0, atecc = 1, reservedECC = 2, reservedRSA = 3
     }
 
     public var enabled: Bool
@@ -52,12 +62,19 @@ public struct TLSOptionsRegister: Sendable, Equatable {
     public var serverCASlot: UInt8
     public var clientAuthentication: Bool
     public var clientCertificateSlot: UInt8
+    public var clientKeyStore: KeyStore
     public var clientKeySlot: UInt8
+    /// Byte 4 bit 7: the client CA certificate (`clientCASlot`) is sent after the client certificate.
     public var sendClientCA: Bool
+    public var clientCASlot: UInt8
+    private var reserved: [UInt8]
 
-    /// The value `pki provision` writes: TLS, SNI, name check, full chain; CA in slot 0E,
-    /// client certificate and key in slot 0D, client CA (slot 0F) sent along.
-    public static let provisioned = TLSOptionsRegister(bytes: [0x37, 0x0E, 0x8D, 0x0D, 0x01])!
+    /// The value `pki provision` writes, `370E8D4D8F`: TLS, SNI, CN check, PKI verified with
+    /// chaining against the CA in slot 0E; client certificate 0D with its key 0D in the ATECC
+    /// (the slot a SpringPark dedicates to its TLS client key), the client CA 0F chained after it.
+    public static let provisioned = TLSOptionsRegister(bytes: [0x37, 0x0E, 0x8D, 0x4D, 0x8F])!
+
+    static let reservedMasks: [UInt8] = [0x88, 0xF0, 0x70, 0x30, 0x70]
 
     public init?(bytes: [UInt8]) {
         guard bytes.count == 5 else { return nil }
@@ -66,24 +83,26 @@ public struct TLSOptionsRegister: Sendable, Equatable {
         checkServerName = bytes[0] & 0x04 != 0
         serverCheck = ServerCheck(rawValue: (bytes[0] >> 4) & 0x03)!
         compareWholeCertificate = bytes[0] & 0x40 != 0
-        serverCASlot = bytes[1]
+        serverCASlot = bytes[1] & 0x0F
         clientAuthentication = bytes[2] & 0x80 != 0
         clientCertificateSlot = bytes[2] & 0x0F
-        clientKeySlot = bytes[3]
-        sendClientCA = bytes[4] & 0x01 != 0
+        clientKeyStore = KeyStore(rawValue: bytes[3] >> 6)!
+        clientKeySlot = bytes[3] & 0x0F
+        sendClientCA = bytes[4] & 0x80 != 0
+        clientCASlot = bytes[4] & 0x0F
+        reserved = zip(bytes, Self.reservedMasks).map { $0 & $1 }
     }
 
     public var bytes: [UInt8] {
         let flags =
             (enabled ? 0x01 : 0) | (sendSNI ? 0x02 : 0) | (checkServerName ? 0x04 : 0)
             | serverCheck.rawValue << 4 | (compareWholeCertificate ? 0x40 : 0)
-        return [
-            flags, serverCASlot, (clientAuthentication ? 0x80 : 0) | (clientCertificateSlot & 0x0F), clientKeySlot, sendClientCA ? 0x01 : 0,
+        let fields: [UInt8] = [
+            flags, serverCASlot & 0x0F, (clientAuthentication ? 0x80 : 0) | (clientCertificateSlot & 0x0F),
+            clientKeyStore.rawValue << 6 | (clientKeySlot & 0x0F), (sendClientCA ? 0x80 : 0) | (clientCASlot & 0x0F),
         ]
+        return zip(fields, reserved).map { $0 | $1 }
     }
-
-    /// The slot holding the CA that issued our client certificate, sent along when asked.
-    public static let clientCASlot: UInt8 = 0x0F
 }
 
 /// Register 0285: seven big-endian 16-bit ports (Telnet, NDDU, Direct, CCID, SCRDR/JSON, MQTT,
@@ -100,18 +119,5 @@ public struct NetworkPortsRegister: Sendable, Equatable {
 
     public func effectiveMQTTPort(tls: Bool) -> Int {
         mqttPort != 0 ? Int(mqttPort) : (tls ? 8883 : 1883)
-    }
-}
-
-/// Register 02A0: the Smart Reader's network output format.
-public enum OutputFormat: UInt8, Sendable {
-    case scrdr = 0x01
-    case json = 0x02
-
-    public var protocolName: String {
-        switch self {
-        case .scrdr: "$SCRDR"
-        case .json: "RDR/JSON"
-        }
     }
 }

@@ -73,12 +73,32 @@ public struct ConfigData: Sendable, Equatable {
         return merged
     }
 
-    public static func load(contentsOf path: String) throws(ConfigDataError) -> ConfigData {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(file: path) }
-        return try parse(data, file: path)
+    /// The most a CONFIG-DATA file may hold, on every way in (file, inbox, control socket,
+    /// `cfg/set`): a real file is a few KiB. Half of the MQTT client's 1 MiB packet limit, so a
+    /// file at the limit still arrives whole on `cfg/set`.
+    public static let maximumFileSize = 512 * 1024
+
+    /// Reads a regular file only (see `RegularFile`); `followingSymbolicLinks` for a path a
+    /// person named, never for the daemon's own files.
+    public static func load(contentsOf path: String, followingSymbolicLinks: Bool = false) throws(ConfigDataError) -> ConfigData {
+        try parse(Data(read(path, followingSymbolicLinks: followingSymbolicLinks)), file: path)
+    }
+
+    /// A CONFIG-DATA file's bytes, unparsed (a push hands them on to be judged where it lands).
+    public static func read(_ path: String, followingSymbolicLinks: Bool = false) throws(ConfigDataError) -> [UInt8] {
+        do {
+            return try RegularFile.read(path, maximumSize: maximumFileSize, followingSymbolicLinks: followingSymbolicLinks)
+        } catch {
+            switch error {
+            case .missing: throw .missing(file: path)
+            case .tooLarge(_, let size, _): throw .tooLarge(file: path, size: size)
+            default: throw .unreadable(file: path, reason: error.description)
+            }
+        }
     }
 
     public static func parse(_ data: Data, file: String) throws(ConfigDataError) -> ConfigData {
+        guard data.count <= maximumFileSize else { throw .tooLarge(file: file, size: data.count) }
         let root: JSONValue
         do {
             root = try JSONParser.parse(data)
@@ -98,8 +118,14 @@ public struct ConfigData: Sendable, Equatable {
                 continue
             }
             guard case .object(let entries) = member.value else { throw .notAnObject(file: file, section: member.key) }
+            // "86.s" and "0286" are one register: JSON's duplicate-key rule cannot see that.
+            var keys: [RegisterAddress: String] = [:]
             for entry in entries.members {
                 let (address, parsed, full) = try Self.parseEntry(key: entry.key, value: entry.value, bank: bank, file: file)
+                if let first = keys[address] {
+                    throw .duplicateRegister(file: file, register: address, keys: [first, entry.key])
+                }
+                keys[address] = entry.key
                 registers[address] = parsed
                 registerOrder.append(address)
                 if full { fullAddresses.insert(address) }
@@ -110,7 +136,7 @@ public struct ConfigData: Sendable, Equatable {
     private static func parseEntry(key: String, value: JSONValue, bank: UInt8, file: String) throws(ConfigDataError) -> (
         RegisterAddress, Entry, writtenInFull: Bool
     ) {
-        let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+        let parts = key.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let addressBytes = Hex.decode(parts[0]), addressBytes.count == 1 || addressBytes.count == 2 else {
             throw .badAddress(file: file, key: key)
         }
@@ -142,14 +168,14 @@ public struct ConfigData: Sendable, Equatable {
         switch (format, value) {
         case (.hex, .string(let text)):
             guard let bytes = Hex.decode(text) else {
-                throw .badValue(file: file, register: register, reason: "\"\(text)\" is not an even number of hex digits")
+                throw .badValue(file: file, register: register, reason: "\(QuotedToken.quote(text)) is not an even number of hex digits")
             }
             return bytes
         case (.string, .string(let text)):
             return Array(text.utf8)
         case (.base64, .string(let text)):
             guard let data = Data(base64Encoded: text) else {
-                throw .badValue(file: file, register: register, reason: "\"\(text)\" is not base64")
+                throw .badValue(file: file, register: register, reason: "\(QuotedToken.quote(text)) is not base64")
             }
             return Array(data)
         case (.integer, .number(let number)):
@@ -159,7 +185,7 @@ public struct ConfigData: Sendable, Equatable {
             return integerBytes(UInt32(number))
         case (.integer, .string(let text)):
             guard let number = UInt32(text) else {
-                throw .badValue(file: file, register: register, reason: "\"\(text)\" is not an integer from 0 to 4294967295")
+                throw .badValue(file: file, register: register, reason: "\(QuotedToken.quote(text)) is not an integer from 0 to 4294967295")
             }
             return integerBytes(number)
         case (.boolean, .bool(let flag)):
@@ -221,27 +247,38 @@ extension Array {
 }
 
 public enum ConfigDataError: Error, Equatable, Sendable, CustomStringConvertible {
-    case unreadable(file: String)
+    case missing(file: String)
+    case unreadable(file: String, reason: String)
+    case tooLarge(file: String, size: Int)
     case syntax(file: String, detail: String)
     case notAnObject(file: String, section: String?)
     case badAddress(file: String, key: String)
     case badFormat(file: String, key: String)
     case badValue(file: String, register: RegisterAddress, reason: String)
+    case duplicateRegister(file: String, register: RegisterAddress, keys: [String])
 
     public var description: String {
         switch self {
-        case .unreadable(let file):
-            "\(file): cannot be read; check the path and its permissions"
+        case .missing(let file):
+            "\(file): no such file; check the path"
+        case .unreadable(_, let reason):
+            reason
+        case .tooLarge(let file, let size):
+            "\(file): \(size) bytes or more, larger than a CONFIG-DATA file may be (\(ConfigData.maximumFileSize) bytes, "
+                + "\(ConfigData.maximumFileSize / 1024) KiB; a real one is a few KiB); split it or remove what the device does not need"
         case .syntax(let file, let detail):
             "\(file): not valid JSON: \(detail)"
         case .notAnObject(let file, let section):
             "\(file): \(section.map { "section \"\($0)\"" } ?? "the top level") must be a JSON object"
         case .badAddress(let file, let key):
-            "\(file): \"\(key)\" is not a register address (one hex byte, e.g. \"89\", or bank and register, e.g. \"0289\")"
+            "\(file): \(QuotedToken.quote(key)) is not a register address (one hex byte, e.g. \"89\", or bank and register, e.g. \"0289\")"
         case .badFormat(let file, let key):
-            "\(file): \"\(key)\" has an unknown format modifier; use .s, .i, .b, .64 or .h"
+            "\(file): \(QuotedToken.quote(key)) has an unknown format modifier; use .s, .i, .b, .64 or .h"
         case .badValue(let file, let register, let reason):
             "\(file): register \(register) \(reason)"
+        case .duplicateRegister(let file, let register, let keys):
+            "\(file): register \(register) is set twice, as \(keys.map { QuotedToken.quote($0) }.joined(separator: " and ")); "
+                + "keep one of them"
         }
     }
 }

@@ -5,6 +5,11 @@ public enum ConfigDifference {
         var lines: [String] = []
         for register in Set(old.registers.keys).union(new.registers.keys).sorted() where old[register] != new[register] {
             let settings = NamedSetting.all.filter { $0.register == register }
+            if let secret = settings.first(where: \.secret) {
+                let change = old[register] == nil ? "added" : new[register] == nil ? "removed" : "changed"
+                lines.append("\(register) \(secret.name): \(change) (not shown: it is a secret)")
+                continue
+            }
             let named = settings.filter { $0.value(in: old) != $0.value(in: new) }
             if named.isEmpty || old[register] == nil || new[register] == nil {
                 lines.append(

@@ -10,13 +10,14 @@ public enum ConfigurationSummary {
             let check: String
             switch tls.serverCheck {
             case .acceptAny: check = "any server certificate accepted (refused without --insecure)"
-            case .exactCertificate: check = "server certificate pinned, CA in slot \(Hex.encode([tls.serverCASlot]))"
-            case .issuingCA, .fullChain: check = "server chain checked against the CA in slot \(Hex.encode([tls.serverCASlot]))"
+            case .verifyServer: check = "server certificate pinned, certificate in slot \(Hex.encode([tls.serverCASlot]))"
+            case .verifyCA, .verifyPKI: check = "server chain checked against the CA in slot \(Hex.encode([tls.serverCASlot]))"
             }
             transport = "TLS 1.2+, \(check)"
             transport +=
                 tls.clientAuthentication
                 ? ", client certificate from slot \(Hex.encode([tls.clientCertificateSlot])), key slot \(Hex.encode([tls.clientKeySlot]))"
+                    + (tls.sendClientCA ? ", client CA \(Hex.encode([tls.clientCASlot])) chained" : "")
                 : ", no client certificate"
         }
         let prefix = data.string(.topicPrefix)
@@ -33,7 +34,7 @@ public enum ConfigurationSummary {
     }
 
     private static func outputLine(for data: ConfigData) -> String {
-        let format = OutputFormat(rawValue: data[.outputFormats]?.first ?? OutputFormat.json.rawValue)?.protocolName ?? "(02A0 not valid)"
+        let format = (try? SmartReaderFeatures(bytes: data[.outputFormats] ?? []))?.networkFormat.protocolName ?? "(02A0 not valid)"
         let template: String
         switch Result(catching: { () throws(ConfigurationError) in try ActiveTemplate.find(in: data) }) {
         case .success(let active?):
@@ -42,9 +43,9 @@ public enum ConfigurationSummary {
         case .success(nil): template = "TagId as read (no template)"
         case .failure(let error): template = "templates not valid: \(error)"
         }
-        let holdOff = (try? ReadDelaysRegister(bytes: data[.readDelays] ?? []))?.repeatHoldOff ?? .zero
+        let repeatInterval = (try? ReadDelaysRegister(bytes: data[.readDelays] ?? []))?.repeatInterval
+        let again = repeatInterval.map { "\(Double($0 / .milliseconds(1)) / 1000) s" } ?? "its removal"
         let remote = (try? DeviceConfiguration.remoteConfiguration(in: data)) ?? false
-        return "events as \(format), \(template), repeat hold-off \(Double(holdOff / .milliseconds(1)) / 1000) s, "
-            + "cfg/set \(remote ? "on" : "off")"
+        return "events as \(format), \(template), same tag again after \(again), cfg/set \(remote ? "on" : "off")"
     }
 }

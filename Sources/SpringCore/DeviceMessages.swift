@@ -42,26 +42,52 @@ public struct MetaMessage: Sendable {
         self.outputFormat = outputFormat
     }
 
-    /// The emulator's UniqueId: vendor-style, derived from the serial so it is stable.
-    public var uniqueID: String { "E518" + serialNumber }
+    /// UniqueId, a GUID ("signature of the hardware" in SpringCard Companion's DEVICE object):
+    /// the emulator's is stable, made of the part number's digits and the serial number, with
+    /// RFC 9562's version 8 (vendor-specific) and variant bits: `00019217-0000-8000-8000-0000DA1275B0`.
+    public var uniqueID: String {
+        let part = String(constants.hardware.filter(\.isNumber).suffix(8))
+        let serial = String(serialNumber.suffix(12))
+        return String(repeating: "0", count: 8 - part.count) + part + "-0000-8000-8000-" + String(repeating: "0", count: 12 - serial.count)
+            + serial
+    }
+
+    /// ConfigId as register 0200 holds it: a GUID of 16 bytes, written 8-4-4-4-12; any other
+    /// value (a label a CONFIG-DATA file wrote as text) as its text.
+    public static func configID(from bytes: [UInt8]) -> String {
+        guard bytes.count == 16 else { return String(decoding: bytes, as: UTF8.self) }
+        let hex = Hex.encode(bytes)
+        let groups = [8, 4, 4, 4, 12]
+        var parts: [String] = []
+        var start = hex.startIndex
+        for length in groups {
+            let end = hex.index(start, offsetBy: length)
+            parts.append(String(hex[start..<end]))
+            start = end
+        }
+        return parts.joined(separator: "-")
+    }
 
     public var json: String {
         var object = CompactJSONObject()
         object.add("VendorName", constants.vendorName)
         object.add("ProductName", constants.productName)
-        object.add("ProductVariant", constants.productVariant)
+        // Optional fields (the vendor's META page and Companion's DEVICE object: "option", or
+        // "register set in NVM") are left out when empty.
+        func addOptional(_ name: String, _ value: String) { if !value.isEmpty { object.add(name, value) } }
+        addOptional("ProductVariant", constants.productVariant)
         object.add("SerialNumber", serialNumber)
         object.add("Version", constants.version)
         object.add("Firmware", constants.firmware)
-        object.add("Revision", constants.revision)
+        addOptional("Revision", constants.revision)
         object.add("Hardware", constants.hardware)
         object.add("UniqueId", uniqueID)
-        object.add("ConfigId", configID)
+        addOptional("ConfigId", configID)
         object.add("Open", constants.open)
-        object.add("Inventory", inventory)
-        object.add("Location", location)
-        object.add("PhysAddress", physicalAddress)
-        object.add("IpAddress", ipAddress)
+        addOptional("Inventory", inventory)
+        addOptional("Location", location)
+        addOptional("PhysAddress", physicalAddress)
+        addOptional("IpAddress", ipAddress)
         object.add("Protocol", outputFormat.protocolName)
         object.add("Interfaces", constants.interfaces)
         return object.text
@@ -102,18 +128,24 @@ public struct StatusMessage: Sendable {
 
 /// STATUS's `Spool` field: `{"Depth":12,"Dropped":0,"Expired":0,"OldestAge":3.2}`, the events
 /// waiting for the broker, those let go by the spool's limits (since the spool was created),
-/// and how long the oldest has waited in seconds (absent when none waits).
+/// and how long the oldest has waited in seconds (absent when none waits). Once the broker has
+/// refused events, `"Refused":3,"Discarded":1` follow: those held for the operator, and those
+/// the operator let go (since the spool was created).
 public struct SpoolStatusField: Sendable, Equatable {
     public var depth: Int
     public var dropped: Int
     public var expired: Int
     public var oldestAge: Double?
+    public var refused: Int
+    public var discarded: Int
 
-    public init(depth: Int, dropped: Int, expired: Int, oldestAge: Double?) {
+    public init(depth: Int, dropped: Int, expired: Int, oldestAge: Double?, refused: Int = 0, discarded: Int = 0) {
         self.depth = depth
         self.dropped = dropped
         self.expired = expired
         self.oldestAge = oldestAge
+        self.refused = refused
+        self.discarded = discarded
     }
 
     var json: CompactJSONObject {
@@ -122,6 +154,10 @@ public struct SpoolStatusField: Sendable, Equatable {
         object.add("Dropped", dropped)
         object.add("Expired", expired)
         if let oldestAge { object.add("OldestAge", (oldestAge * 10).rounded() / 10) }
+        if refused > 0 || discarded > 0 {
+            object.add("Refused", refused)
+            object.add("Discarded", discarded)
+        }
         return object
     }
 }

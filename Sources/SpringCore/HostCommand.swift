@@ -46,7 +46,8 @@ public struct HostCommand: Sendable, Equatable {
         let parameters = object.members.map { member -> (String, String) in
             switch member.value {
             case .string(let s): (member.key, s)
-            case .number(let n): (member.key, n == n.rounded() ? String(Int64(n)) : String(n))
+            // Only integers well inside Int64 are written without a fraction: Int64(1e300) would trap.
+            case .number(let n): (member.key, n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n))
             case .bool(let b): (member.key, String(b))
             default: (member.key, "")
             }

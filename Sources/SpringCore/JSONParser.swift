@@ -50,9 +50,9 @@ public struct JSONParser {
             guard current == UInt8(ascii: "\"") else { throw fault("expected a key in double quotes") }
             let keyStart = index
             let key = try string()
-            guard object[key] == nil else { throw fault("duplicate key \"\(key)\"", at: keyStart) }
+            guard object[key] == nil else { throw fault("duplicate key \(QuotedToken.quote(key))", at: keyStart) }
             skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw fault("expected ':' after the key \"\(key)\"") }
+            guard current == UInt8(ascii: ":") else { throw fault("expected ':' after the key \(QuotedToken.quote(key))") }
             index += 1
             skipWhitespace()
             object[key] = try value()
@@ -62,7 +62,7 @@ public struct JSONParser {
             case UInt8(ascii: "}"):
                 index += 1
                 return object
-            default: throw fault("expected ',' or '}' after the value of \"\(key)\"")
+            default: throw fault("expected ',' or '}' after the value of \(QuotedToken.quote(key))")
             }
         }
     }

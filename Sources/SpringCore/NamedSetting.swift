@@ -3,27 +3,40 @@
 /// CONFIG-DATA registers and nothing else.
 public struct NamedSetting: Sendable {
     public let name: String
-    public let register: RegisterAddress
+    /// nil for a setting of the emulator's own section, which no register holds.
+    public let register: RegisterAddress?
     /// The values accepted, for help and error messages.
     public let accepted: String
+    /// A secret (the MQTT password) is never shown: not its value, its register's bytes, nor a refused value.
+    public let secret: Bool
     private let read: @Sendable (ConfigData) -> String
     private let write: @Sendable (inout ConfigData, String) -> Bool
 
     init(
-        _ name: String, _ register: RegisterAddress, accepted: String, read: @escaping @Sendable (ConfigData) -> String,
-        write: @escaping @Sendable (inout ConfigData, String) -> Bool
+        _ name: String, _ register: RegisterAddress?, accepted: String, secret: Bool = false,
+        read: @escaping @Sendable (ConfigData) -> String, write: @escaping @Sendable (inout ConfigData, String) -> Bool
     ) {
         self.name = name
         self.register = register
         self.accepted = accepted
+        self.secret = secret
         self.read = read
         self.write = write
     }
 
     public func value(in data: ConfigData) -> String { read(data) }
 
+    /// The register's value as `config set` reports it: hex, or `(set)`/empty for a secret.
+    public func registerValue(in data: ConfigData) -> String {
+        guard let register else { return "" }
+        let bytes = data[register] ?? []
+        return secret ? (bytes.isEmpty ? "(empty)" : "(set)") : Hex.encode(bytes)
+    }
+
     public func set(_ value: String, in data: inout ConfigData) throws(NamedSettingError) {
-        guard write(&data, value) else { throw .badValue(setting: name, value: value, accepted: accepted) }
+        guard write(&data, value) else {
+            throw secret ? .badSecret(setting: name, accepted: accepted) : .badValue(setting: name, value: value, accepted: accepted)
+        }
     }
 
     public static func named(_ name: String) throws(NamedSettingError) -> NamedSetting {
@@ -35,13 +48,16 @@ public struct NamedSetting: Sendable {
 public enum NamedSettingError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknown(String, known: [String])
     case badValue(setting: String, value: String, accepted: String)
+    case badSecret(setting: String, accepted: String)
 
     public var description: String {
         switch self {
         case .unknown(let name, let known):
             "no setting \"\(name)\"; the settings are: \(known.joined(separator: ", "))"
         case .badValue(let setting, let value, let accepted):
-            "\"\(value)\" is not a value for \(setting); expected \(accepted)"
+            "\(QuotedToken.quote(value)) is not a value for \(setting); expected \(accepted)"
+        case .badSecret(let setting, let accepted):
+            "the value given is not one for \(setting) (not shown: it is a secret); expected \(accepted)"
         }
     }
 }
@@ -50,7 +66,7 @@ extension NamedSetting {
     static func string(_ name: String, _ register: RegisterAddress, secret: Bool = false) -> NamedSetting {
         let limit: Int = if case .atMost(let n) = RegisterLayout.size(of: register) { n } else { 64 }
         return NamedSetting(
-            name, register, accepted: "text of at most \(limit) bytes",
+            name, register, accepted: "text of at most \(limit) bytes", secret: secret,
             read: { secret ? ($0.string(register).isEmpty ? "" : "(set)") : $0.string(register) },
             write: { data, value in
                 guard value.utf8.count <= limit else { return false }
@@ -142,6 +158,11 @@ extension NamedSetting {
             return true
         })
 
+    static let mqttVersion = NamedSetting(
+        "emulator.mqtt-version", nil, accepted: MQTTVersionSetting.allCases.map(\.rawValue).joined(separator: ", "),
+        read: { ((try? MQTTVersionSetting.read(from: $0)) ?? .auto).rawValue },
+        write: { data, value in MQTTVersionSetting.write(value, into: &data) })
+
     /// Every named setting, in the order `config show` prints them.
     public static let all: [NamedSetting] = {
         let options = ClientOptionsRegister.factoryDefault.bytes
@@ -170,13 +191,18 @@ extension NamedSetting {
             flag("tls.check-name", .tlsOptions, defaults: tls, byte: 0, bit: 2),
             bits(
                 "tls.server-check", .tlsOptions, defaults: tls, byte: 0, mask: 0x30,
-                choices: ["accept-any", "exact-certificate", "issuing-ca", "full-chain"]),
-            slot("tls.server-ca-slot", .tlsOptions, defaults: tls, byte: 1, mask: 0xFF),
+                choices: ["accept-any", "verify-server", "verify-ca", "verify-pki"]),
+            slot("tls.server-ca-slot", .tlsOptions, defaults: tls, byte: 1, mask: 0x0F),
             flag("tls.client-auth", .tlsOptions, defaults: tls, byte: 2, bit: 7),
             slot("tls.client-certificate-slot", .tlsOptions, defaults: tls, byte: 2, mask: 0x0F),
-            slot("tls.client-key-slot", .tlsOptions, defaults: tls, byte: 3, mask: 0xFF),
-            flag("tls.send-client-ca", .tlsOptions, defaults: tls, byte: 4, bit: 0),
-            bits("output.format", .outputFormats, defaults: [0x02], byte: 0, mask: 0x03, choices: ["none", "scrdr", "json"]),
+            bits("tls.client-key-store", .tlsOptions, defaults: tls, byte: 3, mask: 0xC0, choices: ["raw", "atecc"]),
+            slot("tls.client-key-slot", .tlsOptions, defaults: tls, byte: 3, mask: 0x0F),
+            flag("tls.send-client-ca", .tlsOptions, defaults: tls, byte: 4, bit: 7),
+            slot("tls.client-ca-slot", .tlsOptions, defaults: tls, byte: 4, mask: 0x0F),
+            bits(
+                "output.format", .outputFormats, defaults: SmartReaderFeatures.factoryDefault, byte: 3, mask: 0x07,
+                choices: ["tlv", "scrdr", "json", "mk1"]),
+            mqttVersion,
         ]
     }()
 }

@@ -38,7 +38,9 @@ public struct RegisterAddress: Hashable, Sendable, Comparable, CustomStringConve
 }
 
 /// The size rules for registers the emulator acts on; a value breaking them is refused with the
-/// register named, before any of the file is applied.
+/// register named, before any of the file is applied. Sizes are SpringCard's, from the register
+/// map in springcard/springcore-xmlfiles (config/springpark.xml for bank 02; xmls/springcore-
+/// individuals.xml for 0201/0202, 16 bytes; 0200 holds the configuration's GUID, 16 bytes).
 public enum RegisterLayout {
     public enum Size: Sendable, Equatable {
         case exactly(Int)
@@ -50,17 +52,18 @@ public enum RegisterLayout {
 
     public static func size(of address: RegisterAddress) -> Size? {
         switch address {
-        case .configID, .inventory, .location: .atMost(32)
+        case .configID, .inventory, .location: .atMost(16)
         case .networkPorts: .exactly(14)
         case .broker: .atMost(48)
         case .tlsOptions: .exactly(5)
         case .clientOptions: .exactly(6)
-        case .login, .password: .atMost(64)
+        case .login, .password: .atMost(16)
         case .clientID, .deviceID: .atMost(24)
-        case .topicPrefix: .atMost(64)
-        case .outputFormats, .mode, .keyboardLayout: .exactly(1)
+        case .topicPrefix: .atMost(32)
+        case .outputFormats: .exactly(5)
+        case .mode, .keyboardLayout: .exactly(1)
         case .readDelays: .exactly(2)
-        case .keyboardPrefix, .keyboardSuffix: .atMost(16)
+        case .keyboardPrefix, .keyboardSuffix: .atMost(8)
         case let address where address.bank == 0x03 && address.number & 0x0F == 1 && (1...4).contains(address.number >> 4): .atMost(2)
         default: nil
         }

@@ -17,30 +17,45 @@ public struct PN532Reader: TagSourceDriver {
 
     /// InListPassiveTarget requests per baud rate: 106 kbps type A, 212 kbps FeliCa (polling for
     /// any system code), 106 kbps type B (any AFI).
-    static let pollRequests: [(brTy: UInt8, initiator: [UInt8])] = [(0x00, []), (0x01, [0x00, 0xFF, 0xFF, 0x01, 0x00]), (0x03, [0x00])]
+    static let pollRequests: [(name: String, brTy: UInt8, initiator: [UInt8])] = [
+        ("type A", 0x00, []), ("FeliCa", 0x01, [0x00, 0xFF, 0xFF, 0x01, 0x00]), ("type B", 0x03, [0x00]),
+    ]
+    /// MxRtyPassiveActivation: three activation tries per poll, so one lost answer does not hide
+    /// a card, and a poll with no card answers "0 targets" after three tries instead of retrying
+    /// for ever (the power-on 0xFF).
+    static let passiveActivationRetries: UInt8 = 2
+    /// Far longer than three activation tries: only a chip that stopped answering reaches it.
+    static let pollTimeout: Duration = .milliseconds(300)
+    /// ISO/IEC 14443 resets a card whose field has been off for at least 5 ms.
+    static let fieldResetTime: Duration = .milliseconds(10)
 
     public func run(emit: (TagEvent) -> Void, running: () -> Bool, log: (String) -> Void) throws(ReaderError) {
         let session = PN532Session(port: try SerialPort(path: path, baud: baud))
-        log("\(path): \(try session.initialise()) ready, polling every \(pollInterval)")
+        let chip = try session.initialise(passiveActivationRetries: Self.passiveActivationRetries)
+        log("\(path): \(chip) ready, polling every \(pollInterval)")
         var tracker = PresenceTracker()
         var failures = 0
+        // Before the first cycle too: an earlier run may have left a card selected.
+        var fieldNeedsReset = true
+        // Logged when it changes: a chip that refuses a modulation refuses it every cycle.
+        var refused: [String] = []
         defer { for event in tracker.removeAll() { emit(event) } }
         while running() {
-            var seen: [TagEvent] = []
+            let seen: [TagEvent]
             do {
-                for request in Self.pollRequests {
-                    let answer = try session.command(
-                        PN532Session.inListPassiveTarget, [0x01, request.brTy] + request.initiator, timeout: .milliseconds(300))
-                    if var tag = PN532Target.parse(answer, baudRateType: request.brTy) {
-                        if readNTAGPages, tag.tagDetails.hasPrefix("MIFARE Ultralight") {
-                            // READ page 4: 16 bytes of user memory.
-                            let data = try session.command(PN532Session.inDataExchange, [0x01, 0x30, 0x04])
-                            if data.first == 0x00 { tag.tagData = Hex.encode(data.dropFirst()) }
-                        }
-                        seen.append(tag)
+                if fieldNeedsReset { try resetField(session) }
+                // Until the cycle is through, a card it activated may be left selected.
+                fieldNeedsReset = true
+                let cycle = try poll(session)
+                fieldNeedsReset = cycle.activatedTarget
+                seen = cycle.tags
+                failures = 0
+                if cycle.refused != refused {
+                    refused = cycle.refused
+                    if !refused.isEmpty {
+                        log("\(path): the PN532 refuses to poll for \(refused.joined(separator: ", ")); polling for the rest")
                     }
                 }
-                failures = 0
             } catch .gone(let path) {
                 throw .gone(path: path)
             } catch {
@@ -49,7 +64,7 @@ public struct PN532Reader: TagSourceDriver {
                 // Three failed polls in a row: the chip may have reset or gone to sleep.
                 if failures >= 3 {
                     log("\(path): re-initialising the PN532")
-                    _ = try session.initialise()
+                    _ = try session.initialise(passiveActivationRetries: Self.passiveActivationRetries)
                     failures = 0
                 }
                 continue
@@ -57,6 +72,49 @@ public struct PN532Reader: TagSourceDriver {
             for event in tracker.update(seen: seen) { emit(event) }
             Thread.sleepBlocking(pollInterval)
         }
+    }
+
+    /// One InListPassiveTarget per modulation: the tags in the field now, whether any card was
+    /// activated (even one whose answer did not parse), and the modulations the chip refused
+    /// with its error frame, which do not hide what the others found.
+    private func poll(_ session: PN532Session) throws(ReaderError) -> (tags: [TagEvent], activatedTarget: Bool, refused: [String]) {
+        var seen: [TagEvent] = []
+        var activatedTarget = false
+        var refused: [String] = []
+        for request in Self.pollRequests {
+            guard
+                let answer = try session.commandUnlessRefused(
+                    PN532Command.inListPassiveTarget, [0x01, request.brTy] + request.initiator, timeout: Self.pollTimeout)
+            else {
+                refused.append(request.name)
+                continue
+            }
+            if let targets = answer.first, targets > 0 { activatedTarget = true }
+            guard var tag = PN532Target.parse(answer, baudRateType: request.brTy) else { continue }
+            if readNTAGPages, tag.tagDetails.hasPrefix("MIFARE Ultralight") {
+                // READ page 4: 16 bytes of user memory.
+                let data = try session.command(PN532Command.inDataExchange, [0x01, 0x30, 0x04])
+                if data.first == 0x00 { tag.tagData = Hex.encode(data.dropFirst()) }
+            }
+            seen.append(tag)
+        }
+        // Nothing polled: a failed cycle, so that a chip refusing everything is re-initialised.
+        guard refused.count < Self.pollRequests.count else {
+            throw .protocolFailure(path: path, reason: "the PN532 refused every InListPassiveTarget with its error frame")
+        }
+        return (seen, activatedTarget, refused)
+    }
+
+    /// Run before a cycle when the last one activated a card or failed part-way. A card the
+    /// poll activated stays selected: ISO 14443-3 ACTIVE, where the next REQA only sends it back
+    /// to IDLE unanswered, or, once the PN532 has sent RATS or ATTRIB, ISO 14443-4 PROTOCOL,
+    /// where it ignores REQA and REQB altogether; released with InRelease or InDeselect it gets
+    /// S(DESELECT) and waits in HALT for a WUPA. Switching the field off resets every card,
+    /// whatever its state, so the polls find the cards still there.
+    private func resetField(_ session: PN532Session) throws(ReaderError) {
+        _ = try session.command(PN532Command.rfConfiguration, [PN532Command.RFItem.field, 0x00])
+        Thread.sleepBlocking(Self.fieldResetTime)
+        _ = try session.command(PN532Command.rfConfiguration, [PN532Command.RFItem.field, 0x01])
     }
 }
 

@@ -23,7 +23,11 @@ public struct PresenceTracker: Sendable {
             }
         }
         for tag in seen {
-            if present[tag.tagID] == nil { events.append(tag) }
+            if present[tag.tagID] == nil {
+                var insert = tag
+                insert.removalFollows = true
+                events.append(insert)
+            }
             present[tag.tagID] = (tag, 0)
         }
         return events

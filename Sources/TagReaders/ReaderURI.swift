@@ -84,8 +84,10 @@ public enum ReaderURI: Sendable, Equatable, CustomStringConvertible {
             try known(["speed"])
             var speed: Double? = 1
             if let value = option("speed") {
-                guard let parsed = Double(value), parsed >= 0 else {
-                    throw .malformed(text, reason: "speed \(value) is not a number, 0 or more")
+                let speeds = TraceReplaySource.speeds
+                guard let parsed = Double(value), parsed == 0 || speeds.contains(parsed) else {
+                    throw .malformed(
+                        text, reason: "speed \(value) must be 0 (as fast as possible) or from \(speeds.lowerBound) to \(Int(speeds.upperBound))")
                 }
                 speed = parsed == 0 ? nil : parsed
             }

@@ -116,7 +116,8 @@ public struct SerialTextDecoder: Sendable {
     /// Hex when the line has a hex letter, decimal when it is all digits (as cheap readers type
     /// their 10-digit numbers), as 4 bytes when it fits.
     static func plain(_ line: String) -> Output {
-        if line.allSatisfy(\.isNumber), let tagID = decimalToHex(line) {
+        // ASCII digits only: `isNumber` also holds for "½" and "٣", whose UTF-8 bytes are no digits.
+        if line.allSatisfy({ $0.isASCII && $0.isNumber }), let tagID = decimalToHex(line) {
             return .tag(TagEvent(tagID: tagID, protocolName: "NFC-A", move: .insert, tagDetails: "decimal \(line)"))
         }
         if line.count % 2 == 0, line.count >= 2, Hex.decode(line) != nil {

@@ -15,6 +15,9 @@ public struct TagEvent: Sendable, Equatable {
     public var move: Move
     public var tagData: String
     public var tagDetails: String
+    /// Set on an Insert by a reader that follows the tag's presence and will report its Remove
+    /// (`PresenceTracker`); an Insert without it is a single reading, the tag's stay unknown.
+    public var removalFollows = false
 
     public init(
         tagID: String, protocolName: String, interface: String? = nil, rssi: Int? = nil, move: Move,

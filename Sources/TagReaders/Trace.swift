@@ -16,6 +16,10 @@ public struct Trace: Sendable, Equatable {
 
     public var entries: [Entry]
 
+    /// The latest `t` a trace may have, in seconds (about 31 years): no recording is longer, and
+    /// the bound keeps every offset, divided by the slowest replay speed, far inside `Duration`.
+    public static let longestOffsetSeconds: Double = 1_000_000_000
+
     public init(entries: [Entry]) { self.entries = entries }
 
     /// One line of a trace file (without the line feed): what `smartreader record` writes and
@@ -70,8 +74,11 @@ public struct Trace: Sendable, Equatable {
             default: throw .invalid(file: file, line: line, reason: "\"\(key)\" must be a string")
             }
         }
-        guard case .number(let seconds)? = fields["t"], seconds >= 0, seconds.isFinite else {
-            throw .invalid(file: file, line: line, reason: "\"t\" must be a number of seconds, 0 or more")
+        guard case .number(let seconds)? = fields["t"], (0...longestOffsetSeconds).contains(seconds),
+            let milliseconds = Int64(exactly: (seconds * 1000).rounded())
+        else {
+            throw .invalid(
+                file: file, line: line, reason: "\"t\" must be a number of seconds from 0 to \(Int(longestOffsetSeconds))")
         }
         let tagID = try string("TagId", required: true)!.uppercased()
         guard !tagID.isEmpty, Hex.decode(tagID) != nil else {
@@ -79,7 +86,9 @@ public struct Trace: Sendable, Equatable {
         }
         let moveText = try string("Move", required: true)!
         guard let move = TagEvent.Move(rawValue: moveText) else {
-            throw .invalid(file: file, line: line, reason: "\"Move\" must be Insert, Remove or Insert,Remove, not \"\(moveText)\"")
+            // Quoted short and escaped: the line may hold anything, and the message goes to a terminal.
+            let shown = String(moveText.prefix(24)).debugDescription + (moveText.count > 24 ? "…" : "")
+            throw .invalid(file: file, line: line, reason: "\"Move\" must be Insert, Remove or Insert,Remove, not \(shown)")
         }
         var rssi: Int?
         switch fields["RSSI"] {
@@ -90,7 +99,7 @@ public struct Trace: Sendable, Equatable {
         let event = TagEvent(
             tagID: tagID, protocolName: try string("Protocol") ?? "NFC-A", interface: try string("Interface"),
             rssi: rssi, move: move, tagData: try string("TagData") ?? "", tagDetails: try string("TagDetails") ?? "")
-        return Entry(offset: .milliseconds(Int64((seconds * 1000).rounded())), event: event)
+        return Entry(offset: .milliseconds(milliseconds), event: event)
     }
 }
 

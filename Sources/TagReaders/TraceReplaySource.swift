@@ -7,10 +7,13 @@ public struct TraceReplaySource: AsyncSequence, Sendable {
     public let trace: Trace
     public let speed: Double?
 
+    /// The speeds a replay accepts. Entry points refuse others with a message; here a speed
+    /// outside is clamped, so that no offset divided by it can overflow `Duration` and trap.
+    public static let speeds: ClosedRange<Double> = 0.001...1_000_000
+
     public init(trace: Trace, speed: Double?) {
-        precondition(speed.map { $0 > 0 } ?? true, "speed must be positive")
         self.trace = trace
-        self.speed = speed
+        self.speed = speed.map { $0.isNaN ? 1 : Swift.min(Swift.max($0, Self.speeds.lowerBound), Self.speeds.upperBound) }
     }
 
     public func makeAsyncIterator() -> Iterator {

@@ -4,6 +4,13 @@ import Logging
 import MQTT
 import NIOPosix
 import Spool
+import TagReaders
+
+/// Prints a line of what a device holds (a ConfigId, a broker's reason string, a tag ID): text
+/// from outside, with control characters escaped so that it cannot drive the terminal.
+func printEscaped(_ line: String) {
+    print(LogLineEscaping.escapedForText(line))
+}
 
 /// Log lines go to standard error so that a command's own output stays clean on standard output:
 /// readable lines, or one JSON object a line for journald and log shippers.
@@ -11,7 +18,7 @@ func makeLogger(level: Logger.Level, format: LogFormat = .text) -> Logger {
     LoggingSystem.bootstrap { label in
         switch format {
         case .text:
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = TextLineLogHandler(label: label)
             handler.logLevel = .trace
             return handler
         case .json:
@@ -49,8 +56,13 @@ struct DeviceConnectionOptions: ParsableArguments {
     @Option(name: .long, help: "Broker as HOST, HOST:PORT or [IPv6]:PORT; overrides registers 0286 and 0285.")
     var broker: String?
 
-    @Option(name: .long, help: "MQTT protocol version: 5 or 3.1.1.")
-    var mqttVersion: MQTTVersionArgument = .v5
+    @Option(
+        name: .long,
+        help: """
+            MQTT protocol version: 5 or 3.1.1; overrides the configuration's emulator.mqtt-version (by default auto: \
+            5, falling back to 3.1.1 when the broker turns 5 down).
+            """)
+    var mqttVersion: MQTTVersionArgument?
 
     var state: DeviceStateDirectory { DeviceStateDirectory(path: stateDir) }
 
@@ -81,7 +93,7 @@ struct DeviceOptions: ParsableArguments {
 
     func runOptions(retryUntilConnected: Bool) throws -> DeviceRunOptions {
         DeviceRunOptions(
-            brokerOverride: try connection.brokerOverride(), insecure: insecure, protocolVersion: connection.mqttVersion.version,
+            brokerOverride: try connection.brokerOverride(), insecure: insecure, protocolVersion: connection.mqttVersion?.version,
             retryUntilConnected: retryUntilConnected, spoolLimits: spool.limits,
             statusReportsSpool: spool.statusSpool, eventIDInPayload: eventIdInPayload, allowReadableKey: allowReadableKey)
     }
@@ -146,7 +158,11 @@ struct ReplaySpeedOptions: ParsableArguments {
     var fast = false
 
     func validate() throws {
-        guard speed > 0 else { throw ValidationError("--speed must be greater than 0") }
+        let speeds = TraceReplaySource.speeds
+        guard speeds.contains(speed) else {
+            throw ValidationError(
+                "--speed must be from \(speeds.lowerBound) to \(Int(speeds.upperBound)), not \(speed); use --fast for no timing")
+        }
     }
 
     var effectiveSpeed: Double? { fast ? nil : speed }

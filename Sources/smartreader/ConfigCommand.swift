@@ -17,16 +17,47 @@ struct ConfigCommand: AsyncParsableCommand {
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a CONFIG-DATA file completely: JSON syntax, addresses, format modifiers, value sizes.",
-            discussion:
-                "Registers and sections the emulator does not act on are kept and listed, never dropped. Exits 1 on the first error.")
+            abstract: "Judge a CONFIG-DATA file as a push would, without pushing it.",
+            discussion: """
+                The same judgement as `config push`: JSON syntax, addresses, format modifiers, sizes, every register the \
+                emulator acts on (mode, templates, topic names, TLS options), a broker, and no plain MQTT without --insecure. \
+                The file is applied over the factory defaults, as a push does; with --state-dir, those of that device, and \
+                its certificate and key slots are checked too. Registers and sections the emulator does not act on are kept \
+                and listed. Exits 1 with the first error.
+                """)
 
         @Argument(help: "The CONFIG-DATA JSON file.")
         var file: String
 
+        @Option(name: .long, help: "A device's state directory: judge exactly as `config push` to it would, slots included.")
+        var stateDir: String?
+
+        @Option(help: "Without --state-dir: the device profile whose factory defaults the file is applied over.")
+        var profile = "springpark"
+
+        @Flag(name: .long, help: "With --state-dir: merge into the device's current configuration, as `config push --no-load-defaults`.")
+        var noLoadDefaults = false
+
+        @Flag(name: .long, help: "Judge as a daemon started with --insecure would (plain MQTT allowed).")
+        var insecure = false
+
         func run() async throws {
-            let data = try ConfigData.load(contentsOf: file)
-            print("\(file): valid CONFIG-DATA, \(data.registers.count) registers")
+            let data = try ConfigData.load(contentsOf: file, followingSymbolicLinks: true)
+            let judgement = ConfigurationJudgement(options: DeviceRunOptions(insecure: insecure))
+            if let stateDir {
+                let state = DeviceStateDirectory(path: stateDir)
+                let merged = noLoadDefaults ? try state.loadCurrentFile().merging(data) : data
+                _ = try judgement.judge(merged, source: file, state: state, logger: makeLogger(level: .warning))
+                print("\(file): valid; a push to \(stateDir) would accept it (\(data.registers.count) registers)")
+            } else {
+                guard !noLoadDefaults else {
+                    throw ValidationError("--no-load-defaults merges into a device's configuration: give its --state-dir")
+                }
+                let defaults = try DeviceProfile.load(name: profile, directory: DataFiles.directory("DeviceProfiles")).defaults
+                _ = try judgement.judgeRegisters(defaults.merging(data), source: file)
+                print("\(file): valid over the factory defaults of \(profile) (\(data.registers.count) registers)")
+                print("  not checked without --state-dir: \(ConfigurationJudgement.needsStateDirectory)")
+            }
             let registers = data.notEmulatedRegisters.map(\.description)
             if !registers.isEmpty { print("  kept, not emulated: registers \(registers.joined(separator: ", "))") }
             if !data.notEmulatedSections.isEmpty {
@@ -52,11 +83,11 @@ struct ConfigCommand: AsyncParsableCommand {
                 print(object.text)
                 return
             }
-            for line in ConfigurationSummary.lines(for: data) { print(line) }
+            for line in ConfigurationSummary.lines(for: data) { printEscaped(line) }
             print("")
             let width = NamedSetting.all.map(\.name.count).max() ?? 0
             for setting in NamedSetting.all {
-                print("\(setting.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(setting.value(in: data))")
+                printEscaped("\(setting.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(setting.value(in: data))")
             }
         }
     }
@@ -72,16 +103,23 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             let setting = try NamedSetting.named(name)
-            print(setting.value(in: try DeviceStateDirectory(path: stateDir).loadConfiguration()))
+            printEscaped(setting.value(in: try DeviceStateDirectory(path: stateDir).loadConfiguration()))
         }
     }
 
     struct SetValue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "set", abstract: "Change one named setting in the device's config.json (written atomically, mode 0600).")
+            commandName: "set", abstract: "Change one named setting in the device's config.json (written atomically, mode 0600).",
+            discussion: """
+                The result is judged as a push would be (see `config validate`) before anything is written: a value the \
+                daemon would refuse is refused here. The MQTT password is never shown.
+                """)
 
         @Option(name: .long, help: "The device's state directory.")
         var stateDir: String
+
+        @Flag(name: .long, help: "Judge as a daemon started with --insecure would (plain MQTT, unverified broker allowed).")
+        var insecure = false
 
         @Argument(help: "The setting, e.g. mqtt.keep-alive.")
         var name: String
@@ -95,15 +133,22 @@ struct ConfigCommand: AsyncParsableCommand {
             // Fields of a register not yet in config.json start from the effective (factory) value.
             let effective = try state.loadConfiguration()
             var current = try state.loadCurrentFile()
-            if current[setting.register] == nil, let inherited = effective.registers[setting.register] {
-                current.registers[setting.register] = inherited
+            if let register = setting.register, current[register] == nil, let inherited = effective.registers[register] {
+                current.registers[register] = inherited
             }
             let before = setting.value(in: effective)
             try setting.set(value, in: &current)
+            do {
+                _ = try ConfigurationJudgement(options: DeviceRunOptions(insecure: insecure)).judge(
+                    current, source: state.configurationPath, state: state, logger: makeLogger(level: .warning))
+            } catch {
+                throw ValidationError("\(name) not changed, config.json is as it was: \(error)")
+            }
             try state.saveConfiguration(current)
-            print(
-                "\(name): \(before) -> \(setting.value(in: current)) (register \(setting.register) is now \(Hex.encode(current[setting.register] ?? [])))"
-            )
+            let stored =
+                setting.register.map { "register \($0) is now \(setting.registerValue(in: current))" }
+                ?? "in the \"\(DeviceConfiguration.emulatorSection)\" section"
+            print("\(name): \(before) -> \(setting.value(in: current)) (\(stored))")
         }
     }
 
@@ -119,8 +164,10 @@ struct ConfigCommand: AsyncParsableCommand {
         var second: String
 
         func run() async throws {
-            let lines = ConfigDifference.lines(from: try ConfigData.load(contentsOf: first), to: try ConfigData.load(contentsOf: second))
-            for line in lines { print(line) }
+            let lines = ConfigDifference.lines(
+                from: try ConfigData.load(contentsOf: first, followingSymbolicLinks: true),
+                to: try ConfigData.load(contentsOf: second, followingSymbolicLinks: true))
+            for line in lines { printEscaped(line) }
             if !lines.isEmpty { throw ExitCode(1) }
         }
     }
@@ -149,13 +196,14 @@ struct ConfigCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "No daemon is running: judge the file and store it for the next start.")
         var offline = false
 
+        @OptionGroup var answer: AnswerTimeout
+
         @Flag(name: .long, help: "With --offline: judge as a daemon started with --insecure would (plain MQTT allowed).")
         var insecure = false
 
         func run() async throws {
-            guard let content = FileManager.default.contents(atPath: file) else {
-                throw ValidationError("\(file) cannot be read; check the path and its permissions")
-            }
+            // The daemon refuses a file over the size limit too; saying so here spares sending it.
+            let content = try ConfigData.read(file, followingSymbolicLinks: true)
             let state = DeviceStateDirectory(path: stateDir)
             let outcome: ConfigurationOutcome
             if offline {
@@ -164,12 +212,13 @@ struct ConfigCommand: AsyncParsableCommand {
                     throw ValidationError("a daemon is running for \(stateDir) (\(socket) answers); push to it without --offline")
                 }
                 outcome = ConfigurationStore(state: state, options: DeviceRunOptions(insecure: insecure)).storeOffline(
-                    ConfigurationPush(content: Array(content), source: file, loadDefaults: !noLoadDefaults, reset: false),
+                    ConfigurationPush(content: content, source: file, loadDefaults: !noLoadDefaults, reset: false),
                     logger: makeLogger(level: .warning))
             } else {
-                let request = ControlRequest.push(content: Array(content), source: file, loadDefaults: !noLoadDefaults, reset: !noReset)
+                let request = ControlRequest.push(content: content, source: file, loadDefaults: !noLoadDefaults, reset: !noReset)
                 outcome = try await ControlSocket.request(
-                    request, socketPath: ControlSocket.path(in: state), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+                    request, socketPath: ControlSocket.path(in: state), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                    timeout: answer.timeout)
             }
             print(outcome)
             if !outcome.succeeded { throw ExitCode.failure }
@@ -183,12 +232,30 @@ struct ConfigCommand: AsyncParsableCommand {
         @Option(name: .long, help: "The device's state directory.")
         var stateDir: String
 
+        @OptionGroup var answer: AnswerTimeout
+
         func run() async throws {
             let state = DeviceStateDirectory(path: stateDir)
             let outcome = try await ControlSocket.request(
-                .reload, socketPath: ControlSocket.path(in: state), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+                .reload, socketPath: ControlSocket.path(in: state), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                timeout: answer.timeout)
             print(outcome)
             if !outcome.succeeded { throw ExitCode.failure }
         }
+    }
+}
+
+/// How long `config push` and `config reload` wait for the daemon: a push reboots the device and
+/// may wait out the rollback window, so the deadline is long, but there is one.
+struct AnswerTimeout: ParsableArguments {
+    @Option(
+        name: .customLong("timeout"),
+        help: "Seconds to wait for the daemon's answer: more than its --rollback-after (60 by default) and a reboot.")
+    var seconds = Int(ControlSocket.pushTimeout.components.seconds)
+
+    var timeout: Duration { .seconds(seconds) }
+
+    func validate() throws {
+        guard (1...86_400).contains(seconds) else { throw ValidationError("--timeout must be 1 to 86400 seconds") }
     }
 }

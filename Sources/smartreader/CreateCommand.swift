@@ -8,7 +8,7 @@ struct CreateCommand: AsyncParsableCommand {
         commandName: "create",
         abstract: "Create a device for your own PKI: its state directory, broker and broker CA; the key and certificate come next.",
         discussion: """
-            The device gets TLS with client authentication (register 0288 = 370E8D0D01) and the broker's CA in slot 0E. \
+            The device gets TLS with client authentication (register 0288 = 370E8D4D8F) and the broker's CA in slot 0E. \
             Then give it an identity with `smartreader enroll` (EJBCA or EST), or with `smartreader pki csr`, your CA, \
             and `smartreader pki install`. With the development PKI, `smartreader pki provision` does all of it at once.
             """)

@@ -146,7 +146,7 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let doctor = DeviceDoctor(
-            state: device.state, brokerOverride: try device.brokerOverride(), protocolVersion: device.mqttVersion.version)
+            state: device.state, brokerOverride: try device.brokerOverride(), protocolVersion: device.mqttVersion?.version)
         let report = await doctor.run(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         print(json ? report.json : report.text)
         if report.hasFailures { throw ExitCode.failure }

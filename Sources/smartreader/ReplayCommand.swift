@@ -71,7 +71,9 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var metrics: MetricsOptions
 
     func validate() throws {
-        guard rollbackAfter > 0 else { throw ValidationError("--rollback-after must be at least 1 second") }
+        guard (1...86_400).contains(rollbackAfter) else {
+            throw ValidationError("--rollback-after takes 1 to 86400 seconds (a day): a longer trial is no protection")
+        }
         if reader != nil && trace != nil { throw ValidationError("give --reader or --trace, not both") }
     }
 

@@ -59,8 +59,12 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard devices > 0 else { throw ValidationError("--devices must be at least 1") }
-        guard rate >= 0, duration >= 0, connectRate >= 0 else {
-            throw ValidationError("--rate, --duration and --connect-rate cannot be negative")
+        // Bounded so that the schedule's arithmetic (events due, connect times) stays inside Int.
+        guard (0...1_000_000).contains(rate), (0...1_000_000_000).contains(duration),
+            connectRate == 0 || (0.001...1_000_000).contains(connectRate)
+        else {
+            throw ValidationError(
+                "--rate must be from 0 to 1000000, --duration from 0 to 1000000000 seconds, --connect-rate 0 or from 0.001 to 1000000")
         }
     }
 

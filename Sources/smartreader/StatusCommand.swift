@@ -11,8 +11,14 @@ struct StatusCommand: AsyncParsableCommand {
         discussion: """
             A running daemon answers on STATE_DIR/control.sock: connected or not and since when, the broker, why the last \
             connection ended, the last tag event, the spool and when the device certificate expires. Without a daemon \
-            the spool file is read directly (SQLite WAL allows it while another process writes).
-            Exit status, for scripts and health checks: 0 running and connected; 2 running but not connected; 3 not running.
+            the spool file is read directly, read-only: status never creates or changes it.
+            Events the broker refused (an MQTT 5 PUBACK failure code such as 0x87 not authorized: the ACL or the \
+            device's identity is wrong) are held in the spool, at most the spool's event limit (the oldest go first, \
+            counted); send them again with `smartreader spool retry` once fixed, or drop them with `smartreader spool \
+            discard`. Under MQTT 3.1.1 a PUBACK carries no reason code: a broker that refuses drops events silently.
+            Exit status, for scripts and health checks: 0 running and connected; 1 the daemon did not answer in time \
+            (or another error); 2 running but not connected; 3 not running; 4 running and connected, but events the \
+            broker refused are held.
             """)
 
     @Option(name: .long, help: "The device's state directory.")
@@ -38,17 +44,17 @@ struct StatusCommand: AsyncParsableCommand {
             print("device   \(factory.serialNumber) (\(factory.profile))")
             if let health {
                 print("daemon   running (\(socket) answers)")
-                health.lines().forEach { print($0) }
+                health.lines().forEach(printEscaped)
             } else {
                 print("daemon   not running")
-                if FileManager.default.fileExists(atPath: state.spoolPath) {
-                    print("spool    \(try SpoolStore(path: state.spoolPath).summary().summary)")
+                if let spool = try SpoolStore.openForReading(path: state.spoolPath) {
+                    print("spool    \(try spool.summary().summary)")
                 } else {
                     print("spool    empty (no \(state.spoolPath) yet)")
                 }
             }
         }
         guard let health else { throw ExitCode(3) }
-        if !health.connected { throw ExitCode(2) }
+        if health.exitCode != 0 { throw ExitCode(health.exitCode) }
     }
 }

@@ -61,17 +61,17 @@ func refusals() throws {
     #expect(throws: GatewayError.self) { try DeviceSettings(state: state, brokerOverride: nil) }
 
     try state.editConfiguration {
-        $0.setString(.broker, "b"); $0[.outputFormats] = [0x03]
+        $0.setString(.broker, "b"); $0[.outputFormats] = [0x00, 0x03, 0x00, 0x03, 0x00]
     }
     #expect(throws: GatewayError.self) { try DeviceSettings(state: state, brokerOverride: nil) }
     do {
         _ = try DeviceSettings(state: state, brokerOverride: nil)
     } catch {
-        #expect(error.description == "\(state.configurationPath): register 02A0 is 03; use 02 (RDR/JSON) or 01 ($SCRDR)")
+        #expect(error.description == "\(state.configurationPath): register 02A0 byte 3 (network output format) is 3 (MK1), which the emulator does not send over MQTT; use 2 (JSON, e.g. 0003000200) or 1 ($SCRDR, 0003000100)")
     }
 
     try state.editConfiguration {
-        $0[.outputFormats] = [0x02]; $0[.mode] = [0x03]
+        $0[.outputFormats] = SmartReaderFeatures.factoryDefault; $0[.mode] = [0x03]
     }
     #expect(throws: GatewayError.self) { try DeviceSettings(state: state, brokerOverride: nil) }
 
@@ -104,8 +104,8 @@ func refusals() throws {
 @Test("the boot counter persists and increments")
 func bootCounter() throws {
     let (state, _) = try provisioned()
-    #expect(try state.nextBootCount() == 1)
-    #expect(try state.nextBootCount() == 2)
+    #expect(try state.nextBootCount(logger: quiet) == 1)
+    #expect(try state.nextBootCount(logger: quiet) == 2)
     #expect(try String(contentsOfFile: state.file("bootcount"), encoding: .utf8) == "2\n")
 }
 

@@ -125,7 +125,7 @@ final class Subscriber: Sendable {
     private let process: ChildProcess
     private let outputPath: String
 
-    fileprivate init(arguments: [String], tool: String, outputPath: String) throws {
+    init(arguments: [String], tool: String, outputPath: String) throws {
         self.outputPath = outputPath
         process = try ChildProcess(executable: tool, arguments: arguments, output: .file(outputPath))
     }

@@ -2,6 +2,7 @@ import DeviceIdentity
 import Foundation
 import Gateway
 import NIOPosix
+import SpringCore
 import TestSupport
 import Testing
 
@@ -100,12 +101,13 @@ struct DoctorTests {
             #expect(result.status != 0 && result.output.contains("FAIL  certificate dates: expired on"), "\(result.output)")
             try restore()
 
-            _ = try await runTool(binary, ["config", "set", "--state-dir", state.path, "mqtt.client-id", "SOMEONE"])
+            // `config set` refuses a client ID the certificate does not carry; config.json edited by hand can still hold one.
+            try state.editConfiguration { $0.setString(.clientID, "SOMEONE") }
             result = try await doctor(state)
             #expect(
                 result.output.contains(#"FAIL  CN = client ID: register 028D says "SOMEONE", the certificate's CN is "DA1275B0""#),
                 "\(result.output)")
-            _ = try await runTool(binary, ["config", "set", "--state-dir", state.path, "mqtt.client-id", ""])
+            try state.editConfiguration { $0.setString(.clientID, "") }
 
             // The certificate slot holds the leaf alone; without the client CA sent, mosquitto (trusting the root only) cannot chain it.
             _ = try await runTool(binary, ["config", "set", "--state-dir", state.path, "tls.send-client-ca", "off"])

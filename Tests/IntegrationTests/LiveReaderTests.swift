@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import SpringCore
 import TagReaders
 import TestSupport
 import Testing
@@ -10,8 +11,12 @@ struct LiveReaderTests {
     func pn532ToBroker() async throws {
         try await BrokerFixture.with { fixture in
             let state = try fixture.provision()
+            // 02A0 byte 0 bit 4 set: Insert when the tag arrives, Remove when it leaves (config/springpark.xml).
+            try state.editConfiguration { $0[.outputFormats] = [0x10, 0x03, 0x00, 0x02, 0x00] }
             let observer = try await fixture.watch()
             let link = fixture.directory + "/ttyPN532"
+            // As the chip comes out of power-on: until the daemon sets MaxRetries, a poll with
+            // no card in the field never answers.
             let emulator = try PN532Emulator(linkedAt: link)
             defer { emulator.unplug() }
             let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--reader", "pn532:\(link)"])
@@ -26,6 +31,31 @@ struct LiveReaderTests {
                     #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"TagId":"DA1275B0","Move":"Insert","TagDetails":"MIFARE Classic 1K (ATQA 0004, SAK 08)","Uptime":"*"}"#,
                     #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"TagId":"DA1275B0","Move":"Remove","TagDetails":"MIFARE Classic 1K (ATQA 0004, SAK 08)","Uptime":"*"}"#,
                 ])
+            daemon.signal(SIGTERM)
+            #expect(try await daemon.waitForExit() == 0)
+        }
+    }
+
+    /// SpringCard's register map (springcard/springcore-xmlfiles config/springpark.xml): 02A0
+    /// `0003000200`, "the Smart Reader sends the Tag read event only"; 02A1 `0A1E`, readings 1 s
+    /// apart and the same tag again after 3 s. A card held 5 s: read at once and again at 3 s.
+    @Test("factory device: a card held 5 s on an emulated PN532 gives two read events, without Move, and nothing at its removal")
+    func pn532HeldCardFactoryDevice() async throws {
+        try await BrokerFixture.with { fixture in
+            let state = try fixture.provision()
+            let observer = try await fixture.watch()
+            let link = fixture.directory + "/ttyPN532"
+            let emulator = try PN532Emulator(linkedAt: link)
+            defer { emulator.unplug() }
+            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--reader", "pn532:\(link)"])
+            try await observer.waitFor("META") { !$0.payloads(onTopicEndingWith: "DA1275B0/meta").isEmpty }
+            emulator.present(.init(uid: [0xDA, 0x12, 0x75, 0xB0], atqa: [0x00, 0x04], sak: 0x08))
+            try await observer.waitFor("the first reading") { !$0.payloads(onTopicEndingWith: "rdr/evt").isEmpty }
+            try await Task.sleep(for: .seconds(5))
+            emulator.present(nil)
+            try await Task.sleep(for: .seconds(2))
+            let read = #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"TagId":"DA1275B0","TagDetails":"MIFARE Classic 1K (ATQA 0004, SAK 08)","Uptime":"*"}"#
+            #expect(observer.payloads(onTopicEndingWith: "rdr/evt").map(maskingUptime) == [read, read])
             daemon.signal(SIGTERM)
             #expect(try await daemon.waitForExit() == 0)
         }

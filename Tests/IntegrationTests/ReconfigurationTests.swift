@@ -19,13 +19,6 @@ struct ReconfigurationTests {
         return path
     }
 
-    private func configIDs(_ observer: Subscriber) -> [String] {
-        observer.payloads(onTopicEndingWith: "DA1275B0/meta").compactMap { payload in
-            guard case .object(let fields)? = try? JSONParser.parse(Array(payload.utf8)) else { return nil }
-            return fields["ConfigId"]?.stringValue
-        }
-    }
-
     @Test("config push, a bad push, the inbox and SIGHUP: offline, then META with the new ConfigId; a bad file changes nothing")
     func socketInboxAndSIGHUP() async throws {
         try await BrokerFixture.with { fixture in
@@ -124,10 +117,7 @@ struct ReconfigurationTests {
             let observer = try await fixture.watch()
             let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--rollback-after", "3"])
             try await observer.waitFor("first META") { configIDs($0) == [""] }
-            let closedPort = try LocalMosquitto.freeLoopbackPort()
-            let ports = Hex.encode([UInt8](repeating: 0, count: 10) + [UInt8(closedPort >> 8), UInt8(closedPort & 0xFF), 0, 0])
-            let file = try write(
-                Array(#"{"config": {"00.s": "unreachable", "85": "\#(ports)"}}"#.utf8), fixture.directory + "/unreachable.json")
+            let file = try fixture.portPush(port: try LocalMosquitto.freeLoopbackPort(), configID: "unreachable")
             let pushed = try await runTool(binary, ["config", "push", file, "--state-dir", state.path, "--no-load-defaults"])
             #expect(pushed.status != 0)
             #expect(pushed.output.contains("rolled back") && pushed.output.contains("the last attempt: "), "\(pushed.output)")

@@ -6,7 +6,7 @@ import Testing
 @Test("CONFIG-DATA: low-byte addresses, format modifiers and blanks load into registers")
 func configDataLoads() throws {
     let file = """
-        {"config": {"86.s": "broker.example", "89": "5314030a1e1e", "8D.s": "", "0288": "370E8D0D01", "A0": "02",
+        {"config": {"86.s": "broker.example", "89": "5314030a1e1e", "8D.s": "", "0288": "370E8D0D01", "A0": "0003000200",
                     "01.i": 258, "02.b": true, "00.64": "AQID"},
          "templates": {"11": "0F"}, "samav": {"keys": [1, 2]}}
         """

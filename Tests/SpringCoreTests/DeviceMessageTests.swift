@@ -54,13 +54,17 @@ func clientOptionsDefault() {
     #expect(ClientOptionsRegister(bytes: [0x56, 0x14, 0x03, 0x0A, 0x1E, 0x1E])?.brokerAcceptsRetain == false)
 }
 
-@Test("register 0288 as provisioned: TLS, SNI, name check, full chain, slots 0E/0D, client CA sent")
+/// Layout from SpringCard's register map (springcard/springcore-xmlfiles config/springpark.xml,
+/// register 0288): byte 3 bits 7-6 the key's secure element (1 ATECC), bits 3-0 its index;
+/// byte 4 bit 7 chain the CA certificate, bits 3-0 its index.
+@Test("register 0288 as provisioned, 370E8D4D8F: TLS, SNI, CN check, PKI with chaining, CA 0E, certificate 0D, ATECC key 0D, CA 0F chained")
 func tlsOptionsProvisioned() {
     let tls = TLSOptionsRegister.provisioned
     #expect(
-        tls.enabled && tls.sendSNI && tls.checkServerName && tls.serverCheck == .fullChain && tls.clientAuthentication && tls.sendClientCA)
-    #expect(tls.serverCASlot == 0x0E && tls.clientCertificateSlot == 0x0D && tls.clientKeySlot == 0x0D)
-    #expect(tls.bytes == [0x37, 0x0E, 0x8D, 0x0D, 0x01])
+        tls.enabled && tls.sendSNI && tls.checkServerName && tls.serverCheck == .verifyPKI && tls.clientAuthentication && tls.sendClientCA)
+    #expect(tls.serverCASlot == 0x0E && tls.clientCertificateSlot == 0x0D && tls.clientKeySlot == 0x0D && tls.clientCASlot == 0x0F)
+    #expect(tls.clientKeyStore == .atecc)
+    #expect(tls.bytes == [0x37, 0x0E, 0x8D, 0x4D, 0x8F])
     #expect(TLSOptionsRegister(bytes: [0, 0, 0, 0, 0])?.enabled == false)
 }
 

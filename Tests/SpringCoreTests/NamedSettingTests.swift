@@ -8,7 +8,7 @@ private let provisioned: ConfigData = {
     data[.clientOptions] = ClientOptionsRegister.factoryDefault.bytes
     data[.tlsOptions] = TLSOptionsRegister.provisioned.bytes
     data[.mode] = [0x64]
-    data[.outputFormats] = [0x02]
+    data[.outputFormats] = SmartReaderFeatures.factoryDefault
     data.setString(.broker, "broker.example")
     data.setString(.password, "hunter2")
     return data
@@ -20,7 +20,7 @@ func readWriteIsIdentity(name: String) throws {
     guard name != "mqtt.password" else { return }  // read as "(set)", never shown
     var data = provisioned
     try setting.set(setting.value(in: provisioned), in: &data)
-    #expect(data[setting.register] == provisioned[setting.register] || provisioned[setting.register] == nil)
+    #expect(data.registers == provisioned.registers || setting.register.map { provisioned[$0] == nil } == true)
 }
 
 @Test(
@@ -30,12 +30,16 @@ func readWriteIsIdentity(name: String) throws {
         ("mqtt.publish-qos", "0", .clientOptions, [0x43, 0x14, 0x03, 0x0A, 0x1E, 0x1E]),
         ("mqtt.subscribe-qos", "2", .clientOptions, [0x93, 0x14, 0x03, 0x0A, 0x1E, 0x1E]),
         ("mqtt.retain", "off", .clientOptions, [0x52, 0x14, 0x03, 0x0A, 0x1E, 0x1E]),
-        ("tls.client-auth", "off", .tlsOptions, [0x37, 0x0E, 0x0D, 0x0D, 0x01]),
-        ("tls.server-check", "accept-any", .tlsOptions, [0x07, 0x0E, 0x8D, 0x0D, 0x01]),
-        ("tls.client-certificate-slot", "0A", .tlsOptions, [0x37, 0x0E, 0x8A, 0x0D, 0x01]),
-        ("tls.server-ca-slot", "07", .tlsOptions, [0x37, 0x07, 0x8D, 0x0D, 0x01]),
+        ("tls.client-auth", "off", .tlsOptions, [0x37, 0x0E, 0x0D, 0x4D, 0x8F]),
+        ("tls.server-check", "accept-any", .tlsOptions, [0x07, 0x0E, 0x8D, 0x4D, 0x8F]),
+        ("tls.client-certificate-slot", "0A", .tlsOptions, [0x37, 0x0E, 0x8A, 0x4D, 0x8F]),
+        ("tls.client-key-slot", "02", .tlsOptions, [0x37, 0x0E, 0x8D, 0x42, 0x8F]),
+        ("tls.client-key-store", "raw", .tlsOptions, [0x37, 0x0E, 0x8D, 0x0D, 0x8F]),
+        ("tls.send-client-ca", "off", .tlsOptions, [0x37, 0x0E, 0x8D, 0x4D, 0x0F]),
+        ("tls.client-ca-slot", "03", .tlsOptions, [0x37, 0x0E, 0x8D, 0x4D, 0x83]),
+        ("tls.server-ca-slot", "07", .tlsOptions, [0x37, 0x07, 0x8D, 0x4D, 0x8F]),
         ("device.mode", "hid", .mode, [0x03]),
-        ("output.format", "scrdr", .outputFormats, [0x01]),
+        ("output.format", "scrdr", .outputFormats, [0x00, 0x03, 0x00, 0x01, 0x00]),
         ("mqtt.port", "8884", .networkPorts, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22, 0xB4, 0, 0]),
         ("mqtt.broker", "10.0.0.7", .broker, Array("10.0.0.7".utf8)),
     ])
@@ -77,11 +81,11 @@ func passwordHidden() throws {
 func summary() {
     #expect(
         ConfigurationSummary.lines(for: provisioned) == [
-            "broker broker.example:8883, TLS 1.2+, server chain checked against the CA in slot 0E, client certificate from slot 0D, key slot 0D",
+            "broker broker.example:8883, TLS 1.2+, server chain checked against the CA in slot 0E, client certificate from slot 0D, key slot 0D, client CA 0F chained",
             "topics {serial}/..., client ID = certificate CN",
             "publish QoS 1, subscribe QoS 1, keep-alive 10 s, connect timeout 20 s, response timeout 3 s",
             "STATUS every 30 s, reconnect backoff up to 30 s, Last Will on, retained META/STATUS on",
-            "events as RDR/JSON, TagId as read (no template), repeat hold-off 0.0 s, cfg/set off",
+            "events as RDR/JSON, TagId as read (no template), same tag again after 3.0 s, cfg/set off",
         ])
 }
 

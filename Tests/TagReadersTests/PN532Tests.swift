@@ -113,10 +113,23 @@ func pn532Reinitialisation() async throws {
     let collected = Collected()
     let consumer = Task { for await event in source { collected.events.withLock { $0.append(event) } } }
     defer { consumer.cancel() }
-    try await waitFor { emulator.commandsSeen.contains(PN532Session.inListPassiveTarget) }
+    try await waitFor { emulator.commandsSeen.contains(PN532Command.inListPassiveTarget) }
     emulator.schedule(.silence(commands: 9))
-    try await waitFor { emulator.commandsSeen.filter { $0 == PN532Session.samConfiguration }.count >= 2 }
+    try await waitFor { emulator.commandsSeen.filter { $0 == PN532Command.samConfiguration }.count >= 2 }
     emulator.present(.init(uid: [0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66]))
     try await waitFor { collected.events.withLock { !$0.isEmpty } }
     #expect(collected.events.withLock { $0.first?.tagData } == "000102030405060708090A0B0C0D0E0F")
+}
+
+@Test("a PN532 that refuses every poll with its error frame is re-initialised, as a silent one is")
+func pn532EveryPollRefused() async throws {
+    let link = temporaryDirectory("pn532-refuses") + "/ttyPN532"
+    let emulator = try PN532Emulator(linkedAt: link)
+    defer { emulator.unplug() }
+    emulator.schedule(.errorFrame, forCommand: PN532Command.inListPassiveTarget, times: 9)
+    let source = LiveTagSource(driver: PN532Reader(path: link, pollInterval: .milliseconds(20)), logger: Logger(label: "test"))
+    let consumer = Task { for await _ in source {} }
+    defer { consumer.cancel() }
+    try await waitFor { emulator.commandsSeen.filter { $0 == PN532Command.samConfiguration }.count >= 2 }
+    #expect(emulator.pendingFaults == 0)
 }

@@ -30,7 +30,12 @@ public final class PseudoTerminal: Sendable {
         tcsetattr(device, TCSANOW, &settings)
         descriptors = Mutex((controller, device))
         self.path = path
-        let target = String(cString: ttyname(device))
+        // ttyname_r, not ttyname: ttyname's static buffer is shared by tests making ptys at
+        // the same time, and a link could point at another test's pty.
+        var name = [CChar](repeating: 0, count: 128)
+        let status = ttyname_r(device, &name, name.count)
+        guard status == 0 else { throw POSIXError(.init(rawValue: status) ?? .EIO) }
+        let target = String(cString: name)
         try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
     }

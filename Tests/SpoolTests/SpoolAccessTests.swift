@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import Spool
+
+/// A flag and a count shared with the reader thread.
+private final class ReaderState: Sendable {
+    let stop = Atomic<Bool>(false)
+    let reads = Atomic<Int>(0)
+    let path = Mutex<String?>(nil)
+}
+
+@Suite("the spool as two processes share it: the daemon writes, status reads")
+struct SpoolAccessTests {
+    @Test("a reader polling the spool never makes a starting writer fail (SQLite error 5, database is locked)")
+    func readerNeverBreaksWriter() async throws {
+        let directory = temporaryDirectory("spool")
+        let shared = ReaderState()
+        let reader = Thread {
+            while !shared.stop.load(ordering: .relaxed) {
+                guard let path = shared.path.withLock({ $0 }) else { continue }
+                // The reader's own failures (a file half made) are its business; the writer's are the bug.
+                if (try? SpoolStore.openForReading(path: path)?.summary()) != nil { shared.reads.add(1, ordering: .relaxed) }
+            }
+        }
+        reader.start()
+        defer { shared.stop.store(true, ordering: .relaxed) }
+        var failures: [String] = []
+        for start in 0..<40 {
+            let path = "\(directory)/spool-\(start).sqlite"
+            // The file exists before the writer makes its tables: the moment a starting daemon is polled.
+            FileManager.default.createFile(atPath: path, contents: nil)
+            shared.path.withLock { $0 = path }
+            do {
+                let store = try SpoolStore(path: path)
+                try store.commit(
+                    SpoolCommit(inserts: [OutboxEvent(id: 1, topic: "t", payload: [1], stored: Date())], deletes: [], losses: SpoolLosses())
+                )
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count) of 40 starts failed: \(failures.first ?? "")")
+        #expect(shared.reads.load(ordering: .relaxed) > 0, "the reader did read meanwhile")
+    }
+
+    @Test("a reader creates no spool file, and changes none: not even an empty one a starting daemon has just created")
+    func readerChangesNothing() throws {
+        let directory = temporaryDirectory("spool")
+        let missing = directory + "/spool.sqlite"
+        #expect(try SpoolStore.openForReading(path: missing) == nil)
+        #expect(!FileManager.default.fileExists(atPath: missing))
+
+        let empty = directory + "/empty.sqlite"
+        FileManager.default.createFile(atPath: empty, contents: nil)
+        let report = try SpoolStore.openForReading(path: empty)?.summary()
+        #expect(report?.depth == 0)
+        #expect((try FileManager.default.attributesOfItem(atPath: empty)[.size] as? Int) == 0, "no tables, no journal mode written")
+    }
+
+    @Test("a reader reads a spool whose writer has closed (no WAL files left)")
+    func readerAfterWriterClosed() throws {
+        let path = temporaryDirectory("spool") + "/spool.sqlite"
+        do {
+            try SpoolStore(path: path).commit(
+                SpoolCommit(inserts: [OutboxEvent(id: 1, topic: "t", payload: [1, 2], stored: Date())], deletes: [], losses: SpoolLosses()))
+        }
+        let report = try SpoolStore.openForReading(path: path)?.summary()
+        #expect(report?.depth == 1 && report?.bytes == 3)
+    }
+
+    @Test("a file that is not a database is called corrupt, with how to recover keeping it; it is left in place")
+    func corruptSpool() throws {
+        let path = temporaryDirectory("spool") + "/spool.sqlite"
+        let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+        FileManager.default.createFile(atPath: path, contents: garbage)
+        let attempts: [() throws -> Void] = [
+            { _ = try SpoolStore(path: path) }, { _ = try SpoolStore.openForReading(path: path)?.summary() },
+        ]
+        for attempt in attempts {
+            do {
+                try attempt()
+                Issue.record("a garbage spool was opened")
+            } catch let error as SpoolError {
+                guard case .corrupt = error else {
+                    Issue.record("expected corrupt, got \(error)")
+                    continue
+                }
+                #expect("\(error)".contains("is corrupt") && "\(error)".contains("mv \(path) \(path).corrupt-"))
+                #expect(!"\(error)".contains("check the disk"))
+            }
+        }
+        #expect(FileManager.default.contents(atPath: path) == garbage, "the old file is kept as it was")
+    }
+
+    @Test("a spool whose rows were tampered with (wrong types, ids, times or counters out of range) is refused as corrupt by the daemon and by status, never a trap")
+    func tamperedRowsRefused() throws {
+        let tampering = [
+            "UPDATE events SET id = -5", "UPDATE events SET payload = 'text'", "UPDATE events SET stored = 'yesterday'",
+            "UPDATE events SET stored = -1e308", "UPDATE events SET id = 9223372036854775807",
+            "UPDATE sqlite_sequence SET seq = 9223372036854775807", "INSERT INTO losses VALUES ('dropped', 9223372036854775807)",
+            "INSERT INTO losses VALUES ('discarded', 9.2e18)", "UPDATE events SET refused = 'x'",
+        ]
+        for tamper in tampering {
+            let path = temporaryDirectory("spool") + "/spool.sqlite"
+            let store = try SpoolStore(path: path)
+            try store.commit(
+                SpoolCommit(inserts: [OutboxEvent(id: 1, topic: "t", payload: [1], stored: Date())], deletes: [], losses: SpoolLosses()))
+            try DatabaseQueue(path: path).write { try $0.execute(sql: tamper) }
+            #expect(throws: SpoolError.self, "\(tamper)") { _ = try SpoolStore(path: path).contents() }
+            #expect(throws: SpoolError.self, "status: \(tamper)") { _ = try SpoolStore.openForReading(path: path)?.summary() }
+        }
+    }
+}
