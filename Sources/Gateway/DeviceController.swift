@@ -95,6 +95,7 @@ public actor DeviceController {
             health.bootCount = device.uptime.bootCount
             health.configID = settings.device.labels.configID
             health.certificateNotAfter = device.certificateNotAfter
+            health.indicators = await device.indicators
         }
         return health
     }
@@ -201,10 +202,18 @@ public actor DeviceController {
         runningFile = file
         var problem: String
         do {
-            let (device, connection) = try await boot(store.settings(for: file, source: state.configurationPath))
+            let settings = try store.settings(for: file, source: state.configurationPath)
+            let (device, connection) = try await boot(settings)
             trial?.device = device
             // Interrupted while the previous boot stopped or this one began: end it now.
             if trial?.interruption != nil { await device.stop(forReboot: true) }
+            // Against a broker silent to an MQTT 5.0 CONNECT, the fall-back to 3.1.1 takes two connect timeouts.
+            let connectTimeout = Duration.seconds(Int(max(settings.clientOptions.connectTimeout, 1)))
+            if limit < connectTimeout * 2 {
+                logger.warning(
+                    "the trial of \(source) lasts \(limit), less than two connect timeouts (\(connectTimeout * 2)): a broker silent to MQTT 5.0 may roll a good configuration back; raise --rollback-after or pin emulator.mqtt-version"
+                )
+            }
             if try await withDeadline(limit, { try await connection.value }) != nil {
                 trial = nil
                 ConfigurationTrial.end(in: state)
@@ -212,7 +221,9 @@ public actor DeviceController {
                 await device.report(applied)
                 return applied
             }
-            problem = await device.lastConnectionProblem.map { "the last attempt: \($0)" } ?? "no attempt finished"
+            problem =
+                await device.lastConnectionProblem.map { "the last attempt: \($0)" }
+                ?? "no connection attempt finished (connect timeout \(connectTimeout))"
         } catch {
             problem = "\(error)"
         }

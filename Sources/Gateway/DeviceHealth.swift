@@ -1,6 +1,7 @@
 import DeviceIdentity
 import Foundation
 import Spool
+import SpringCore
 
 /// How a running daemon is doing, as `smartreader status` shows it: the daemon's answer to a
 /// `health` request on its control socket, one JSON object.
@@ -33,6 +34,8 @@ public struct DeviceHealth: Codable, Sendable, Equatable {
     public var spoolDiscarded = 0
     /// The end of the device certificate's validity; nil without client authentication.
     public var certificateNotAfter: Date?
+    /// What the host's commands told the reader's LEDs, buzzer and relays; nil from a daemon that predates it.
+    public var indicators: ReaderIndicators?
 
     enum CodingKeys: String, CodingKey {
         case serialNumber = "SerialNumber", clientID = "ClientId", broker = "Broker", connected = "Connected", since = "Since"
@@ -41,7 +44,7 @@ public struct DeviceHealth: Codable, Sendable, Equatable {
         case spoolBytes = "SpoolBytes", spoolOldest = "SpoolOldest"
         case spoolExpired = "SpoolExpired", certificateNotAfter = "CertificateNotAfter"
         case spoolRefused = "SpoolRefused", spoolRefusedTotal = "SpoolRefusedTotal", spoolRefusedDropped = "SpoolRefusedDropped"
-        case spoolDiscarded = "SpoolDiscarded"
+        case spoolDiscarded = "SpoolDiscarded", indicators = "Indicators"
     }
 
     /// Takes the refused events' numbers from the spool's report.
@@ -92,6 +95,7 @@ public struct DeviceHealth: Codable, Sendable, Equatable {
                 discarded: spoolDiscarded),
             refused: spoolRefused)
         lines.append("spool    \(spool.summary)")
+        if let indicators { lines.append("outputs  \(indicators.summary(at: now))") }
         if let certificateNotAfter {
             let days = Int(certificateNotAfter.timeIntervalSince(now) / 86_400)
             lines.append(

@@ -23,6 +23,8 @@ public struct DeviceRunOptions: Sendable {
     /// Hears each event the broker acknowledged, with the time from its PUBLISH being handed
     /// to the client to its PUBACK (the fleet simulator measures with it).
     public var eventAcknowledged: (@Sendable (_ publishToPuback: Duration) -> Void)?
+    /// Runs the operator's program for each valid command on `rdr/cmd` (`run --command-hook`).
+    public var commandHook: CommandHook?
 
     public init(
         brokerOverride: BrokerAddress? = nil, insecure: Bool = false, protocolVersion: MQTTProtocolVersion? = nil,

@@ -1,6 +1,7 @@
 import CoreMetrics
 import MQTT
 import Spool
+import SpringCore
 
 /// What the daemon and the simulator count, through swift-metrics: no-ops until a backend is
 /// bootstrapped (`--metrics`, `MetricsEndpoint`). Counters are made once, so counting an
@@ -29,6 +30,27 @@ enum GatewayMetrics {
         Gauge(label: "smartreader_spool_refused", dimensions: dimensions).record(report.losses.refused)
         Gauge(label: "smartreader_spool_refused_dropped", dimensions: dimensions).record(report.losses.refusedDropped)
         Gauge(label: "smartreader_spool_discarded", dimensions: dimensions).record(report.losses.discarded)
+    }
+
+    /// A command on `rdr/cmd`, applied or refused, and what the reader's outputs were told: the
+    /// last sequence, the LED bytes as one number, the last beep, and 1 for each relay switched
+    /// on (a timed one included, as commanded).
+    static func readerCommand(device: String, _ indicators: ReaderIndicators, refused: Bool) {
+        Counter(label: "smartreader_reader_commands_total", dimensions: [("device", device), ("result", refused ? "refused" : "applied")])
+            .increment()
+        let dimensions = [("device", device)]
+        if let sequence = indicators.lastSequence.flatMap({ Int($0, radix: 16) }) {
+            Gauge(label: "smartreader_reader_last_sequence", dimensions: dimensions).record(sequence)
+        }
+        if let leds = indicators.leds.flatMap({ Int($0, radix: 16) }) {
+            Gauge(label: "smartreader_reader_leds", dimensions: dimensions).record(leds)
+        }
+        if let buzzer = indicators.lastBuzzerMilliseconds {
+            Gauge(label: "smartreader_reader_last_buzzer_ms", dimensions: dimensions).record(buzzer)
+        }
+        for (index, relay) in indicators.relays.enumerated() {
+            Gauge(label: "smartreader_reader_relay_on", dimensions: dimensions + [("relay", "\(index + 1)")]).record(relay.on ? 1 : 0)
+        }
     }
 
     /// A short name for an error's kind: the case of an MQTT connection error, else its type.

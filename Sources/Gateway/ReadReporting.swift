@@ -29,6 +29,8 @@ public struct ReadReporting: Sendable {
     public let repeatPeriod: Duration?
     private var present: [String: (event: TagEvent, nextReport: ContinuousClock.Instant)] = [:]
     private var lastReported: [String: ContinuousClock.Instant] = [:]
+    /// The table size at which entries older than the repeat delay are dropped next.
+    private var pruneAt = 1024
 
     public init(features: SmartReaderFeatures, delays: ReadDelaysRegister) {
         tracksMovements = features.tracksMovements
@@ -70,7 +72,12 @@ public struct ReadReporting: Sendable {
     private mutating func report(_ event: TagEvent, at now: ContinuousClock.Instant) -> [ReadReport] {
         if let period = repeatPeriod, let last = lastReported[event.tagID], now - last < period { return [] }
         // Entries older than the repeat delay decide nothing; dropping them keeps the table small.
-        if lastReported.count > 1024, let period = repeatPeriod { lastReported = lastReported.filter { now - $0.value < period } }
+        // The next prune waits until the table has doubled: with many tags read within one delay
+        // (a replay, a busy gate) a prune at every read would cost the whole table each time.
+        if lastReported.count >= pruneAt, let period = repeatPeriod {
+            lastReported = lastReported.filter { now - $0.value < period }
+            pruneAt = max(1024, lastReported.count * 2)
+        }
         lastReported[event.tagID] = now
         return [ReadReport(event: event, includesMove: false)]
     }

@@ -27,6 +27,9 @@ public actor SmartReaderDevice {
     private let options: DeviceRunOptions
     private var tasks: [Task<Void, Never>] = []
     private let rejectedEvents = EventCounter()
+    /// Off (`emulator.extensions` false): only what the vendor documents goes on the wire (README, "Extensions").
+    private let extensions: Bool
+    private let droppedWhileDisconnected = EventCounter()
     private let reporter: ReadReporter
     private let configurationPushes: (@Sendable (ConfigurationPush) async -> Void)?
     /// Results of configuration pushes, published on `cfg/result` once this boot has announced itself.
@@ -36,6 +39,8 @@ public actor SmartReaderDevice {
     public private(set) var isConnected = false
     /// When the current connection was made, or since when there has been none.
     public private(set) var connectionChanged = Date()
+    /// What the host's commands on `rdr/cmd` told the LEDs, buzzer and relays this boot.
+    public private(set) var indicators = ReaderIndicators()
     /// Events wait while a connection has not yet carried META and STATUS, so a backend always
     /// learns who the device is before it hears its tags.
     private var announced = false
@@ -53,6 +58,14 @@ public actor SmartReaderDevice {
         logger[metadataKey: "device"] = "\(settings.factory.serialNumber)"
         let identity = try DeviceTLSIdentity(settings: settings, state: state, options: options, logger: logger)
         let clientOptions = settings.clientOptions
+        let extensions = settings.device.extensions
+        // The vendor defines 0289's "broker accepts retained" bit but not which messages carry it.
+        let retainState = clientOptions.brokerAcceptsRetain && extensions
+        var effectiveOptions = options
+        if !extensions && (options.statusReportsSpool || options.eventIDInPayload) {
+            logger.warning("emulator.extensions is off: STATUS carries no Spool and READER EVENT no EventId, whatever the command line asks")
+            (effectiveOptions.statusReportsSpool, effectiveOptions.eventIDInPayload) = (false, false)
+        }
         if clientOptions.publishQoS > 1 {
             logger.warning("register 0289 asks for publish QoS \(clientOptions.publishQoS); events are published at QoS 1")
         }
@@ -61,7 +74,7 @@ public actor SmartReaderDevice {
             clientOptions.brokerAcceptsWill
             ? MQTTWill(
                 topic: settings.topics.status, payload: Array(StatusMessage.lastWill.json.utf8), qos: publishQoS,
-                retain: clientOptions.brokerAcceptsRetain)
+                retain: retainState)
             : nil
         let version = MQTTVersionChoice(pinned: options.protocolVersion, setting: settings.device.mqttVersion)
         let configuration = MQTTClientConfiguration(
@@ -83,8 +96,9 @@ public actor SmartReaderDevice {
         self.logger = logger
         self.bootCount = try state.nextBootCount(logger: logger)
         self.publishQoS = publishQoS
-        self.retainState = clientOptions.brokerAcceptsRetain
-        self.options = options
+        self.retainState = retainState
+        self.extensions = extensions
+        self.options = effectiveOptions
     }
 
     public nonisolated var uptime: Uptime { Uptime(bootCount: bootCount, since: bootInstant) }
@@ -123,6 +137,13 @@ public actor SmartReaderDevice {
 
     private nonisolated func record(_ report: ReadReport) async {
         GatewayMetrics.eventsRead.increment()
+        // A SpringPark has no spool: what it reads while it has no broker is not sent later.
+        if !extensions, !(await client.isConnected) {
+            droppedWhileDisconnected.increment()
+            logger.warning(
+                "tag read while not connected: dropped, as a real device does with emulator.extensions off (\(droppedWhileDisconnected.value) so far)")
+            return
+        }
         let uptime = self.uptime
         let (event, move) = (report.event, report.includesMove)
         if options.eventIDInPayload {
@@ -137,6 +158,7 @@ public actor SmartReaderDevice {
     /// Publishes `outcome` on `cfg/result`, after this boot's META if that is still to come (the
     /// pusher learns what happened to its file once the device is back).
     public func report(_ outcome: ConfigurationOutcome) async {
+        guard extensions else { return }
         pendingResults.append(outcome)
         guard announced else { return }
         if await client.isConnected { await publishResults() }
@@ -153,6 +175,9 @@ public actor SmartReaderDevice {
 
     /// Events the broker answered with a failure reason code (e.g. 0x87 not authorized).
     public nonisolated var eventsRejectedByBroker: Int { rejectedEvents.value }
+
+    /// Tags read while disconnected with extensions off, and so never sent.
+    public nonisolated var eventsDroppedWhileDisconnected: Int { droppedWhileDisconnected.value }
 
     /// The clean shutdown of the reference: STATUS `offline`, then DISCONNECT (so no Last Will).
     /// For a reboot the outbox stays open: events not yet acknowledged wait for the next boot.
@@ -232,7 +257,7 @@ public actor SmartReaderDevice {
             constants: settings.factory.constants, serialNumber: settings.factory.serialNumber,
             configID: MetaMessage.configID(from: configuration[.configID] ?? []), inventory: configuration.string(.inventory),
             location: configuration.string(.location), physicalAddress: physicalAddress(ipAddress: ipAddress),
-            ipAddress: ipAddress, outputFormat: settings.outputFormat)
+            ipAddress: ipAddress, outputFormat: settings.outputFormat, open: MetaMessage.isOpen(settings.device))
         await sendState(topic: settings.topics.meta, json: meta.json)
         await sendState(topic: settings.topics.status, json: status(.ready).json)
         let qos = MQTTQoS(rawValue: min(settings.clientOptions.subscribeQoS, 2))!
@@ -270,6 +295,7 @@ public actor SmartReaderDevice {
         let logger = self.logger
         let rejected = self.rejectedEvents
         let eventAcknowledged = options.eventAcknowledged
+        let extensions = self.extensions
         // Every spooled event is a reader event of this device: it goes out under the topic the
         // device has now, so events held back by a wrong 028E/028F (refused, or waiting across
         // the push that fixed it) reach the topic the broker allows once sent again.
@@ -294,7 +320,7 @@ public actor SmartReaderDevice {
                 // The spool's id, stable across reconnects and restarts, lets a consumer drop a duplicate (MQTT 5 only).
                 OutboundMessage(
                     topic: topic, payload: ByteBuffer(bytes: event.payload), qos: publishQoS,
-                    properties: [.userProperty(name: "event-id", value: String(event.id))]
+                    properties: extensions ? [.userProperty(name: "event-id", value: String(event.id))] : []
                 ) { result in
                     switch result {
                     case .success(let ack) where ack.reasonCode.isFailure:
@@ -378,12 +404,17 @@ public actor SmartReaderDevice {
                 continue
             }
             let payload = Array(message.payload.readableBytesView)
+            let device = settings.factory.serialNumber
             do {
-                let command = try HostCommand.parse(payload)
-                let text = command.parameters.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
-                logger.info("command received: \(text)")
+                let command = try HostCommand.parse(payload).validated()
+                indicators.apply(command, at: Date())
+                logger.info("command applied: \(command.json)")
+                GatewayMetrics.readerCommand(device: device, indicators, refused: false)
+                options.commandHook?.submit(command, device: device, logger: logger)
             } catch {
-                logger.warning("ignoring command on \(message.topic): \(error)")
+                indicators.refuse(because: "\(error)", at: Date())
+                logger.warning("refusing command on \(message.topic): \(error)")
+                GatewayMetrics.readerCommand(device: device, indicators, refused: true)
             }
         }
     }

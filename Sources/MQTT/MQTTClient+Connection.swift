@@ -9,8 +9,12 @@ extension MQTTClient {
         var attempt = 0
         while !shuttingDown {
             var connected = false
+            var connectedAt: ContinuousClock.Instant?
             do {
-                try await runConnection { connected = true }
+                try await runConnection {
+                    connected = true
+                    connectedAt = .now
+                }
             } catch {
                 // A loss after CONNACK says nothing about the version; a failed attempt may.
                 if !connected {
@@ -25,8 +29,7 @@ extension MQTTClient {
                     }
                 }
                 let error = MQTTConnectionError.classify(
-                    (error as? MQTTNoConnAck)?.reported ?? error,
-                    host: configuration.host, port: configuration.port)
+                    reportable(error), host: configuration.host, port: configuration.port)
                 if case .tlsHandshakeFailed(_, _, let raw)? = error as? MQTTConnectionError {
                     logger.debug("the TLS error as NIOSSL gave it: \(raw)")
                 }
@@ -41,12 +44,22 @@ extension MQTTClient {
                 if !connected { connectionEnded(error) }
             }
             guard !shuttingDown else { return }
-            if connected { attempt = 0 }
+            attempt = configuration.backoff.attempt(after: attempt, connectionLasted: connectedAt.map { .now - $0 })
             let delay = configuration.backoff.delay(attempt: attempt)
             attempt += 1
             logger.info("reconnecting in \((delay.seconds * 10).rounded() / 10) s (attempt \(attempt))")
             do { try await Task.sleep(for: delay) } catch { return }
         }
+    }
+
+    /// What a failed attempt is reported as: a close after a CONNECT with 5.0 pinned says so,
+    /// since the usual cause, a broker without 5.0, has a fix the plain close would not name.
+    private func reportable(_ error: any Error) -> any Error {
+        guard let noConnAck = error as? MQTTNoConnAck else { return error }
+        if case .closedWithoutConnAck = noConnAck.answer, protocolVersion == .v5, !versionNegotiation.fallsBackOnRefusal {
+            return MQTTConnectionError.closedWithVersionPinned
+        }
+        return noConnAck.reported
     }
 
     func runConnection(onConnected: () -> Void) async throws {

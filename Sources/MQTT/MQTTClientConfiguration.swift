@@ -85,6 +85,14 @@ public struct ReconnectBackoff: Sendable {
         self.ceiling = ceiling
     }
 
+    /// The attempt count after a connection ends: back to the start only when it stood for at
+    /// least the ceiling. A broker that accepts and then drops at once (RabbitMQ under MQTT 3.1.1
+    /// closes on an ACL refusal) would otherwise be reconnected to at the initial delay, in a storm.
+    public func attempt(after attempt: Int, connectionLasted: Duration?) -> Int {
+        guard let lasted = connectionLasted, lasted >= ceiling else { return attempt }
+        return 0
+    }
+
     public func delay(attempt: Int) -> Duration {
         let exponent = min(attempt, 30)
         let base = min(ceiling, initial * (1 << exponent))

@@ -7,6 +7,8 @@ public enum MQTTConnectionError: Error, Sendable, CustomStringConvertible {
     case responseTimeout(packet: MQTTPacketType, seconds: Double)
     case keepAliveTimeout(seconds: Double)
     case closedByBroker
+    /// Closed without any CONNACK after an MQTT 5.0 CONNECT, with 5.0 pinned (no fall-back to 3.1.1).
+    case closedWithVersionPinned
     case disconnectedByBroker(MQTTReasonCode, reasonString: String?)
     case protocolViolation(String)
     case malformedPacket(MQTTDecodingError)
@@ -23,7 +25,7 @@ public enum MQTTConnectionError: Error, Sendable, CustomStringConvertible {
         case .connectTimeout: "connectTimeout"
         case .responseTimeout: "responseTimeout"
         case .keepAliveTimeout: "keepAliveTimeout"
-        case .closedByBroker: "closedByBroker"
+        case .closedByBroker, .closedWithVersionPinned: "closedByBroker"
         case .disconnectedByBroker: "disconnectedByBroker"
         case .protocolViolation: "protocolViolation"
         case .malformedPacket: "malformedPacket"
@@ -47,6 +49,11 @@ public enum MQTTConnectionError: Error, Sendable, CustomStringConvertible {
             "the broker was silent for 1.5 x the keep-alive of \(seconds) s; the link is treated as dead"
         case .closedByBroker:
             "the broker closed the connection; its log says why (often an ACL or certificate problem)"
+        case .closedWithVersionPinned:
+            "the broker closed the connection after an MQTT 5.0 CONNECT, without a CONNACK: a broker that does not speak "
+                + "MQTT 5.0 does this (RabbitMQ, older brokers, some cloud gateways), and so does an ACL or certificate refusal. "
+                + "MQTT 5.0 is pinned here: allow 3.1.1 with `config set emulator.mqtt-version auto` (or --mqtt-version 3.1.1); "
+                + "`smartreader doctor --state-dir DIR` tells which"
         case .disconnectedByBroker(let code, let reason):
             "the broker sent DISCONNECT: \(code)" + (reason.map { " (\($0))" } ?? "")
         case .protocolViolation(let what):

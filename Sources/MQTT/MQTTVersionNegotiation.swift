@@ -31,7 +31,9 @@ struct MQTTVersionNegotiation: Sendable {
     private(set) var fallback: MQTTVersionFallback?
     private let mayFallBack: Bool
     private var trial: MQTTVersionFallback?
-    /// A broker that once accepted 5.0 speaks it: a later close is about something else.
+    /// A broker that accepted 5.0 speaks it: the next failed attempt is about something else. It
+    /// vouches for one failed attempt only, since another broker may answer behind the same
+    /// address after a failover or a migration.
     private var brokerSpeaks5 = false
 
     init(configured: MQTTProtocolVersion, mayFallBack: Bool) {
@@ -53,8 +55,10 @@ struct MQTTVersionNegotiation: Sendable {
         case .versionRefused:
             return startTrial(.refused)
         case .noConnAck(let reason) where version == .v5:
+            defer { brokerSpeaks5 = false }
             return brokerSpeaks5 ? .keepGoing : startTrial(reason)
         case .noConnAck, .otherFailure:
+            brokerSpeaks5 = false
             guard trial != nil else { return .keepGoing }
             trial = nil
             version = .v5

@@ -36,11 +36,10 @@ public enum ConfigurationSummary {
     private static func outputLine(for data: ConfigData) -> String {
         let format = (try? SmartReaderFeatures(bytes: data[.outputFormats] ?? []))?.networkFormat.protocolName ?? "(02A0 not valid)"
         let template: String
-        switch Result(catching: { () throws(ConfigurationError) in try ActiveTemplate.find(in: data) }) {
-        case .success(let active?):
-            template =
-                "TagId by template \(active.number) (\(ActiveTemplate.register(for: active.number)) = \(Hex.encode(data[ActiveTemplate.register(for: active.number)] ?? [])))"
-        case .success(nil): template = "TagId as read (no template)"
+        switch Result(catching: { () throws(ConfigurationError) in try ActiveTemplate.enabled(in: data) }) {
+        case .success(let templates) where !templates.isEmpty:
+            template = "TagId by " + templates.map { "template \($0.number) (lookup \(Hex.encode([$0.lookup.code])))" }.joined(separator: ", ")
+        case .success: template = "TagId as read (no template)"
         case .failure(let error): template = "templates not valid: \(error)"
         }
         let repeatInterval = (try? ReadDelaysRegister(bytes: data[.readDelays] ?? []))?.repeatInterval

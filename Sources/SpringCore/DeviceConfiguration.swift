@@ -15,11 +15,15 @@ public struct DeviceConfiguration: Sendable {
     public var outputFormat: OutputFormat { features.networkFormat }
     public var readDelays: ReadDelaysRegister
     public var keyboard: KeyboardOutput
-    public var template: ActiveTemplate?
+    /// Templates enabled by their 03t0, in order.
+    public var templates: [ActiveTemplate]
     /// Whether `{prefix}/{id}/cfg/set` may reconfigure the device (emulator section, off by default).
     public var remoteConfiguration: Bool
     /// The MQTT version to speak (emulator section, `auto` by default).
     public var mqttVersion: MQTTVersionSetting
+    /// Whether the device adds what a real one does not send (emulator section "extensions", on by
+    /// default): off, it publishes exactly what the vendor documents (see the README's extensions table).
+    public var extensions: Bool
 
     /// The emulator's own section, which a real device's loader does not read.
     public static let emulatorSection = "emulator"
@@ -58,25 +62,39 @@ public struct DeviceConfiguration: Sendable {
         features = try SmartReaderFeatures(bytes: data[.outputFormats] ?? [])
         readDelays = try ReadDelaysRegister(bytes: data[.readDelays] ?? [])
         keyboard = try KeyboardOutput(data)
-        template = try ActiveTemplate.find(in: data)
+        templates = try ActiveTemplate.enabled(in: data)
         remoteConfiguration = try Self.remoteConfiguration(in: data)
         mqttVersion = try MQTTVersionSetting.read(from: data)
+        extensions = try Self.emulatorFlag(Self.extensionsKey, in: data) ?? true
+        // cfg/set is itself an extension: a setting that turns them all off cannot leave it on unnoticed.
+        if remoteConfiguration && !extensions {
+            throw .badSection(
+                Self.emulatorSection,
+                reason: "has \"remote-config\": true with \"\(Self.extensionsKey)\": false, but cfg/set is an extension a real device "
+                    + "does not have; drop \"remote-config\" or set \"\(Self.extensionsKey)\": true")
+        }
     }
 
+    public static let extensionsKey = "extensions"
+    static let emulatorKeys = ["remote-config", MQTTVersionSetting.key, extensionsKey]
+
     static func remoteConfiguration(in data: ConfigData) throws(ConfigurationError) -> Bool {
-        guard let section = data.otherSections[emulatorSection] else { return false }
+        try emulatorFlag("remote-config", in: data) ?? false
+    }
+
+    /// A true/false member of the emulator section, nil when absent; unknown members are refused.
+    static func emulatorFlag(_ key: String, in data: ConfigData) throws(ConfigurationError) -> Bool? {
+        guard let section = data.otherSections[emulatorSection] else { return nil }
         guard case .object(let fields) = section else { throw .badSection(emulatorSection, reason: "must be a JSON object") }
-        for key in fields.keys where key != "remote-config" && key != MQTTVersionSetting.key {
+        for key in fields.keys where !emulatorKeys.contains(key) {
+            let known = emulatorKeys.map { "\"\($0)\"" }.joined(separator: ", ")
             throw .badSection(
-                emulatorSection,
-                reason:
-                    "has \(QuotedToken.quote(key)), which the emulator does not know; it knows \"remote-config\" and \"\(MQTTVersionSetting.key)\""
-            )
+                emulatorSection, reason: "has \(QuotedToken.quote(key)), which the emulator does not know; it knows \(known)")
         }
-        switch fields["remote-config"] {
-        case nil: return false
+        switch fields[key] {
+        case nil: return nil
         case .bool(let enabled)?: return enabled
-        default: throw .badSection(emulatorSection, reason: "\"remote-config\" must be true or false")
+        default: throw .badSection(emulatorSection, reason: "\"\(key)\" must be true or false")
         }
     }
 }

@@ -8,12 +8,11 @@ public struct ProductConstants: Sendable, Equatable, Codable {
     public var version: String
     public var revision: String
     public var interfaces: String
-    public var open: Bool
 
     enum CodingKeys: String, CodingKey {
         case vendorName = "VendorName", productName = "ProductName", productVariant = "ProductVariant"
         case hardware = "Hardware", firmware = "Firmware", version = "Version", revision = "Revision"
-        case interfaces = "Interfaces", open = "Open"
+        case interfaces = "Interfaces"
     }
 }
 
@@ -27,10 +26,12 @@ public struct MetaMessage: Sendable {
     public var physicalAddress: String
     public var ipAddress: String
     public var outputFormat: OutputFormat
+    /// `Open`: "true if all the security settings in the configuration are open" (the META page).
+    public var open: Bool
 
     public init(
         constants: ProductConstants, serialNumber: String, configID: String, inventory: String, location: String,
-        physicalAddress: String, ipAddress: String, outputFormat: OutputFormat
+        physicalAddress: String, ipAddress: String, outputFormat: OutputFormat, open: Bool
     ) {
         self.constants = constants
         self.serialNumber = serialNumber
@@ -40,6 +41,23 @@ public struct MetaMessage: Sendable {
         self.physicalAddress = physicalAddress
         self.ipAddress = ipAddress
         self.outputFormat = outputFormat
+        self.open = open
+    }
+
+    /// Whether every security setting the emulator models is open: no TLS (0288 byte 0 bit 0)
+    /// and no MQTT login or password (028B/028C). The vendor names no list of "security
+    /// settings"; these are the ones of an MQTT Smart Reader's configuration.
+    public static func isOpen(_ configuration: DeviceConfiguration) -> Bool {
+        !configuration.tls.enabled && configuration.credentials.login == nil && configuration.credentials.password == nil
+    }
+
+    /// `Revision`, "complete version of the firmware" and always sent (the META page's example:
+    /// Version "1.23", Revision "1.23-11-g30998598"): a profile's revision that does not already
+    /// start with the version is the suffix after it.
+    public var revision: String {
+        let (version, suffix) = (constants.version, constants.revision)
+        if suffix.isEmpty { return version }
+        return suffix.hasPrefix(version) ? suffix : version + "-" + suffix
     }
 
     /// UniqueId, a GUID ("signature of the hardware" in SpringCard Companion's DEVICE object):
@@ -79,11 +97,11 @@ public struct MetaMessage: Sendable {
         object.add("SerialNumber", serialNumber)
         object.add("Version", constants.version)
         object.add("Firmware", constants.firmware)
-        addOptional("Revision", constants.revision)
+        object.add("Revision", revision)
         object.add("Hardware", constants.hardware)
         object.add("UniqueId", uniqueID)
         addOptional("ConfigId", configID)
-        object.add("Open", constants.open)
+        object.add("Open", open)
         addOptional("Inventory", inventory)
         addOptional("Location", location)
         addOptional("PhysAddress", physicalAddress)

@@ -163,6 +163,23 @@ extension NamedSetting {
         read: { ((try? MQTTVersionSetting.read(from: $0)) ?? .auto).rawValue },
         write: { data, value in MQTTVersionSetting.write(value, into: &data) })
 
+    /// Everything the emulator adds beyond the device, on or off (`emulator.extensions`).
+    static let extensions = NamedSetting(
+        "emulator.\(DeviceConfiguration.extensionsKey)", nil, accepted: "on, off",
+        read: { ((try? DeviceConfiguration.emulatorFlag(DeviceConfiguration.extensionsKey, in: $0)) ?? nil) ?? true ? "on" : "off" },
+        write: { data, value in
+            guard value == "on" || value == "off" else { return false }
+            var fields: JSONObject
+            switch data.otherSections[DeviceConfiguration.emulatorSection] {
+            case nil: fields = JSONObject()
+            case .object(let existing)?: fields = existing
+            default: return false
+            }
+            fields[DeviceConfiguration.extensionsKey] = .bool(value == "on")
+            data.otherSections[DeviceConfiguration.emulatorSection] = .object(fields)
+            return true
+        })
+
     /// Every named setting, in the order `config show` prints them.
     public static let all: [NamedSetting] = {
         let options = ClientOptionsRegister.factoryDefault.bytes
@@ -202,7 +219,7 @@ extension NamedSetting {
             bits(
                 "output.format", .outputFormats, defaults: SmartReaderFeatures.factoryDefault, byte: 3, mask: 0x07,
                 choices: ["tlv", "scrdr", "json", "mk1"]),
-            mqttVersion,
+            mqttVersion, extensions,
         ]
     }()
 }

@@ -40,7 +40,8 @@ public struct RegisterAddress: Hashable, Sendable, Comparable, CustomStringConve
 /// The size rules for registers the emulator acts on; a value breaking them is refused with the
 /// register named, before any of the file is applied. Sizes are SpringCard's, from the register
 /// map in springcard/springcore-xmlfiles (config/springpark.xml for bank 02; xmls/springcore-
-/// individuals.xml for 0201/0202, 16 bytes; 0200 holds the configuration's GUID, 16 bytes).
+/// individuals.xml for 0201/0202, 16 bytes; 0200 holds the configuration's GUID, 16 bytes;
+/// xmls/springcore-nfc-templates.xml for bank 03).
 public enum RegisterLayout {
     public enum Size: Sendable, Equatable {
         case exactly(Int)
@@ -64,7 +65,17 @@ public enum RegisterLayout {
         case .mode, .keyboardLayout: .exactly(1)
         case .readDelays: .exactly(2)
         case .keyboardPrefix, .keyboardSuffix: .atMost(8)
-        case let address where address.bank == 0x03 && address.number & 0x0F == 1 && (1...4).contains(address.number >> 4): .atMost(2)
+        case let address where address.bank == 0x03 && (1...4).contains(address.number >> 4): templateSize(address.number & 0x0F)
+        default: nil
+        }
+    }
+
+    /// Template registers the emulator reads (xmls/springcore-nfc-templates.xml, ID Only):
+    /// 03t0 the lookup byte, 03t1 output format (2 bytes), 03t3 location of data (2 bytes).
+    static func templateSize(_ index: UInt8) -> Size? {
+        switch index {
+        case 0: .atMost(1)
+        case 1, 3: .atMost(2)
         default: nil
         }
     }

@@ -1,94 +1,111 @@
-/// Register 03t1: how template t (1 to 4) writes a tag identifier. The reference names the
-/// fields; where it stops, the project's choices are marked "project choice" and the README
-/// lists them.
+/// Register 03t1 ("Output Size and Format") of SpringCard's ID Only template, as
+/// xmls/springcore-nfc-templates.xml (springcard/springcore-xmlfiles, template `id_only`,
+/// register 0001, 2 bytes, default 0000) defines it:
 ///
-/// Byte 0: bit 7 reverse the byte order; bit 6 output the bytes as characters (project choice
-/// for "string vs numeric"); bit 5 pad back to the fixed width with spaces after suppressing
-/// zeros (project choice); bit 4 suppress leading zeros; bits 3-0 the format and length.
-/// Byte 1 (optional, project choice for its layout): bit 7 set means bits rather than bytes,
-/// bits 6-0 how many leading ones are dropped before anything else.
+/// byte 0 bits 7-6 "Swap": 0 the ID as is, 1 RFU, 2 inverted for short (4-byte) NFC-A IDs only,
+/// 3 inverted for every ID; bit 5 the padding of an ID shorter than the length (0: `00` on the
+/// left, 1: `FF` on the right); bit 4 ID only (0) or all the protocol bytes (1); bits 3-0 the
+/// length and format (sixteen codes, 7 RFU). The template defines no field in byte 1.
 public struct TemplateOutputFormat: Sendable, Equatable {
-    public enum Layout: UInt8, Sendable, CaseIterable {
-        case decimal4Bytes = 0b0000
-        case hex4Bytes = 0b0001
-        case hex7Bytes = 0b0101
-        case decimal12Digits = 0b1100
-        case decimal13Digits = 0b1101
-        case decimalVariable = 0b1110
-        case hexVariable = 0b1111
+    public enum Swap: UInt8, Sendable {
+        case none = 0
+        case shortNFCAOnly = 2
+        case all = 3
+    }
 
-        /// Bytes taken from the identifier, or nil for all of them.
-        var byteCount: Int? {
+    public enum Padding: Sendable, Equatable {
+        case zerosInFront
+        case ffAfter
+    }
+
+    /// The vendor's "Length and Format" codes; 7 is RFU.
+    public enum Layout: UInt8, Sendable, CaseIterable {
+        case decimal10Digits = 0
+        case hex4Bytes = 1
+        case hex8Bytes = 2
+        case hex5Bytes = 3
+        case hex10Bytes = 4
+        case hex7Bytes = 5
+        case hex11Bytes = 6
+        case hex16Bytes = 8
+        case hex20Bytes = 9
+        case hex24Bytes = 10
+        case hex32Bytes = 11
+        case decimal12Digits = 12
+        case decimal13Digits = 13
+        case decimalVariable = 14
+        case hexVariable = 15
+
+        /// Bytes of the identifier the format takes ("truncation on 4-B", "5-B"), nil for all of them.
+        public var byteCount: Int? {
             switch self {
-            case .decimal4Bytes, .hex4Bytes: 4
+            case .decimal10Digits, .hex4Bytes: 4
+            case .hex8Bytes: 8
+            case .hex5Bytes, .decimal12Digits, .decimal13Digits: 5
+            case .hex10Bytes: 10
             case .hex7Bytes: 7
+            case .hex11Bytes: 11
+            case .hex16Bytes: 16
+            case .hex20Bytes: 20
+            case .hex24Bytes: 24
+            case .hex32Bytes: 32
+            case .decimalVariable, .hexVariable: nil
+            }
+        }
+
+        /// Digits of a fixed-width decimal format, nil otherwise.
+        var decimalWidth: Int? {
+            switch self {
+            case .decimal10Digits: 10
+            case .decimal12Digits: 12
+            case .decimal13Digits: 13
             default: nil
             }
         }
 
-        /// The width of the output in digits, or nil when it varies with the identifier.
-        var width: Int? {
-            switch self {
-            case .decimal4Bytes: 10
-            case .hex4Bytes: 8
-            case .hex7Bytes: 14
-            case .decimal12Digits: 12
-            case .decimal13Digits: 13
-            case .decimalVariable, .hexVariable: nil
-            }
-        }
+        var isDecimal: Bool { self == .decimalVariable || decimalWidth != nil }
     }
 
-    public var reverseBytes: Bool
-    public var asCharacters: Bool
-    public var padWithSpaces: Bool
-    public var suppressLeadingZeros: Bool
+    public var swap: Swap
+    public var padding: Padding
     public var layout: Layout
-    public var dropBits: Bool
-    public var dropCount: Int
 
     public init(bytes: [UInt8]) throws(TemplateFormatError) {
         guard bytes.count == 1 || bytes.count == 2 else { throw .length(bytes.count) }
-        guard let layout = Layout(rawValue: bytes[0] & 0x0F) else { throw .undocumentedLayout(bytes[0] & 0x0F) }
+        guard let swap = Swap(rawValue: bytes[0] >> 6) else { throw .reservedSwap }
+        guard bytes[0] & 0x10 == 0 else { throw .allProtocolBytes }
+        guard let layout = Layout(rawValue: bytes[0] & 0x0F) else { throw .reservedLayout }
+        self.swap = swap
+        padding = bytes[0] & 0x20 == 0 ? .zerosInFront : .ffAfter
         self.layout = layout
-        reverseBytes = bytes[0] & 0x80 != 0
-        asCharacters = bytes[0] & 0x40 != 0
-        padWithSpaces = bytes[0] & 0x20 != 0
-        suppressLeadingZeros = bytes[0] & 0x10 != 0
-        let drop = bytes.count == 2 ? bytes[1] : 0
-        dropBits = drop & 0x80 != 0
-        dropCount = Int(drop & 0x7F)
     }
 
-    /// The identifier (`tagID`, hex) as this template writes it.
-    public func render(tagID: [UInt8]) -> String {
-        var bytes = dropBits ? Self.dropLeadingBits(tagID, count: dropCount) : Array(tagID.dropFirst(dropCount))
-        if reverseBytes { bytes.reverse() }
-        if asCharacters {
-            return String(decoding: bytes.map { (0x20..<0x7F).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+    /// The identifier after the "Swap" field: a short NFC-A ID is 4 bytes long.
+    public func swapped(_ tagID: [UInt8], protocolName: String) -> [UInt8] {
+        switch swap {
+        case .none: tagID
+        case .all: tagID.reversed()
+        case .shortNFCAOnly: protocolName == "NFC-A" && tagID.count == 4 ? tagID.reversed() : tagID
         }
+    }
+
+    /// The (swapped, shifted) identifier cut or padded to the format's length, then written.
+    public func write(_ identifier: [UInt8]) -> String {
+        var bytes = identifier
         if let count = layout.byteCount {
-            bytes = Array(repeating: 0, count: max(0, count - bytes.count)) + bytes.prefix(count)
-        }
-        var digits: String
-        switch layout {
-        case .hex4Bytes, .hex7Bytes, .hexVariable:
-            digits = Hex.encode(bytes)
-        case .decimal4Bytes, .decimal12Digits, .decimal13Digits, .decimalVariable:
-            digits = Self.decimal(bytes)
-        }
-        if let width = layout.width {
-            // Fixed widths keep the lowest digits, as a counter display does.
-            digits = String(repeating: "0", count: max(0, width - digits.count)) + digits.suffix(width)
-        }
-        if suppressLeadingZeros {
-            let trimmed = digits.drop { $0 == "0" }
-            digits = trimmed.isEmpty ? "0" : String(trimmed)
-            if padWithSpaces, let width = layout.width {
-                digits = String(repeating: " ", count: width - digits.count) + digits
+            // The vendor says "truncation" without saying which end; the first bytes are kept.
+            let shortfall = max(0, count - bytes.count)
+            bytes = Array(bytes.prefix(count))
+            switch padding {
+            case .zerosInFront: bytes = Array(repeating: 0, count: shortfall) + bytes
+            case .ffAfter: bytes += Array(repeating: 0xFF, count: shortfall)
             }
         }
-        return digits
+        guard layout.isDecimal else { return Hex.encode(bytes) }
+        let digits = Self.decimal(bytes)
+        guard let width = layout.decimalWidth else { return digits }
+        // Five bytes can need 13 digits; a 12-digit display keeps the lowest ones.
+        return digits.leftPadded(to: width).suffix(width).description
     }
 
     /// A big-endian unsigned integer of any length, in decimal.
@@ -110,29 +127,39 @@ public struct TemplateOutputFormat: Sendable, Equatable {
         }
         return String(decoding: digits.reversed(), as: UTF8.self)
     }
-
-    static func dropLeadingBits(_ bytes: [UInt8], count: Int) -> [UInt8] {
-        let remaining = bytes.count * 8 - count
-        guard remaining > 0 else { return [] }
-        var bits = bytes.flatMap { byte in (0..<8).map { (byte >> (7 - $0)) & 1 } }.suffix(remaining)
-        bits = Array(repeating: 0, count: (8 - remaining % 8) % 8) + bits
-        return stride(from: bits.startIndex, to: bits.endIndex, by: 8).map { start in
-            bits[start..<start + 8].reduce(0) { $0 << 1 | $1 }
-        }
-    }
 }
 
 public enum TemplateFormatError: Error, Equatable, Sendable, CustomStringConvertible {
     case length(Int)
-    case undocumentedLayout(UInt8)
+    case reservedSwap
+    case allProtocolBytes
+    case reservedLayout
+    case lookupLength(Int)
+    case unknownLookup(UInt8)
+    case shiftLength(Int)
+    case shiftBits(UInt8)
 
     public var description: String {
         switch self {
         case .length(let count):
-            "holds 1 or 2 bytes (format, then leading bits or bytes to drop), got \(count)"
-        case .undocumentedLayout(let code):
-            "uses format code \(String(code, radix: 2).leftPadded(to: 4)), which the reference does not define; "
-                + "use 0000, 0001, 0101, 1100, 1101, 1110 or 1111"
+            "holds 1 or 2 bytes (the ID Only template's output size and format), got \(count)"
+        case .reservedSwap:
+            "sets Swap (byte 0 bits 7-6) to 1, which SpringCard reserves (RFU); use 0 (as is), 2 (invert 4-byte NFC-A IDs) or 3 (invert all)"
+        case .allProtocolBytes:
+            "asks for all the protocol bytes (byte 0 bit 4: ATQ-A, ATQ-B...), which the emulator's readers do not report; "
+                + "clear bit 4 to send the ID only"
+        case .reservedLayout:
+            "uses length and format code 0111 (byte 0 bits 3-0), which SpringCard reserves (RFU); use 0 to 6 or 8 to F "
+                + "(0 decimal 10 digits, 1 hex 4 bytes, 5 hex 7 bytes, F hex variable...)"
+        case .lookupLength(let count):
+            "holds one lookup byte (the protocols the template serves; empty or 00 disables it), got \(count)"
+        case .unknownLookup(let code):
+            "selects lookup \(Hex.encode([code])), which is not one of SpringCard's ID Only template lookups, the only template "
+                + "the emulator runs; use FF (all protocols), 01 (NFC-A), 02 (NFC-B), 03, 04 (NFC-V), 07, 08 (NFC-F), 0F or 20-2C, or 00 to disable it"
+        case .shiftLength(let count):
+            "holds 2 bytes (leading bytes, then leading bits to suppress), got \(count)"
+        case .shiftBits(let bits):
+            "suppresses \(bits) leading bits (byte 1); SpringCard's valid range is 0 to 7, put whole bytes in byte 0"
         }
     }
 }
@@ -140,33 +167,5 @@ public enum TemplateFormatError: Error, Equatable, Sendable, CustomStringConvert
 extension String {
     func leftPadded(to width: Int, with pad: Character = "0") -> String {
         String(repeating: pad, count: max(0, width - count)) + self
-    }
-}
-
-/// The template in force: the first of templates 1 to 4 whose output format register is set
-/// (project choice; the reference says only that `Template` is 0 when templates are off).
-public struct ActiveTemplate: Sendable, Equatable {
-    public var number: Int
-    public var format: TemplateOutputFormat
-
-    public init(number: Int, format: TemplateOutputFormat) {
-        self.number = number
-        self.format = format
-    }
-
-    public static func register(for template: Int) -> RegisterAddress { RegisterAddress(bank: 0x03, number: UInt8(template << 4 | 1)) }
-
-    /// nil when no template is set; an error naming the register when one is set badly.
-    public static func find(in data: ConfigData) throws(ConfigurationError) -> ActiveTemplate? {
-        for number in 1...4 {
-            let register = register(for: number)
-            guard let bytes = data[register], !bytes.isEmpty else { continue }
-            do {
-                return ActiveTemplate(number: number, format: try TemplateOutputFormat(bytes: bytes))
-            } catch {
-                throw .badRegister(register, reason: error.description)
-            }
-        }
-        return nil
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Gateway
 import Logging
 import NIOPosix
@@ -68,9 +69,27 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log lines as text, or json: one object a line (time, level, label, source, message, metadata).")
     var logFormat: LogFormat = .text
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Run this program for each valid command on rdr/cmd: the command as READER COMMAND JSON on its standard input, "
+                + "the serial number as its argument; killed after --command-hook-timeout seconds. "
+                + "Drives real LEDs, a buzzer or a gate's relay.",
+            valueName: "path"))
+    var commandHook: String?
+
+    @Option(name: .long, help: "Seconds a command hook may run before it is killed.")
+    var commandHookTimeout: Int = 10
+
     @OptionGroup var metrics: MetricsOptions
 
     func validate() throws {
+        if let commandHook, !FileManager.default.isExecutableFile(atPath: commandHook) {
+            throw ValidationError("--command-hook \(commandHook) is not an executable file: give the path of a program (chmod +x)")
+        }
+        guard (1...3600).contains(commandHookTimeout) else {
+            throw ValidationError("--command-hook-timeout takes 1 to 3600 seconds")
+        }
         guard (1...86_400).contains(rollbackAfter) else {
             throw ValidationError("--rollback-after takes 1 to 86400 seconds (a day): a longer trial is no protection")
         }
@@ -93,6 +112,9 @@ struct RunCommand: AsyncParsableCommand {
         var options = try device.runOptions(retryUntilConnected: true)
         let endpoint = try await metrics.start(logger: logger)
         options.reportsSpoolMetrics = endpoint != nil
+        options.commandHook = commandHook.map {
+            CommandHook(executable: $0, timeout: .seconds(commandHookTimeout), logger: logger)
+        }
         let service = DeviceService(
             state: state, options: options, rollbackAfter: .seconds(rollbackAfter), source: source,
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)

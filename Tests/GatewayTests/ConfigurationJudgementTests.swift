@@ -47,7 +47,7 @@ private func refusal(_ body: () throws -> Void) -> String? {
         (#""C0": "01""#, 0xC0, "register 02C0 is 01 (network 0 disabled, profile 1 SpringProx legacy)"),
         (#""C0": "14""#, 0xC0, "register 02C0 is 14 (network 1 HTTP client, profile 4 Smart Reader)"),
         (#""A0": "0003000700""#, 0xA0, "register 02A0 byte 3 (network output format) is 7 (legacy IWM2)"),
-        (#""templates": {"11": "0A"}"#, nil, "register 0311 uses format code 1010"),
+        (#""templates": {"10": "01", "11": "07"}"#, nil, "register 0311 uses length and format code 0111"),
         (#""88": "0000000000""#, 0x88, "register 0288 turns TLS off"),
         (#""88": "070E8D0D01""#, 0x88, "accept any broker certificate"),
         (#""88": "330E8D0D01""#, 0x88, "register 0288 turns the broker name check off"),

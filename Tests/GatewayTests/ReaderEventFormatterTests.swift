@@ -6,13 +6,16 @@ import Testing
 private let uptime = Uptime(bootCount: 3, milliseconds: 1_500)
 private let insert = TagEvent(tagID: "DA1275B0", protocolName: "NFC-A", move: .insert)
 
-@Test("the active template writes the TagId and numbers the event; 02A0 = 01 sends a $SCRDR line")
+@Test("the template serving the tag's protocol (03t0) writes the TagId and numbers the event; 02A0 = 01 sends a $SCRDR line")
 func formatterFollowsRegisters() throws {
-    let template = ActiveTemplate(number: 1, format: try TemplateOutputFormat(bytes: [0x00]))
-    let json = ReaderEventFormatter(interface: "13.56", outputFormat: .json, template: template)
+    let nfcB = ActiveTemplate(number: 1, lookup: try #require(try TemplateLookup(bytes: [0x02])), format: try TemplateOutputFormat(bytes: [0x0F]))
+    let nfcA = ActiveTemplate(number: 2, lookup: try #require(try TemplateLookup(bytes: [0x01])), format: try TemplateOutputFormat(bytes: [0x00]))
+    let json = ReaderEventFormatter(interface: "13.56", outputFormat: .json, templates: [nfcB, nfcA])
     #expect(
         String(decoding: json.payload(for: insert, uptime: uptime), as: UTF8.self)
-            == #"{"Interface":"13.56","Protocol":"NFC-A","Template":1,"TagId":"3658642864","Move":"Insert","Uptime":"3:1.500"}"#)
+            == #"{"Interface":"13.56","Protocol":"NFC-A","Template":2,"TagId":"3658642864","Move":"Insert","Uptime":"3:1.500"}"#)
+    let unserved = TagEvent(tagID: "DA1275B0", protocolName: "NFC-F", move: .insert)
+    #expect(json.message(for: unserved, uptime: uptime).template == 0 && json.message(for: unserved, uptime: uptime).tagID == "DA1275B0")
     let scrdr = ReaderEventFormatter(interface: "13.56", outputFormat: .scrdr)
     let line = String(decoding: scrdr.payload(for: insert, uptime: uptime), as: UTF8.self)
     #expect(line.hasPrefix("$SCRDR;01;01;00;;DA1275B0;I;;*") && line.hasSuffix("\r\n"))

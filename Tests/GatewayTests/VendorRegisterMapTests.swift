@@ -153,10 +153,10 @@ func metaIdentityFields() throws {
     let guid: [UInt8] = [0x6F, 0x1C, 0x2A, 0x90, 0x3B, 0x4D, 0x4E, 0x5F, 0x80, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77]
     let meta = MetaMessage(
         constants: springPark, serialNumber: "DA1275B0", configID: MetaMessage.configID(from: guid), inventory: "", location: "",
-        physicalAddress: "B0D785C01239", ipAddress: "", outputFormat: .json)
+        physicalAddress: "B0D785C01239", ipAddress: "", outputFormat: .json, open: false)
     #expect(
         meta.json
-            == #"{"VendorName":"SpringCard","ProductName":"SpringPark","SerialNumber":"DA1275B0","Version":"1.10","Firmware":"SpringCore/E518/SpringPark","Revision":"A","Hardware":"EAN19217","UniqueId":"00019217-0000-8000-8000-0000DA1275B0","ConfigId":"6F1C2A90-3B4D-4E5F-8011-223344556677","Open":false,"PhysAddress":"B0D785C01239","Protocol":"RDR/JSON","Interfaces":"13.56"}"#)
+            == #"{"VendorName":"SpringCard","ProductName":"SpringPark","SerialNumber":"DA1275B0","Version":"1.10","Firmware":"SpringCore/E518/SpringPark","Revision":"1.10-A","Hardware":"EAN19217","UniqueId":"00019217-0000-8000-8000-0000DA1275B0","ConfigId":"6F1C2A90-3B4D-4E5F-8011-223344556677","Open":false,"PhysAddress":"B0D785C01239","Protocol":"RDR/JSON","Interfaces":"13.56"}"#)
     #expect(MetaMessage.configID(from: Array("v2".utf8)) == "v2", "a label written as text stays text")
     #expect(UUID(uuidString: meta.uniqueID) != nil, "UniqueId parses as a GUID")
     #expect(springPark.hardware == "EAN19217", "config/springpark.xml hardware=\"EAN19217\"")

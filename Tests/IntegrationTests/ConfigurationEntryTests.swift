@@ -47,13 +47,13 @@ struct ConfigurationEntryTests {
                     result.status != 0 && result.output.contains(item.expected), "\(arguments.joined(separator: " ")): \(result.output)")
             }
         }
-        let templates = try write(#"{"templates": {"11": "0A"}}"#, root + "/template.json")
+        let templates = try write(#"{"templates": {"10": "01", "11": "07"}}"#, root + "/template.json")
         for arguments in [
             ["config", "validate", templates, "--state-dir", state.path, "--no-load-defaults"],
             ["config", "push", templates, "--state-dir", state.path, "--offline", "--no-load-defaults"],
         ] {
             let result = try await runTool(binary, arguments)
-            #expect(result.status != 0 && result.output.contains("format code 1010"), "\(result.output)")
+            #expect(result.status != 0 && result.output.contains("format code 0111"), "\(result.output)")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: state.configurationPath)) == before)
 

@@ -210,8 +210,9 @@ struct DeviceLifecycleTests {
             daemon.signal(SIGHUP)
             _ = try await pusher.waitForExit()
             try await observer.waitFor("META of the last known good configuration") { configIDs($0) == ["", ""] }
-            try await Task.sleep(for: .seconds(3))
+            try await Task.sleep(for: .seconds(5))
             #expect(configIDs(observer) == ["", ""], "the reload brought the rolled-back configuration back")
+            #expect(daemon.lines.filter { $0.contains("rolling back") }.count == 1, "\(daemon.lines.joined(separator: "\n"))")
             #expect(try state.loadCurrentFile().string(.configID) == "")
             daemon.signal(SIGTERM)
             #expect(try await daemon.waitForExit() == 0)

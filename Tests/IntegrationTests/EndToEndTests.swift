@@ -42,7 +42,7 @@ struct EndToEndTests {
                 ])
             #expect(
                 observer.payloads(onTopicEndingWith: "DA1275B0/meta") == [
-                    #"{"VendorName":"SpringCard","ProductName":"SpringPark","SerialNumber":"DA1275B0","Version":"1.10","Firmware":"SpringCore/E518/SpringPark","Revision":"A","Hardware":"EAN19217","UniqueId":"00019217-0000-8000-8000-0000DA1275B0","Open":false,"PhysAddress":"0200DA1275B0","IpAddress":"127.0.0.1","Protocol":"RDR/JSON","Interfaces":"13.56"}"#
+                    #"{"VendorName":"SpringCard","ProductName":"SpringPark","SerialNumber":"DA1275B0","Version":"1.10","Firmware":"SpringCore/E518/SpringPark","Revision":"1.10-A","Hardware":"EAN19217","UniqueId":"00019217-0000-8000-8000-0000DA1275B0","Open":false,"PhysAddress":"0200DA1275B0","IpAddress":"127.0.0.1","Protocol":"RDR/JSON","Interfaces":"13.56"}"#
                 ])
             let status = observer.payloads(onTopicEndingWith: "DA1275B0/status").map(maskingUptime)
             #expect(status == [#"{"State":"online,ready","Uptime":"*"}"#, #"{"State":"offline","Uptime":"*"}"#])
@@ -82,7 +82,8 @@ struct EndToEndTests {
             try await observer.waitFor("META") { !$0.payloads(onTopicEndingWith: "DA1275B0/meta").isEmpty }
             // A backend command, both forms, on the device's command topic.
             let control = try fixture.identity(role: .control, cn: "control-it")
-            for command in ["$SCCMD;SEQ=60;LEDS=92929292", #"{"BUZZ":"0064"}"#] {
+            // Direct control in $SCCMD, a sequence in JSON: the vendor forbids a sequence together with LEDs or buzzer.
+            for command in ["$SCCMD;LEDS=92929292;BUZZ=0064", #"{"Sequence":"60"}"#] {
                 try await runTool(
                     "mosquitto_pub",
                     fixture.tlsArguments(prefix: control, clientID: "backend") + [
@@ -90,8 +91,8 @@ struct EndToEndTests {
                     ])
             }
             try await daemon.waitFor("the commands in the daemon's log") { subscriber in
-                subscriber.lines.contains { $0.contains("command received: SEQ=60 LEDS=92929292") }
-                    && subscriber.lines.contains { $0.contains("command received: BUZZ=0064") }
+                subscriber.lines.filter { $0.contains("command applied: ") }.count == 2
+                    && !subscriber.lines.contains { $0.contains("refusing command") }
             }
             daemon.signal(SIGTERM)
             #expect(try await daemon.waitForExit() == 0, "the daemon exits 0 after a clean stop:\n\(daemon.lines.joined(separator: "\n"))")

@@ -177,14 +177,15 @@ func closeWithBothVersions() async throws {
     }
 }
 
-@Test("with 5.0 pinned, a close or a refusal is reported as it is, without trying 3.1.1")
+@Test("with 5.0 pinned, a close or a refusal is reported without trying 3.1.1; the close names the pinned version and the setting")
 func pinnedVersion() async throws {
     try await withVersionBroker({ _ in .hangUp }) { port, broker in
         let pinned = try makeClient(port: port, fallsBack: false)
         do {
             _ = try await pinned.start()
             Issue.record("a closed connection succeeded")
-        } catch MQTTConnectionError.closedByBroker {
+        } catch MQTTConnectionError.closedWithVersionPinned {
+            #expect("\(MQTTConnectionError.closedWithVersionPinned)".contains("emulator.mqtt-version auto"))
         }
         #expect(try await levels(of: broker, count: 1) == [5])
     }

@@ -16,14 +16,15 @@ import Testing
         ),
         (#"{"config": {"A6": "0C"}}"#, "register 02A6 is 0C; use 00 to 0B (00 US QWERTY, 01 French AZERTY, 02 German QWERTZ, ...)"),
         (
-            #"{"templates": {"31": "03"}}"#,
-            "register 0331 uses format code 0011, which the reference does not define; use 0000, 0001, 0101, 1100, 1101, 1110 or 1111"
+            #"{"templates": {"30": "01", "31": "07"}}"#,
+            "register 0331 uses length and format code 0111 (byte 0 bits 3-0), which SpringCard reserves (RFU); use 0 to 6 or 8 to F "
+                + "(0 decimal 10 digits, 1 hex 4 bytes, 5 hex 7 bytes, F hex variable...)"
         ),
         (#"{"emulator": []}"#, "section \"emulator\" must be a JSON object"),
         (#"{"emulator": {"remote-config": "yes"}}"#, "section \"emulator\" \"remote-config\" must be true or false"),
         (
             #"{"emulator": {"remote": true}}"#,
-            "section \"emulator\" has \"remote\", which the emulator does not know; it knows \"remote-config\" and \"mqtt-version\""
+            "section \"emulator\" has \"remote\", which the emulator does not know; it knows \"remote-config\", \"mqtt-version\", \"extensions\""
         ),
     ])
 func configurationRefusals(file: String, message: String) throws {
@@ -41,7 +42,7 @@ func typedViews() throws {
     let file = #"""
         {"config": {"00.s": "v7", "01.s": "INV-1", "02.s": "gate 3", "86.s": "broker.example", "8B.s": "user", "8C.s": "pw",
           "8D.s": "DA1275B0", "8E.s": "acme", "8F.s": "gate-3", "A0": "0003000100", "A1": "0532", "A6": "05", "A8.s": "<", "A9": "0D0A"},
-         "templates": {"21": "8F"}, "emulator": {"remote-config": true}}
+         "templates": {"20": "FF", "21": "CF"}, "emulator": {"remote-config": true}}
         """#
     let configuration = try DeviceConfiguration(try ConfigData.parse(Data(file.utf8), file: "f.json"))
     #expect(configuration.labels == DeviceLabels(try ConfigData.parse(Data(file.utf8), file: "f.json")))
@@ -54,6 +55,6 @@ func typedViews() throws {
     #expect(
         configuration.keyboard.layout == .azerty && configuration.keyboard.layoutCode == 5 && configuration.keyboard.prefix == [0x3C]
             && configuration.keyboard.suffix == [0x0D, 0x0A])
-    #expect(configuration.template?.number == 2 && configuration.template?.format.reverseBytes == true)
+    #expect(configuration.templates.map(\.number) == [2] && configuration.templates.first?.format.swap == .all)
     #expect(configuration.remoteConfiguration)
 }
