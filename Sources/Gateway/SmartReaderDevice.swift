@@ -4,7 +4,6 @@ import MQTT
 import NIOCore
 import Spool
 import SpringCore
-import Synchronization
 import TagReaders
 
 /// One boot of an emulated SpringCore Smart Reader connected to its broker: META and STATUS on
@@ -15,23 +14,23 @@ public actor SmartReaderDevice {
     public nonisolated let settings: DeviceSettings
     public nonisolated let clientID: String
     public nonisolated let certificateNotAfter: Date?
-    private let client: MQTTClient
+    let client: MQTTClient
     private let outbox: Outbox
     private let formatter: ReaderEventFormatter
-    private let logger: Logger
+    let logger: Logger
     private let bootCount: Int
     private let bootInstant = ContinuousClock.now
     private let publishQoS: MQTTQoS
     private let retainState: Bool
     /// What the run asked beyond the registers: STATUS and payload extras, metrics, the acknowledgement hook.
-    private let options: DeviceRunOptions
+    let options: DeviceRunOptions
     private var tasks: [Task<Void, Never>] = []
     private let rejectedEvents = EventCounter()
     /// Off (`emulator.extensions` false): only what the vendor documents goes on the wire (README, "Extensions").
     private let extensions: Bool
     private let droppedWhileDisconnected = EventCounter()
     private let reporter: ReadReporter
-    private let configurationPushes: (@Sendable (ConfigurationPush) async -> Void)?
+    let configurationPushes: (@Sendable (ConfigurationPush) async -> Void)?
     /// Results of configuration pushes, published on `cfg/result` once this boot has announced itself.
     private var pendingResults: [ConfigurationOutcome] = []
     /// Why the last connection or attempt ended, for a rollback's reason.
@@ -40,7 +39,7 @@ public actor SmartReaderDevice {
     /// When the current connection was made, or since when there has been none.
     public private(set) var connectionChanged = Date()
     /// What the host's commands on `rdr/cmd` told the LEDs, buzzer and relays this boot.
-    public private(set) var indicators = ReaderIndicators()
+    public internal(set) var indicators = ReaderIndicators()
     /// Events wait while a connection has not yet carried META and STATUS, so a backend always
     /// learns who the device is before it hears its tags.
     private var announced = false
@@ -384,41 +383,6 @@ public actor SmartReaderDevice {
         }
     }
 
-    private func handleCommands() async {
-        for await message in client.inboundMessages {
-            if message.topic == settings.topics.configurationSet, let configurationPushes {
-                // An empty retained message is how a backend clears the one the broker keeps: nothing to apply.
-                guard message.payload.readableBytes > 0 else {
-                    logger.info("ignoring an empty message on \(message.topic)")
-                    continue
-                }
-                let push = ConfigurationPush(
-                    content: Array(message.payload.readableBytesView), source: message.topic,
-                    brokerDelivery: message.retain ? .retained : .live)
-                // Not awaited here: applying reboots this device, which ends this loop.
-                Task { await configurationPushes(push) }
-                continue
-            }
-            guard message.topic == settings.topics.readerCommand else {
-                logger.debug("ignoring message on \(message.topic)")
-                continue
-            }
-            let payload = Array(message.payload.readableBytesView)
-            let device = settings.factory.serialNumber
-            do {
-                let command = try HostCommand.parse(payload).validated()
-                indicators.apply(command, at: Date())
-                logger.info("command applied: \(command.json)")
-                GatewayMetrics.readerCommand(device: device, indicators, refused: false)
-                options.commandHook?.submit(command, device: device, logger: logger)
-            } catch {
-                indicators.refuse(because: "\(error)", at: Date())
-                logger.warning("refusing command on \(message.topic): \(error)")
-                GatewayMetrics.readerCommand(device: device, indicators, refused: true)
-            }
-        }
-    }
-
     /// META's PhysAddress, 12 hex digits as a SpringPark sends it: the MAC of the interface the
     /// broker connection leaves from; without one (loopback), a locally administered address
     /// derived from the serial number, stable and never a real card's.
@@ -427,12 +391,4 @@ public actor SmartReaderDevice {
         let serial = Hex.decode(settings.factory.serialNumber) ?? []
         return Hex.encode([0x02, 0x00] + Array(serial.suffix(4)))
     }
-}
-
-/// A count shared with the MQTT client's completion handlers, which run outside the actor.
-final class EventCounter: Sendable {
-    private let count = Atomic<Int>(0)
-
-    func increment() { count.add(1, ordering: .relaxed) }
-    var value: Int { count.load(ordering: .relaxed) }
 }
