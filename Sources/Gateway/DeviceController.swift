@@ -56,13 +56,13 @@ public actor DeviceController {
         await acquire()
         defer { release() }
         runningFile = try state.loadCurrentFile()
-        guard let trial = ConfigurationTrial.load(in: state) else {
+        guard let unfinished = ConfigurationTrial.load(in: state) else {
             try await boot(store.settings(for: runningFile, source: state.configurationPath))
             return
         }
-        let limit = trial.remaining(atLeast: .seconds(10), atMost: rollbackAfter)
-        logger.notice("resuming the trial of \(trial.source), cut short by a restart: \(limit) left to reach the broker")
-        await finish(await runTrial(runningFile, source: trial.source, configID: trial.configID, limit: limit))
+        let limit = unfinished.remaining(atLeast: .seconds(10), atMost: rollbackAfter)
+        logger.notice("resuming the trial of \(unfinished.source), cut short by a restart: \(limit) left to reach the broker")
+        await finish(await runTrial(runningFile, source: unfinished.source, configID: unfinished.configID, limit: limit))
     }
 
     public func accept(_ event: TagEvent) async {
@@ -176,11 +176,11 @@ public actor DeviceController {
         let configID = settings.device.labels.configID
         // A repeated push (a retained message, a second SIGHUP) must not reboot the device each time.
         guard file != runningFile else { return outcome(.unchanged, configID: configID) }
-        let trial = ConfigurationTrial(source: push.source, configID: configID, deadline: Date() + rollbackAfter / .seconds(1))
+        let record = ConfigurationTrial(source: push.source, configID: configID, deadline: Date() + rollbackAfter / .seconds(1))
         do {
             // The trial is recorded before config.json changes: a crash in between leaves a trial
             // that resumes, never an unproven configuration that runs unwatched.
-            if push.reset { try trial.save(in: state) }
+            if push.reset { try record.save(in: state) }
             try store.install(file, replacing: runningFile)
         } catch {
             ConfigurationTrial.end(in: state)

@@ -1,6 +1,7 @@
 import Crypto
 import DeviceIdentity
 import Foundation
+import SpringCore
 
 /// Which `cfg/set` message the device took last. A retained message comes back at every
 /// subscription, so at every reboot: applied each time, it would reboot the device in a loop, or
@@ -17,7 +18,7 @@ struct RetainedPushRecord {
     /// record that cannot be written is a reason too: a message that could not be remembered
     /// might start the loop this record exists to stop.
     func take(_ content: [UInt8], _ delivery: ConfigurationPush.BrokerDelivery) -> String? {
-        let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(SHA256.hash(data: content))
         let last = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         if delivery == .retained && last == digest {
             return "this retained message was handled once already; clear it at the broker or publish a new one"
