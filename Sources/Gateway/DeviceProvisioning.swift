@@ -56,6 +56,9 @@ public struct DeviceProvisioning: Sendable {
             throw GatewayError.stateDirectory(path: state.path, reason: "already holds a device; choose an empty directory")
         }
         var configuration = profile.defaults
+        // A SpringPark leaves the factory with 02C0 = 00 (network off); provisioning it for a
+        // broker is what makes it an MQTT client, on the bench as here.
+        configuration[.mode] = [ProfileRegister.emulatedDefault]
         configuration.setString(.broker, broker.host)
         var ports = [UInt8](repeating: 0, count: 14)
         if let port = broker.port {

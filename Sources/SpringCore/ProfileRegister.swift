@@ -5,7 +5,7 @@
 /// which the vendor applies the Smart Reader registers (0 Direct, 3 HID keyboard, 4 Smart Reader).
 public struct ProfileRegister: Sendable, Equatable {
     public static let mqttClient: UInt8 = 6
-    /// What the emulator's profiles are set to: MQTT client, Smart Reader over serial/CDC.
+    /// What provisioning writes: MQTT client, Smart Reader over serial/CDC. The factory value is 00.
     public static let emulatedDefault: UInt8 = 0x64
 
     public var networkOperation: UInt8
@@ -26,6 +26,12 @@ public struct ProfileRegister: Sendable, Equatable {
             + "profile \(primaryProfile) \(Self.profileNames[Int(primaryProfile)]))"
         guard byte & 0x88 == 0 else {
             throw .badRegister(.mode, reason: "is \(shown) with reserved bit 7 or 3 set; clear them, e.g. 64")
+        }
+        guard networkOperation != 0 else {
+            throw .badRegister(
+                .mode,
+                reason: "is \(shown): the network is off, as a SpringPark leaves the factory, and the device would never reach "
+                    + "its broker; write 64 (MQTT client, Smart Reader profile), as `pki provision` does")
         }
         guard networkOperation == Self.mqttClient else {
             throw .badRegister(

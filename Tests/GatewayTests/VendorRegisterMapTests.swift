@@ -1,3 +1,4 @@
+import DeviceIdentity
 import Foundation
 import SpringCore
 import TestSupport
@@ -22,6 +23,7 @@ private let vendorMap: [(register: RegisterAddress, size: Int, factory: String)]
     (.outputFormats, 5, "0003000200"),
     (.readDelays, 2, "0A1E"),
     (.keyboardLayout, 1, "00"),
+    (.mode, 1, "00"),
     (.keyboardPrefix, 8, ""),
     (.keyboardSuffix, 8, "0A"),
 ]
@@ -33,11 +35,18 @@ func profileDefaultsAreTheVendors(register: RegisterAddress) throws {
     #expect(Hex.encode(defaults[register] ?? [0xEE]) == vendor.factory, "register \(register), source config/springpark.xml")
 }
 
-@Test("02C0 is the one factory value the profile does not copy: the vendor ships 00 (network off), the emulator is an MQTT client")
-func profileRegisterDeviation() throws {
-    let defaults = try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory).defaults
-    #expect(defaults[.mode] == [ProfileRegister.emulatedDefault])
-    #expect(throws: ConfigurationError.self) { try ProfileRegister(byte: 0x00) }
+@Test("02C0 leaves the factory 00 (network off) and refused with what to write; provisioning makes the device an MQTT client")
+func profileRegisterFactoryAndProvisioned() throws {
+    let profile = try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory)
+    #expect(throws: ConfigurationError.self) { try DeviceConfiguration(profile.defaults) }
+    let root = temporaryDirectory(#function)
+    let state = DeviceStateDirectory(path: root + "/device")
+    try DeviceProvisioning(pki: try DevelopmentPKI.create(at: root + "/pki"), profile: profile).provision(
+        state: state, serialNumber: "DA1275B0", broker: BrokerAddress(host: "localhost", port: 8883))
+    #expect(try ConfigData.load(contentsOf: state.factoryConfigurationPath)[.mode] == [0x00])
+    let configuration = try ConfigData.load(contentsOf: state.configurationPath)
+    #expect(configuration[.mode] == [ProfileRegister.emulatedDefault])
+    #expect(try DeviceConfiguration(configuration).profile.networkOperation == ProfileRegister.mqttClient)
 }
 
 @Test("the emulator accepts every vendor size and refuses one byte more", arguments: vendorMap.map(\.register))

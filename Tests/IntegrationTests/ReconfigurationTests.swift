@@ -38,11 +38,12 @@ struct ReconfigurationTests {
             #expect(try state.loadCurrentFile().string(.configID) == "v2")
             #expect(try ConfigData.load(contentsOf: state.file("config.last-good.json")).string(.configID) == "")
 
-            // Restoring the factory defaults drops the broker (0286) and TLS (0288): refused, nothing changes.
+            // Restoring the factory defaults turns the network off (02C0 00), drops the broker (0286) and
+            // TLS (0288): refused, nothing changes.
             let before = try Data(contentsOf: URL(fileURLWithPath: state.configurationPath))
             let bad = try await runTool(binary, ["config", "push", small, "--state-dir", state.path])
             #expect(bad.status != 0)
-            #expect(bad.output.contains("rejected, nothing changed") && bad.output.contains("register 0286 is empty"), "\(bad.output)")
+            #expect(bad.output.contains("rejected, nothing changed") && bad.output.contains("register 02C0 is 00 (network 0 disabled"), "\(bad.output)")
             #expect(try Data(contentsOf: URL(fileURLWithPath: state.configurationPath)) == before)
             let broken = try write(Array("{\"config\": {\"89\": \"5314\"}}".utf8), fixture.directory + "/broken.json")
             let refused = try await runTool(binary, ["config", "push", broken, "--state-dir", state.path, "--no-load-defaults"])

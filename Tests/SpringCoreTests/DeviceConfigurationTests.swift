@@ -7,7 +7,7 @@ import Testing
     arguments: [
         (
             #"{"config": {"C0": "03"}}"#,
-            "register 02C0 is 03 (network 0 disabled, profile 3 HID keyboard); only network operation 6 (MQTT client, bits 6-4) is emulated: use 64"
+            "register 02C0 is 03 (network 0 disabled, profile 3 HID keyboard): the network is off, as a SpringPark leaves the factory, and the device would never reach its broker; write 64 (MQTT client, Smart Reader profile), as `pki provision` does"
         ),
         (#"{"config": {"C0": "99"}}"#, "register 02C0 is 99 (network 1 HTTP client, profile 1 SpringProx legacy) with reserved bit 7 or 3 set; clear them, e.g. 64"),
         (
