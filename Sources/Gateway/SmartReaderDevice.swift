@@ -18,10 +18,9 @@ public actor SmartReaderDevice {
     private let outbox: Outbox
     private let formatter: ReaderEventFormatter
     let logger: Logger
-    private let bootCount: Int
-    private let bootInstant = ContinuousClock.now
+    /// META, STATUS and the greeting of each connection.
+    private let announcement: DeviceAnnouncement
     private let publishQoS: MQTTQoS
-    private let retainState: Bool
     /// What the run asked beyond the registers: STATUS and payload extras, metrics, the acknowledgement hook.
     let options: DeviceRunOptions
     private var tasks: [Task<Void, Never>] = []
@@ -40,10 +39,8 @@ public actor SmartReaderDevice {
     public private(set) var connectionChanged = Date()
     /// What the host's commands on `rdr/cmd` told the LEDs, buzzer and relays this boot.
     public internal(set) var indicators = ReaderIndicators()
-    /// Events wait while a connection has not yet carried META and STATUS, so a backend always
-    /// learns who the device is before it hears its tags.
+    /// The current connection has carried this boot's META: configuration results may follow.
     private var announced = false
-    private var announcementWaiters: [CheckedContinuation<Void, Never>] = []
     /// Once set, `start` refuses: a reboot or shutdown may come before the boot's start has run.
     private var stopping = false
 
@@ -84,23 +81,33 @@ public actor SmartReaderDevice {
             responseTimeout: .seconds(Int(max(clientOptions.responseTimeout, 1))),
             maximumInFlight: options.maximumInFlight,
             backoff: ReconnectBackoff(ceiling: .seconds(Int(max(clientOptions.reconnectInterval, 1)))))
+        let remoteConfiguration = settings.device.remoteConfiguration && configurationPushes != nil
+        let subscribeQoS = MQTTQoS(rawValue: min(settings.clientOptions.subscribeQoS, 2))!
+        let announcement = DeviceAnnouncement(
+            settings: settings, bootCount: try state.nextBootCount(logger: logger), bootInstant: .now, outbox: outbox,
+            statusReportsSpool: effectiveOptions.statusReportsSpool, qos: publishQoS, retain: retainState,
+            subscriptions: ([settings.topics.readerCommand] + (remoteConfiguration ? [settings.topics.configurationSet] : []))
+                .map { MQTTSubscription(topicFilter: $0, qos: subscribeQoS) },
+            logger: logger)
+        let source = OutboxPublishSource(
+            outbox: outbox, announcement: announcement, tagsEventID: extensions, rejected: rejectedEvents,
+            eventAcknowledged: options.eventAcknowledged, logger: logger)
         self.settings = settings
         self.clientID = identity.clientID
         self.certificateNotAfter = identity.certificateNotAfter
-        self.client = try MQTTClient(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+        self.client = try MQTTClient(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger, source: source)
+        self.announcement = announcement
         self.outbox = outbox
         self.formatter = ReaderEventFormatter(settings: settings)
         self.reporter = ReadReporter(ReadReporting(features: settings.device.features, delays: settings.device.readDelays))
         self.configurationPushes = settings.device.remoteConfiguration ? configurationPushes : nil
         self.logger = logger
-        self.bootCount = try state.nextBootCount(logger: logger)
         self.publishQoS = publishQoS
-        self.retainState = retainState
         self.extensions = extensions
         self.options = effectiveOptions
     }
 
-    public nonisolated var uptime: Uptime { Uptime(bootCount: bootCount, since: bootInstant) }
+    public nonisolated var uptime: Uptime { announcement.uptime }
 
     /// How the current (or last) connection came up.
     public var lastConnectTimings: MQTTConnectTimings? { get async { await client.lastConnectTimings } }
@@ -110,7 +117,7 @@ public actor SmartReaderDevice {
     public func start(retryUntilConnected: Bool) async throws {
         guard !stopping else { throw MQTTConnectionError.shutDown }
         logger.info(
-            "SpringCore \(settings.factory.constants.productName) \(settings.factory.serialNumber) booting (boot \(bootCount)); client ID \(clientID), broker \(settings.broker.host):\(settings.brokerPort)"
+            "SpringCore \(settings.factory.constants.productName) \(settings.factory.serialNumber) booting (boot \(announcement.bootCount)); client ID \(clientID), broker \(settings.broker.host):\(settings.brokerPort)"
         )
         tasks.append(Task { await self.followConnection() })
         tasks.append(Task { await self.handleCommands() })
@@ -122,7 +129,6 @@ public actor SmartReaderDevice {
             tasks.removeAll()
             throw error
         }
-        tasks.append(Task { await self.publishEvents() })
         tasks.append(Task { await self.publishStatusPeriodically() })
         if reporter.repeatsHeldTags { tasks.append(Task { await self.reporter.repeatHeldTags { await self.record($0) } }) }
         if options.reportsSpoolMetrics { tasks.append(Task { await self.reportSpoolMetrics() }) }
@@ -192,8 +198,8 @@ public actor SmartReaderDevice {
             }
             let client = self.client
             let topic = settings.topics.status
-            let payload = ByteBuffer(string: status(.offline).json)
-            let (qos, retain) = (publishQoS, retainState)
+            let payload = ByteBuffer(string: announcement.status(.offline).json)
+            let (qos, retain) = (publishQoS, announcement.retain)
             do {
                 let answered = try await withDeadline(grace) {
                     try await client.publish(topic: topic, payload: payload, qos: qos, retain: retain)
@@ -212,6 +218,8 @@ public actor SmartReaderDevice {
 
     // MARK: Background work
 
+    /// The greeting (META, STATUS, subscriptions) went out with CONNACK, on the event loop;
+    /// this keeps the books and sends what waited for it.
     private func followConnection() async {
         for await event in client.connectionEvents {
             switch event {
@@ -219,9 +227,8 @@ public actor SmartReaderDevice {
                 (isConnected, connectionChanged) = (true, Date())
                 GatewayMetrics.connects.increment()
                 GatewayMetrics.connectedDevices.increment()
-                await announce()
+                announced = true
                 await publishResults()
-                openAnnouncementGate()
             case .disconnected(let error):
                 GatewayMetrics.connectionError(error)
                 noteDisconnected()
@@ -229,8 +236,6 @@ public actor SmartReaderDevice {
                 lastConnectionProblem = "\(error)"
             }
         }
-        // The client has shut down: let the publisher run into its errors instead of waiting.
-        openAnnouncementGate()
     }
 
     private func noteDisconnected() {
@@ -239,124 +244,12 @@ public actor SmartReaderDevice {
         GatewayMetrics.connectedDevices.decrement()
     }
 
-    private func openAnnouncementGate() {
-        announced = true
-        for waiter in announcementWaiters { waiter.resume() }
-        announcementWaiters.removeAll()
-    }
-
-    private func waitUntilAnnounced() async {
-        if !announced { await withCheckedContinuation { announcementWaiters.append($0) } }
-    }
-
-    private func announce() async {
-        let configuration = settings.configuration
-        let ipAddress = await client.localAddress ?? ""
-        let meta = MetaMessage(
-            constants: settings.factory.constants, serialNumber: settings.factory.serialNumber,
-            configID: MetaMessage.configID(from: configuration[.configID] ?? []), inventory: configuration.string(.inventory),
-            location: configuration.string(.location), physicalAddress: physicalAddress(ipAddress: ipAddress),
-            ipAddress: ipAddress, outputFormat: settings.outputFormat, open: MetaMessage.isOpen(settings.device))
-        await sendState(topic: settings.topics.meta, json: meta.json)
-        await sendState(topic: settings.topics.status, json: status(.ready).json)
-        let qos = MQTTQoS(rawValue: min(settings.clientOptions.subscribeQoS, 2))!
-        var filters = [settings.topics.readerCommand]
-        if configurationPushes != nil { filters.append(settings.topics.configurationSet) }
-        do {
-            let codes = try await client.subscribe(filters.map { MQTTSubscription(topicFilter: $0, qos: qos) })
-            for (filter, code) in zip(filters, codes) where code.isFailure {
-                logger.error("the broker refused our subscription to \(filter): \(code)")
-            }
-        } catch {
-            logger.warning("subscribing to \(filters.joined(separator: ", ")) failed: \(error)")
-        }
-    }
-
     private func sendState(topic: String, json: String, retain: Bool? = nil) async {
-        let logger = self.logger
         do {
-            try await client.send([
-                OutboundMessage(topic: topic, payload: ByteBuffer(string: json), qos: publishQoS, retain: retain ?? retainState) { result in
-                    if case .success(let ack) = result, ack.reasonCode.isFailure {
-                        logger.error("the broker refused \(topic): \(ack.reasonCode)")
-                    }
-                }
-            ])
+            try await client.send([announcement.message(topic: topic, json: json, retain: retain)])
         } catch {
             logger.warning("could not publish \(topic): \(error)")
         }
-    }
-
-    /// Moves events from the outbox to the client in batches; each is acknowledged in the
-    /// outbox when the broker answers, or dropped (and logged) when the client shuts down.
-    private func publishEvents() async {
-        let outbox = self.outbox
-        let logger = self.logger
-        let rejected = self.rejectedEvents
-        let eventAcknowledged = options.eventAcknowledged
-        let extensions = self.extensions
-        // Every spooled event is a reader event of this device: it goes out under the topic the
-        // device has now, so events held back by a wrong 028E/028F (refused, or waiting across
-        // the push that fixed it) reach the topic the broker allows once sent again.
-        let topic = settings.topics.readerEvent
-        let whereRefusedEventsGo =
-            outbox.isDurable
-            ? "it is held in the spool until `smartreader spool retry` or `smartreader spool discard`"
-            : "it is not delivered, and without a spool (replay) no copy is kept"
-        while true {
-            // Without a connection events stay in the spool, where its limits and policy apply,
-            // rather than piling up in the client's window.
-            await waitUntilAnnounced()
-            let batch = await outbox.nextBatch(limit: 256)
-            guard !batch.isEmpty else { return }
-            guard announced else {
-                // The connection went while this publisher waited for events.
-                outbox.giveBack(batch)
-                continue
-            }
-            let handedOver = ContinuousClock.now
-            let messages = batch.map { event in
-                // The spool's id, stable across reconnects and restarts, lets a consumer drop a duplicate (MQTT 5 only).
-                OutboundMessage(
-                    topic: topic, payload: ByteBuffer(bytes: event.payload), qos: publishQoS,
-                    properties: extensions ? [.userProperty(name: "event-id", value: String(event.id))] : []
-                ) { result in
-                    switch result {
-                    case .success(let ack) where ack.reasonCode.isFailure:
-                        // Not delivered: held in the spool for the operator, not deleted.
-                        logger.error(
-                            "the broker refused event \(event.id) on \(topic): \(ack.reasonCode); \(whereRefusedEventsGo)")
-                        rejected.increment()
-                        GatewayMetrics.eventsRefused.increment()
-                        outbox.refuse(event)
-                        return
-                    case .failure(let error):
-                        if !outbox.giveBack([event]) { logger.error("event \(event.id) not published: \(error)") }
-                        return
-                    case .success:
-                        GatewayMetrics.eventsAcknowledged.increment()
-                        eventAcknowledged?(.now - handedOver)
-                    }
-                    outbox.acknowledge(event.id)
-                }
-            }
-            do {
-                try await client.send(messages)
-                GatewayMetrics.eventsPublished.increment(by: Int64(messages.count))
-            } catch {
-                if !outbox.giveBack(batch) { logger.error("\(batch.count) events not published: \(error)") }
-            }
-        }
-    }
-
-    private nonisolated func status(_ state: StatusMessage.State) -> StatusMessage {
-        guard options.statusReportsSpool else { return StatusMessage(state: state, uptime: uptime) }
-        let report = outbox.report
-        return StatusMessage(
-            state: state, uptime: uptime,
-            spool: SpoolStatusField(
-                depth: report.depth, dropped: report.losses.dropped, expired: report.losses.expired, oldestAge: report.oldestAge(),
-                refused: report.refused, discarded: report.losses.discarded))
     }
 
     /// STATUS every status interval (0289), and the spool in the log when it holds or lost anything.
@@ -370,7 +263,7 @@ public actor SmartReaderDevice {
             if report.depth > 0 || report.losses != lastReport.losses { logger.info("spool: \(report.summary)") }
             lastReport = report
             if await client.isConnected {
-                await sendState(topic: settings.topics.status, json: status(.ready).json)
+                await sendState(topic: settings.topics.status, json: announcement.status(.ready).json)
             }
         }
     }
@@ -381,14 +274,5 @@ public actor SmartReaderDevice {
             GatewayMetrics.spool(device: device, outbox.report)
             do { try await Task.sleep(for: .seconds(1)) } catch { return }
         }
-    }
-
-    /// META's PhysAddress, 12 hex digits as a SpringPark sends it: the MAC of the interface the
-    /// broker connection leaves from; without one (loopback), a locally administered address
-    /// derived from the serial number, stable and never a real card's.
-    private nonisolated func physicalAddress(ipAddress: String) -> String {
-        if let address = InterfaceHardwareAddress.of(ipAddress: ipAddress) { return address }
-        let serial = Hex.decode(settings.factory.serialNumber) ?? []
-        return Hex.encode([0x02, 0x00] + Array(serial.suffix(4)))
     }
 }

@@ -1,39 +1,79 @@
 import NIOCore
 
-/// QoS 1 publishes sent and not yet acknowledged, remembered in the order they were first sent
-/// so that a reconnection re-sends them in that order.
+/// What to tell once the broker answers a QoS 1 publish, or once it is written for QoS 0.
 public typealias PublishCompletion = @Sendable (Result<PublishResult, any Error>) -> Void
 
+/// QoS 1 publishes given a packet identifier and not yet acknowledged, in the order they were
+/// first admitted, so that a new connection re-sends them in that order (MQTT 4.4), each marked
+/// with whether the current connection has it on the wire.
 struct InFlightWindow {
-    private struct Entry {
+    /// Who hears the broker's answer: an async caller, or the publish source by its token.
+    enum Owner {
+        case caller(PublishCompletion)
+        case source(UInt64)
+    }
+
+    struct Entry {
         var packet: PublishPacket
+        var owner: Owner
         var sequence: UInt64
-        var completion: PublishCompletion
+        var onWire = false
     }
 
     private var entries: [UInt16: Entry] = [:]
+    /// Admitted and not yet written on this connection, oldest first.
+    private var unsent = CircularBuffer<UInt16>()
     private var nextSequence: UInt64 = 0
+    /// Written on this connection and not yet acknowledged: what the broker's Receive Maximum counts.
+    private(set) var onWire = 0
 
     var count: Int { entries.count }
+    var hasUnsent: Bool { !unsent.isEmpty }
 
     func contains(_ identifier: UInt16) -> Bool { entries[identifier] != nil }
 
-    mutating func insert(_ packet: PublishPacket, completion: @escaping PublishCompletion) {
-        entries[packet.packetIdentifier!] = Entry(packet: packet, sequence: nextSequence, completion: completion)
+    mutating func admit(_ packet: PublishPacket, owner: Owner) {
+        let identifier = packet.packetIdentifier!
+        entries[identifier] = Entry(packet: packet, owner: owner, sequence: nextSequence)
         nextSequence += 1
+        unsent.append(identifier)
     }
 
-    mutating func remove(_ identifier: UInt16) -> PublishCompletion? {
-        entries.removeValue(forKey: identifier)?.completion
+    /// The oldest admitted packet not yet written on this connection, now counted as on the wire.
+    mutating func takeUnsent() -> PublishPacket? {
+        while let identifier = unsent.popFirst() {
+            guard entries[identifier] != nil else { continue }
+            entries[identifier]!.onWire = true
+            onWire += 1
+            return entries[identifier]!.packet
+        }
+        return nil
     }
 
-    mutating func removeAll() -> [PublishCompletion] {
-        defer { entries.removeAll() }
-        return entries.values.map(\.completion)
+    mutating func remove(_ identifier: UInt16) -> Entry? {
+        guard let entry = entries.removeValue(forKey: identifier) else { return nil }
+        if entry.onWire { onWire -= 1 }
+        return entry
     }
 
-    func packetsInOrder() -> [PublishPacket] {
-        entries.values.sorted { $0.sequence < $1.sequence }.map(\.packet)
+    /// The connection is gone: everything is unsent again, in admission order, flagged DUP where
+    /// the broker may have seen it.
+    mutating func connectionLost() {
+        for identifier in entries.keys where entries[identifier]!.onWire {
+            entries[identifier]!.onWire = false
+            entries[identifier]!.packet.dup = true
+        }
+        onWire = 0
+        unsent = CircularBuffer(entries.values.sorted { $0.sequence < $1.sequence }.map { $0.packet.packetIdentifier! })
+    }
+
+    mutating func removeAll() -> [Entry] {
+        defer {
+            entries.removeAll()
+            unsent.removeAll()
+            onWire = 0
+        }
+        return entries.values.sorted { $0.sequence < $1.sequence }
     }
 }
 
@@ -41,10 +81,10 @@ struct InFlightWindow {
 struct PacketIdentifierPool {
     private var last: UInt16 = 0
 
-    mutating func next(excluding inFlight: InFlightWindow) -> UInt16? {
+    mutating func next(excluding inUse: (UInt16) -> Bool) -> UInt16? {
         for _ in 0..<Int(UInt16.max) {
             last = last == UInt16.max ? 1 : last + 1
-            if !inFlight.contains(last) { return last }
+            if !inUse(last) { return last }
         }
         return nil
     }

@@ -36,7 +36,7 @@ extension MQTTClient {
                 if firstOutcome != nil, failFast {
                     // The caller of start() reports this one.
                     shuttingDown = true
-                    failEverything(with: error)
+                    await failEverything(with: error)
                     finishStreams()
                     return
                 }
@@ -64,47 +64,35 @@ extension MQTTClient {
 
     func runConnection(onConnected: () -> Void) async throws {
         let clock = TLSHandshakeClock()
-        let asyncChannel = try await openChannel(clock: clock)
-        try await asyncChannel.executeThenClose { inbound in
-            asyncChannel.channel.writeAndFlush(
-                MQTTPacket.connect(configuration.connectPacket(version: protocolVersion)), promise: nil)
-            var iterator = inbound.makeAsyncIterator()
-            let first: MQTTPacket?
-            do {
-                first = try await iterator.next()
-            } catch {
-                throw noConnAck(error, clock: clock)
-            }
-            guard let first else { throw noConnAck(MQTTConnectionError.closedByBroker, clock: clock) }
-            guard case .connAck(let connAck) = first else {
-                throw MQTTConnectionError.protocolViolation("\(first.type) before CONNACK")
-            }
-            if connAck.reasonCode == .unsupportedProtocolVersion && versionNegotiation.fallsBackOnRefusal {
-                throw MQTTVersionRefused()
-            }
-            guard !connAck.reasonCode.isFailure else {
-                throw MQTTConnectionError.refused(
-                    connAck.reasonCode, reasonString: connAck.properties.reasonString)
-            }
-            if case .learnt(let reason) = versionNegotiation.record(.connAck) {
-                logger.notice(
-                    "\(reason), and accepted MQTT 3.1.1: it does not speak MQTT 5.0; this client keeps to 3.1.1 until it is restarted (pinning the version saves the first attempt)"
-                )
-            }
-            lastConnectTimings = MQTTConnectTimings(tlsHandshake: clock.handshake, connAck: .now - clock.started)
-            established(connAck, on: asyncChannel.channel)
-            onConnected()
-            do {
-                while let packet = try await iterator.next() {
-                    try handle(packet, on: asyncChannel.channel)
-                }
-                throw MQTTConnectionError.closedByBroker
-            } catch {
-                // Reported before the channel's close completes, which can take the TLS shutdown timeout.
-                connectionEnded(error)
-                throw error
-            }
+        let version = protocolVersion
+        let answers = MQTTConnectionAnswers(eventLoop: eventLoop)
+        let channel = try await openChannel(clock: clock, version: version, answers: answers)
+        defer { channel.close(promise: nil) }
+        channel.writeAndFlush(MQTTPacket.connect(configuration.connectPacket(version: version)), promise: nil)
+        let connAck: ConnAckPacket
+        do {
+            connAck = try await answers.connAck.futureResult.get()
+        } catch {
+            throw noConnAck(error, clock: clock)
         }
+        if connAck.reasonCode == .unsupportedProtocolVersion && versionNegotiation.fallsBackOnRefusal {
+            throw MQTTVersionRefused()
+        }
+        guard !connAck.reasonCode.isFailure else {
+            throw MQTTConnectionError.refused(connAck.reasonCode, reasonString: connAck.properties.reasonString)
+        }
+        if case .learnt(let reason) = versionNegotiation.record(.connAck) {
+            logger.notice(
+                "\(reason), and accepted MQTT 3.1.1: it does not speak MQTT 5.0; this client keeps to 3.1.1 until it is restarted (pinning the version saves the first attempt)"
+            )
+        }
+        lastConnectTimings = MQTTConnectTimings(tlsHandshake: clock.handshake, connAck: .now - clock.started)
+        established(connAck, on: channel)
+        onConnected()
+        // The session has been sending since CONNACK; this waits for the end of the connection.
+        let error = try await answers.ended.futureResult.get()
+        connectionEnded(error)
+        throw error
     }
 
     /// Why no CONNACK came: `MQTTNoConnAck` for a hang-up or the connect timeout once TLS (if
@@ -124,66 +112,50 @@ extension MQTTClient {
         eventsContinuation.yield(.disconnected(error))
     }
 
-    func openChannel(clock: TLSHandshakeClock) async throws -> NIOAsyncChannel<MQTTPacket, Never> {
+    func openChannel(clock: TLSHandshakeClock, version: MQTTProtocolVersion, answers: MQTTConnectionAnswers) async throws -> any Channel {
         let configuration = self.configuration
         let sslContext = self.sslContext
         let serverName = configuration.tlsServerName ?? configuration.host
         let sniName = (try? SocketAddress(ipAddress: serverName, port: 0)) == nil ? serverName : nil
-        let timeout = TimeAmount(configuration.connectTimeout)
-        let version = protocolVersion
-        return try await ClientBootstrap(group: group)
-            .connectTimeout(timeout)
+        let session = self.session
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: configuration.host, port: configuration.port) { channel in
+            .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     if let sslContext {
-                        try pipeline.addHandler(
-                            NIOSSLClientHandler(context: sslContext, serverHostname: sniName))
+                        try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: sniName))
                         try pipeline.addHandler(clock)
                     }
                     try pipeline.addHandler(
-                        ByteToMessageHandler(
-                            MQTTPacketDecoder(
-                                version: version,
-                                maximumPacketSize: configuration.maximumPacketSize)))
+                        ByteToMessageHandler(MQTTPacketDecoder(version: version, maximumPacketSize: configuration.maximumPacketSize)))
                     try pipeline.addHandler(MQTTPacketEncoder(version: version))
                     // After the encoder, so that it sees the CONNECT as a packet on its way out.
                     try pipeline.addHandler(MQTTConnectTimeoutHandler(timeout: configuration.connectTimeout))
-                    try pipeline.addHandler(MQTTPublishWindowHandler())
                     if configuration.keepAlive > 0 {
-                        try pipeline.addHandler(
-                            MQTTKeepAliveHandler(keepAlive: .seconds(Int64(configuration.keepAlive))))
+                        try pipeline.addHandler(MQTTKeepAliveHandler(keepAlive: .seconds(Int64(configuration.keepAlive))))
                     }
-                    return try NIOAsyncChannel<MQTTPacket, Never>(wrappingChannelSynchronously: channel)
+                    try pipeline.addHandler(MQTTSessionHandler(session: session.value, version: version, answers: answers))
                 }
             }
+        do {
+            return try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+        } catch {
+            answers.fail(error)
+            throw error
+        }
     }
 
     func established(_ connAck: ConnAckPacket, on channel: any Channel) {
         self.channel = channel
-        brokerLimits = BrokerLimits(connAck)
-        if let serverKeepAlive = connAck.properties.serverKeepAlive,
-            serverKeepAlive != configuration.keepAlive
-        {
-            logger.notice(
-                "the broker imposes a keep-alive of \(serverKeepAlive) s instead of \(configuration.keepAlive) s"
-            )
+        if let serverKeepAlive = connAck.properties.serverKeepAlive, serverKeepAlive != configuration.keepAlive {
+            logger.notice("the broker imposes a keep-alive of \(serverKeepAlive) s instead of \(configuration.keepAlive) s")
         }
-        logger.info(
-            "connected (MQTT \(protocolVersion), session present: \(connAck.sessionPresent))"
-        )
+        logger.info("connected (MQTT \(protocolVersion), session present: \(connAck.sessionPresent))")
         logger.debug(
-            "up to \(brokerLimits.receiveMaximum) QoS 1 messages on the wire (the broker's Receive Maximum), \(windowSize) awaiting PUBACK; broker's Maximum Packet Size \(brokerLimits.maximumPacketSize.map(String.init) ?? "unstated")"
+            "up to \(connAck.properties.receiveMaximum.map(String.init) ?? "65535") QoS 1 messages on the wire (the broker's Receive Maximum), \(configuration.maximumInFlight) awaiting PUBACK; broker's Maximum Packet Size \(connAck.properties.maximumPacketSize.map(String.init) ?? "unstated")"
         )
-        let resend = inFlight.packetsInOrder()
-        if !resend.isEmpty { logger.info("re-sending \(resend.count) unacknowledged messages") }
-        write(
-            resend.map { packet in
-                var packet = packet
-                packet.dup = true
-                return .publish(packet)
-            })
         eventsContinuation.yield(.connected(connAck))
         if let first = firstOutcome {
             firstOutcome = nil

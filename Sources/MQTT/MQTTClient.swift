@@ -21,9 +21,12 @@ public struct PublishResult: Sendable {
     public var reasonString: String?
 }
 
-/// An MQTT client that keeps one connection to one broker alive. QoS 1 publishes stay in flight
+/// An MQTT client that keeps one connection to one broker alive: the shell, for the cold paths
+/// (connecting, reconnecting, `publish`, `subscribe`, inbound messages as an async stream), over
+/// the session that holds the protocol state on the event loop. QoS 1 publishes stay in flight
 /// across reconnections and are sent again, flagged DUP, before anything new (MQTT 4.4), so a
-/// caller's `publish` returns only once the broker has acknowledged the message.
+/// caller's `publish` returns only once the broker has acknowledged the message. A steady stream
+/// goes through a `MQTTPublishSource` instead, without crossing into this actor.
 public actor MQTTClient {
     public nonisolated let configuration: MQTTClientConfiguration
     /// The configured version, until a broker turns 5.0 down and the client falls back to 3.1.1.
@@ -34,7 +37,9 @@ public actor MQTTClient {
     public nonisolated let connectionEvents: AsyncStream<MQTTConnectionEvent>
     public nonisolated let inboundMessages: AsyncStream<MQTTInboundMessage>
 
-    let group: any EventLoopGroup
+    /// Every connection of this client runs on this loop, where its session lives.
+    nonisolated let eventLoop: any EventLoop
+    nonisolated let session: NIOLoopBoundBox<MQTTSession>
     let sslContext: NIOSSLContext?
     var logger: Logger
     let eventsContinuation: AsyncStream<MQTTConnectionEvent>.Continuation
@@ -43,23 +48,20 @@ public actor MQTTClient {
     var channel: (any Channel)?
     /// How the current (or last) connection came up.
     public internal(set) var lastConnectTimings: MQTTConnectTimings?
-    var brokerLimits = BrokerLimits()
-    var identifiers = PacketIdentifierPool()
-    var inFlight = InFlightWindow()
-    var windowWaiters: [CheckedContinuation<Void, any Error>] = []
-    var pendingSubscriptionAcks: [UInt16: CheckedContinuation<SubscriptionAckPacket, any Error>] = [:]
-    var receivedExactlyOnce: Set<UInt16> = []
     var maintenance: Task<Void, Never>?
     var firstOutcome: CheckedContinuation<ConnAckPacket, any Error>?
     var shuttingDown = false
 
+    /// `source`, if any, is published from on every connection once its greeting is out.
     public init(
-        configuration: MQTTClientConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger
+        configuration: MQTTClientConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        source: (any MQTTPublishSource)? = nil
     ) throws {
         self.configuration = configuration
         self.versionNegotiation = MQTTVersionNegotiation(
             configured: configuration.protocolVersion, mayFallBack: configuration.fallsBackToVersion311)
-        self.group = eventLoopGroup
+        var logger = logger
+        logger[metadataKey: "broker"] = "\(configuration.host):\(configuration.port)"
         self.logger = logger
         self.sslContext = try configuration.tls.map { tls in
             var tls = tls
@@ -69,15 +71,32 @@ public actor MQTTClient {
         }
         (connectionEvents, eventsContinuation) = AsyncStream.makeStream(
             bufferingPolicy: .bufferingNewest(64))
-        (inboundMessages, messagesContinuation) = AsyncStream.makeStream(
+        let (inboundMessages, messagesContinuation) = AsyncStream<MQTTInboundMessage>.makeStream(
             bufferingPolicy: .bufferingOldest(1024))
-        self.logger[metadataKey: "broker"] = "\(configuration.host):\(configuration.port)"
+        (self.inboundMessages, self.messagesContinuation) = (inboundMessages, messagesContinuation)
+        let eventLoop = eventLoopGroup.next()
+        self.eventLoop = eventLoop
+        let deliver: @Sendable (MQTTInboundMessage) -> Void = { [logger] message in
+            if case .dropped = messagesContinuation.yield(message) {
+                logger.warning("inbound message on \(message.topic) dropped: 1024 messages are waiting to be processed")
+            }
+        }
+        // Made off its loop and handed over whole: from here on only its loop touches it.
+        session = NIOLoopBoundBox.makeBoxSendingValue(
+            MQTTSession(eventLoop: eventLoop, configuration: configuration, source: source, logger: logger, deliver: deliver),
+            eventLoop: eventLoop)
+        if let source {
+            let session = self.session
+            source.setWaker { eventLoop.execute { session.value.sourceReady() } }
+        }
     }
 
     /// Connects and keeps the connection up until `disconnect()`. With `retryUntilConnected`
     /// false, the first failure is thrown; afterwards every loss is retried with backoff.
     public func start(retryUntilConnected: Bool = false) async throws -> ConnAckPacket {
         precondition(maintenance == nil, "start() is called once")
+        // Its owner may stop it between deciding to start and getting here (a reboot overtaking a boot).
+        guard !shuttingDown else { throw MQTTConnectionError.shutDown }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 firstOutcome = continuation
@@ -89,7 +108,9 @@ public actor MQTTClient {
     }
 
     public var isConnected: Bool { channel != nil }
-    public var unacknowledgedCount: Int { inFlight.count }
+    public var unacknowledgedCount: Int {
+        get async { (try? await onSession { $0.unacknowledgedCount }) ?? 0 }
+    }
     /// Our address on the current connection, as the broker sees it.
     public var localAddress: String? { channel?.localAddress?.ipAddress }
 
@@ -100,120 +121,28 @@ public actor MQTTClient {
         topic: String, payload: ByteBuffer, qos: MQTTQoS, retain: Bool = false,
         properties: MQTTProperties = []
     ) async throws -> PublishResult {
-        let (answer, continuation) = AsyncThrowingStream<PublishResult, any Error>.makeStream()
+        let answer = eventLoop.makePromise(of: PublishResult.self)
         try await send([
-            OutboundMessage(
-                topic: topic, payload: payload, qos: qos, retain: retain, properties: properties
-            ) { result in
-                continuation.yield(with: result)
-                continuation.finish()
+            OutboundMessage(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties) {
+                answer.completeWith($0)
             }
         ])
-        for try await result in answer { return result }
-        throw MQTTConnectionError.shutDown
+        return try await answer.futureResult.get()
     }
 
-    /// Hands messages to the in-flight window in order and returns once all have a place; each
-    /// completion runs when the broker answers (QoS 1) or the packet is written (QoS 0). What
-    /// is admitted is written in one event-loop turn with one flush, and written before waiting
-    /// for window space, so a publisher can keep the window full without a round trip each.
+    /// Hands messages to the session in order and returns once they are admitted; each
+    /// completion runs, on the event loop, when the broker answers (QoS 1) or the packet is
+    /// written (QoS 0). Without a connection, QoS 1 messages wait for the next one.
     public func send(_ messages: [OutboundMessage]) async throws {
-        var batch: [MQTTPacket] = []
-        var written: [PublishCompletion] = []
-        for message in messages {
-            var packet = try validated(message)
-            if message.qos == .atMostOnce {
-                guard channel != nil else { throw MQTTConnectionError.notConnected }
-                batch.append(.publish(packet))
-                written.append(message.completion)
-                continue
-            }
-            if inFlight.count >= windowSize {
-                write(batch)
-                batch.removeAll()
-                while inFlight.count >= windowSize {
-                    try await withCheckedThrowingContinuation { windowWaiters.append($0) }
-                    guard !shuttingDown else { throw MQTTConnectionError.shutDown }
-                }
-            }
-            guard let identifier = identifiers.next(excluding: inFlight) else {
-                throw MQTTConnectionError.rejected(.zeroPacketIdentifier)
-            }
-            packet.packetIdentifier = identifier
-            inFlight.insert(packet, completion: message.completion)
-            batch.append(.publish(packet))
-        }
-        write(batch)
-        for completion in written { completion(.success(PublishResult(reasonCode: .success))) }
-    }
-
-    /// Messages handed to the connection and not yet acknowledged. The broker's Receive
-    /// Maximum is enforced on the wire by `MQTTPublishWindowHandler`, so this may be larger:
-    /// it only bounds what waits for acknowledgement here.
-    var windowSize: Int { configuration.maximumInFlight }
-
-    private func validated(_ message: OutboundMessage) throws -> PublishPacket {
         guard !shuttingDown else { throw MQTTConnectionError.shutDown }
-        guard message.qos != .exactlyOnce else {
-            throw MQTTConnectionError.rejected(
-                .valueOutOfRange(field: "QoS 2 for outbound messages (use QoS 0 or 1)"))
-        }
-        guard message.topic.isValidTopicName, message.topic.utf8.count <= Int(UInt16.max) else {
-            throw MQTTConnectionError.rejected(.invalidTopicName(message.topic))
-        }
-        let packet = PublishPacket(
-            topic: message.topic, payload: message.payload, qos: message.qos,
-            retain: message.retain && brokerLimits.retainAvailable,
-            properties: protocolVersion == .v5 ? message.properties : [])
-        if let limit = brokerLimits.maximumPacketSize {
-            let size = packet.encodedSize(version: protocolVersion)
-            guard size <= limit else {
-                throw MQTTConnectionError.rejected(.packetTooLarge(size: size, limit: limit))
-            }
-        }
-        return packet
-    }
-
-    /// Writes packets in one event-loop turn with one flush. Without a connection, QoS 1
-    /// packets wait in the window for the next one.
-    func write(_ packets: [MQTTPacket]) {
-        guard !packets.isEmpty, let channel else { return }
-        channel.eventLoop.execute {
-            for packet in packets {
-                let promise = channel.eventLoop.makePromise(of: Void.self)
-                channel.write(packet, promise: promise)
-                promise.futureResult.whenFailure { error in
-                    // Only an encoding failure is the message's own fault; a closed channel is retried on reconnect.
-                    guard let encoding = error as? MQTTEncodingError, case .publish(let publish) = packet,
-                        let identifier = publish.packetIdentifier
-                    else { return }
-                    Task { await self.abandon(identifier, error: MQTTConnectionError.rejected(encoding)) }
-                }
-            }
-            channel.flush()
-        }
+        try await onSession { $0.send(messages) }
     }
 
     public func subscribe(_ subscriptions: [MQTTSubscription]) async throws -> [MQTTReasonCode] {
-        guard let channel else { throw MQTTConnectionError.notConnected }
-        guard let identifier = identifiers.next(excluding: inFlight) else {
-            throw MQTTConnectionError.rejected(.zeroPacketIdentifier)
-        }
-        let packet = MQTTPacket.subscribe(
-            SubscribePacket(packetIdentifier: identifier, subscriptions: subscriptions))
-        let timeout = configuration.responseTimeout
-        let watchdog = Task {
-            try await Task.sleep(for: timeout)
-            self.failPendingSubscription(
-                identifier,
-                with: MQTTConnectionError.responseTimeout(packet: .subscribe, seconds: timeout.seconds))
-        }
-        defer { watchdog.cancel() }
-        let ack = try await withCheckedThrowingContinuation { continuation in
-            pendingSubscriptionAcks[identifier] = continuation
-            channel.writeAndFlush(packet, promise: nil)
-        }
-        return ack.reasonCodes
+        guard !shuttingDown else { throw MQTTConnectionError.shutDown }
+        let answer = eventLoop.makePromise(of: SubscriptionAckPacket.self)
+        try await onSession { $0.subscribe(subscriptions, promise: answer) }
+        return try await answer.futureResult.get().reasonCodes
     }
 
     /// Sends DISCONNECT (normal, so the broker discards the Will) and stops reconnecting.
@@ -226,7 +155,7 @@ public actor MQTTClient {
         }
         maintenance?.cancel()
         await maintenance?.value
-        failEverything(with: MQTTConnectionError.shutDown)
+        await failEverything(with: MQTTConnectionError.shutDown)
         finishStreams()
     }
 
@@ -235,30 +164,16 @@ public actor MQTTClient {
         messagesContinuation.finish()
     }
 
-    private func abandon(_ identifier: UInt16, error: any Error) {
-        inFlight.remove(identifier)?(.failure(error))
-        wakeWindowWaiter()
-    }
-
-    private func failPendingSubscription(_ identifier: UInt16, with error: any Error) {
-        pendingSubscriptionAcks.removeValue(forKey: identifier)?.resume(throwing: error)
-    }
-
-    /// Wakes a sender once a quarter of the window is free rather than at every acknowledgement,
-    /// so it resumes with room for a batch instead of trading one message per thread hand-off.
-    func wakeWindowWaiter() {
-        guard !windowWaiters.isEmpty, inFlight.count <= windowSize - max(1, windowSize / 4) else { return }
-        windowWaiters.removeFirst().resume()
-    }
-
-    func failEverything(with error: any Error) {
+    func failEverything(with error: any Error) async {
         firstOutcome?.resume(throwing: error)
         firstOutcome = nil
-        for completion in inFlight.removeAll() { completion(.failure(error)) }
-        for waiter in windowWaiters { waiter.resume(throwing: error) }
-        windowWaiters.removeAll()
-        for (_, pending) in pendingSubscriptionAcks { pending.resume(throwing: error) }
-        pendingSubscriptionAcks.removeAll()
+        try? await onSession { $0.shutDown(error: error) }
+    }
+
+    /// Runs `body` on the session's event loop and waits for it.
+    nonisolated func onSession<T: Sendable>(_ body: @escaping @Sendable (MQTTSession) -> T) async throws -> T {
+        let session = self.session
+        return try await eventLoop.submit { body(session.value) }.get()
     }
 }
 

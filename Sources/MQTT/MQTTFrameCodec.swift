@@ -38,7 +38,8 @@ public struct MQTTPacketDecoder: ByteToMessageDecoder {
 
 /// Encodes packets into one buffer until the flush, so a flush of many PUBLISH packets is one
 /// TLS record and one socket write rather than one of each per packet. A packet that cannot be
-/// encoded fails its own promise and leaves the others alone.
+/// encoded fails its own promise, or is reported as an `MQTTUnencodablePacket` error, and leaves
+/// the others alone.
 public final class MQTTPacketEncoder: ChannelOutboundHandler {
     public typealias OutboundIn = MQTTPacket
     public typealias OutboundOut = ByteBuffer
@@ -54,12 +55,14 @@ public final class MQTTPacketEncoder: ChannelOutboundHandler {
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var buffer = pending ?? context.channel.allocator.buffer(capacity: 256)
         let start = buffer.writerIndex
+        let packet = unwrapOutboundIn(data)
         do {
-            try unwrapOutboundIn(data).encode(version: version, into: &buffer)
+            try packet.encode(version: version, into: &buffer)
         } catch {
             buffer.moveWriterIndex(to: start)
             pending = buffer
-            promise?.fail(error)
+            // Written without a promise (the session's publishes), the failure is told inbound.
+            if let promise { promise.fail(error) } else { context.fireErrorCaught(MQTTUnencodablePacket(packet: packet, error: error)) }
             return
         }
         pending = buffer
@@ -83,4 +86,10 @@ public final class MQTTPacketEncoder: ChannelOutboundHandler {
         pendingPromise?.fail(ChannelError.ioOnClosedChannel)
         pendingPromise = nil
     }
+}
+
+/// A packet written without a promise that the encoder could not frame; the connection goes on.
+public struct MQTTUnencodablePacket: Error {
+    public let packet: MQTTPacket
+    public let error: MQTTEncodingError
 }

@@ -25,7 +25,9 @@ public final class Outbox: Sendable {
     private struct State {
         var queue: OutboxQueue
         var closed = false
-        var consumer: CheckedContinuation<Void, Never>?
+        /// The consumer found nothing waiting and is to be woken once something is (or the outbox finishes).
+        var consumerWaiting = false
+        var waker: (@Sendable () -> Void)?
         var producers: [CheckedContinuation<Void, Never>] = []
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
         /// A commit round is queued or running, and will see anything staged now.
@@ -39,6 +41,13 @@ public final class Outbox: Sendable {
         /// Closed, and every event read is committed: nothing more will become waiting. An event
         /// taken by a commit round is no longer staged but not yet waiting; `commitQueued` covers it.
         var finished: Bool { closed && queue.staged.isEmpty && !commitQueued }
+
+        /// The waker to call, once, now that the consumer has something to take.
+        mutating func wakeConsumer() -> (@Sendable () -> Void)? {
+            guard consumerWaiting else { return nil }
+            consumerWaiting = false
+            return waker
+        }
     }
 
     private let state: Mutex<State>
@@ -86,7 +95,7 @@ public final class Outbox: Sendable {
     public func append(topic: String, payload makePayload: (UInt64) -> [UInt8]) async -> UInt64 {
         var size = 0
         while true {
-            let added = state.withLock { state -> (event: OutboxEvent, consumer: CheckedContinuation<Void, Never>?, commit: Bool)? in
+            let added = state.withLock { state -> (event: OutboxEvent, consumer: (@Sendable () -> Void)?, commit: Bool)? in
                 let payload = makePayload(state.queue.upcomingID)
                 size = OutboxEvent.size(topic: topic, payload: payload)
                 let now = Date()
@@ -94,11 +103,10 @@ public final class Outbox: Sendable {
                 let event = state.queue.add(topic: topic, payload: payload, now: now)
                 let commit = store != nil && !state.commitQueued
                 if commit { state.commitQueued = true }
-                defer { if store == nil { state.consumer = nil } }
-                return (event, store == nil ? state.consumer : nil, commit)
+                return (event, store == nil ? state.wakeConsumer() : nil, commit)
             }
             if let added {
-                added.consumer?.resume()
+                added.consumer?()
                 if added.commit { writer.async { self.commitRound() } }
                 logLosses()
                 return added.event.id
@@ -115,38 +123,28 @@ public final class Outbox: Sendable {
         }
     }
 
-    /// Up to `limit` events in order, waiting for at least one; empty once closed and empty, or
-    /// when the calling task is cancelled (a device stopping for a reboot while the outbox stays open).
-    public func nextBatch(limit: Int) async -> [OutboxEvent] {
-        while !Task.isCancelled {
-            let batch = state.withLock { state -> [OutboxEvent]? in
-                state.queue.expire(now: Date())
-                if state.queue.hasWaiting { return state.queue.takeBatch(limit: limit) }
-                return state.finished ? [] : nil
-            }
-            logLosses()
-            if let batch { return batch }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    let resumeNow = state.withLock { state in
-                        guard !state.queue.hasWaiting && !state.finished && !Task.isCancelled else {
-                            return true
-                        }
-                        precondition(state.consumer == nil, "one consumer at a time")
-                        state.consumer = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-            } onCancel: {
-                state.withLock { state in
-                    defer { state.consumer = nil }
-                    return state.consumer
-                }?.resume()
-            }
-        }
-        return []
+    /// Who to call once events wait after `takeBatch` came back empty: the one consumer's way
+    /// to be woken without a task waiting on the outbox. Called on the thread that made the
+    /// events available, under no lock; it should only schedule work.
+    public func setWaker(_ waker: @escaping @Sendable () -> Void) {
+        state.withLock { $0.waker = waker }
     }
+
+    /// Up to `limit` events in order, now. Empty when none wait; the waker is then called once
+    /// some do, or once the outbox has finished.
+    public func takeBatch(limit: Int) -> [OutboxEvent] {
+        let batch = state.withLock { state -> [OutboxEvent] in
+            state.queue.expire(now: Date())
+            if state.queue.hasWaiting { return state.queue.takeBatch(limit: limit) }
+            state.consumerWaiting = !state.finished
+            return []
+        }
+        logLosses()
+        return batch
+    }
+
+    /// Closed, and everything read has been handed out: `takeBatch` has nothing more to give.
+    public var isFinished: Bool { state.withLock { $0.finished && !$0.queue.hasWaiting } }
 
     /// Puts events handed out but not delivered back at the head of the queue, in order, to be
     /// sent again (a connection closed under them for a reboot). Once the outbox is closed they
@@ -155,13 +153,12 @@ public final class Outbox: Sendable {
     @discardableResult
     public func giveBack(_ events: [OutboxEvent]) -> Bool {
         guard !events.isEmpty else { return true }
-        let (kept, consumer) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+        let (kept, consumer) = state.withLock { state -> (Bool, (@Sendable () -> Void)?) in
             guard !state.closed else { return (false, nil) }
             state.queue.giveBack(events)
-            defer { state.consumer = nil }
-            return (true, state.consumer)
+            return (true, state.wakeConsumer())
         }
-        consumer?.resume()
+        consumer?()
         guard !kept else { return true }
         if store != nil {
             state.withLock { state in for event in events { state.queue.forget(event.id, keepingStored: true) } }
@@ -175,6 +172,11 @@ public final class Outbox: Sendable {
         settle { $0.forget(id) }
     }
 
+    /// Acknowledges several events under one lock, as a batch of PUBACKs brings them.
+    public func acknowledge(_ ids: [UInt64]) {
+        settle { queue in ids.reduce(false) { queue.forget($1) || $0 } }
+    }
+
     /// The broker answered `event` with a failure reason code: it is not delivered, so it stays
     /// in the spool, held (not sent again by itself: the broker would refuse it again) until
     /// `retryRefused` or `discardRefused`.
@@ -185,13 +187,12 @@ public final class Outbox: Sendable {
     /// Puts the refused events back in line, oldest first, once the operator has fixed what made
     /// the broker refuse them; returns how many.
     public func retryRefused() -> Int {
-        let (count, consumer, commit) = state.withLock { state -> (Int, CheckedContinuation<Void, Never>?, Bool) in
+        let (count, consumer, commit) = state.withLock { state -> (Int, (@Sendable () -> Void)?, Bool) in
             let count = state.queue.retryRefused()
             guard count > 0 else { return (0, nil, false) }
-            defer { state.consumer = nil }
-            return (count, state.consumer, queueCommit(&state))
+            return (count, state.wakeConsumer(), queueCommit(&state))
         }
-        consumer?.resume()
+        consumer?()
         if commit { writer.async { self.commitRound() } }
         return count
     }
@@ -261,18 +262,15 @@ public final class Outbox: Sendable {
         }
     }
 
-    /// No more events will be appended; `nextBatch` returns empty once the queue is empty.
+    /// No more events will be appended; `isFinished` once the queue is empty.
     /// What is staged is committed first, so closing loses nothing read.
     public func close() {
-        let (consumer, producers) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
+        let (consumer, producers) = state.withLock { state -> ((@Sendable () -> Void)?, [CheckedContinuation<Void, Never>]) in
             state.closed = true
-            defer {
-                state.consumer = nil
-                state.producers.removeAll()
-            }
-            return (state.consumer, state.producers)
+            defer { state.producers.removeAll() }
+            return (state.wakeConsumer(), state.producers)
         }
-        consumer?.resume()
+        consumer?()
         for producer in producers { producer.resume() }
         if store != nil { writer.sync { commitRound() } }
     }
@@ -282,17 +280,16 @@ public final class Outbox: Sendable {
     private func commitRound() {
         guard let store else { return }
         while true {
-            let (next, finishedConsumer) = state.withLock { state -> (SpoolCommit?, CheckedContinuation<Void, Never>?) in
+            let (next, finishedConsumer) = state.withLock { state -> (SpoolCommit?, (@Sendable () -> Void)?) in
                 let commit = state.queue.takeCommit()
                 guard commit == nil else { return (commit, nil) }
                 state.commitQueued = false
                 // A closed outbox's consumer waits for this moment to learn that nothing more comes.
                 guard state.finished else { return (nil, nil) }
-                defer { state.consumer = nil }
-                return (nil, state.consumer)
+                return (nil, state.wakeConsumer())
             }
             guard let commit = next else {
-                finishedConsumer?.resume()
+                finishedConsumer?()
                 return
             }
             do {
@@ -311,18 +308,17 @@ public final class Outbox: Sendable {
                 return
             }
             let (consumer, producers, recovered) = state.withLock {
-                state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>], Bool) in
+                state -> ((@Sendable () -> Void)?, [CheckedContinuation<Void, Never>], Bool) in
                 state.queue.committed(commit)
                 defer { state.failing = false }
-                let consumer = commit.inserts.isEmpty ? nil : state.consumer
-                if consumer != nil { state.consumer = nil }
+                let consumer = commit.inserts.isEmpty ? nil : state.wakeConsumer()
                 // Under drop-oldest a held reader can now drop what just became droppable.
                 let producers = limits.whenFull == .dropOldest ? state.producers : []
                 if !producers.isEmpty { state.producers.removeAll() }
                 return (consumer, producers, state.failing)
             }
             if recovered { logger.notice("the spool is written again") }
-            consumer?.resume()
+            consumer?()
             for producer in producers { producer.resume() }
         }
     }

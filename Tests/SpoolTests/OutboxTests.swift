@@ -1,3 +1,4 @@
+import TestSupport
 import Synchronization
 import Testing
 
@@ -31,13 +32,32 @@ func backpressure() async throws {
     #expect(await outbox.nextBatch(limit: 10).map(\.payload) == [[2], [3]])
 }
 
-@Test("a waiting consumer wakes when an event arrives")
+@Test("a consumer that found nothing is woken once, when an event arrives, and not before")
 func consumerWakes() async throws {
     let outbox = Outbox()
-    let consumer = Task { await outbox.nextBatch(limit: 10) }
-    try? await Task.sleep(for: .milliseconds(20))
+    let wakes = Mutex(0)
+    outbox.setWaker { wakes.withLock { $0 += 1 } }
+    await outbox.append(topic: "t", payload: [6])
+    #expect(wakes.withLock { $0 } == 0, "nobody was waiting")
+    #expect(outbox.takeBatch(limit: 10).map(\.payload) == [[6]])
+    #expect(outbox.takeBatch(limit: 10).isEmpty)
     await outbox.append(topic: "t", payload: [7])
-    #expect(await consumer.value.map(\.payload) == [[7]])
+    await outbox.append(topic: "t", payload: [8])
+    #expect(wakes.withLock { $0 } == 1, "one wake for the consumer that found nothing")
+    #expect(outbox.takeBatch(limit: 10).map(\.payload) == [[7], [8]])
+}
+
+@Test("a durable outbox wakes its consumer once the events are committed, not when they are read")
+func durableConsumerWakesOnCommit() async throws {
+    let store = try SpoolStore(path: temporaryDirectory("spool-wake") + "/spool.sqlite")
+    let outbox = try Outbox(store: store)
+    let woken = AsyncStream<Void>.makeStream()
+    outbox.setWaker { woken.continuation.yield() }
+    #expect(outbox.takeBatch(limit: 10).isEmpty)
+    await outbox.append(topic: "t", payload: [9])
+    var iterator = woken.stream.makeAsyncIterator()
+    _ = await iterator.next()
+    #expect(outbox.takeBatch(limit: 10).map(\.payload) == [[9]])
 }
 
 @Test("close ends the consumer once the queue is empty, and drained waits for acknowledgements")
@@ -93,17 +113,6 @@ func giveBack() async throws {
     outbox.close()
     #expect(!outbox.giveBack([first[2]]))
     #expect(outbox.depth == 3, "event 2 was dropped, 1, 3 and 4 still wait for acknowledgement")
-}
-
-@Test("a consumer waiting for events returns empty when its task is cancelled")
-func cancelledConsumer() async throws {
-    let outbox = Outbox(limits: SpoolLimits(maximumEvents: 10))
-    let consumer = Task { await outbox.nextBatch(limit: 10) }
-    try? await Task.sleep(for: .milliseconds(20))
-    consumer.cancel()
-    #expect(await consumer.value.isEmpty)
-    await outbox.append(topic: "t", payload: [7])
-    #expect(await outbox.nextBatch(limit: 10).map(\.payload) == [[7]], "a new consumer may take over")
 }
 
 @Test("a payload made with its event's id carries the id the outbox gives the event")
