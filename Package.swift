@@ -3,6 +3,12 @@ import PackageDescription
 
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
+// Packaging/deb/build stamps the version, commit and TLS library version through the environment into
+// one C file (Sources/CBuildStamp), so stamping recompiles only that file and plain builds never change.
+let buildStamp: [CSetting] = ["SMARTREADER_VERSION", "SMARTREADER_COMMIT", "SMARTREADER_NIO_SSL_VERSION"].compactMap { name in
+    Context.environment[name].map { .define(name, to: "\"\($0)\"") }
+}
+
 let package = Package(
     name: "SmartReader",
     platforms: [.macOS(.v14)],
@@ -68,10 +74,11 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .target(name: "CBuildStamp", cSettings: buildStamp),
         .target(
             name: "Gateway",
             dependencies: [
-                "MQTT", "SpringCore", "TagReaders", "DeviceIdentity", "Spool",
+                "MQTT", "SpringCore", "TagReaders", "DeviceIdentity", "Spool", "CBuildStamp",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),

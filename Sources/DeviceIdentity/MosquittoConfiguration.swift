@@ -15,6 +15,8 @@ public struct MosquittoConfiguration: Sendable {
     public var runAsUser: String?
     /// Where mosquitto keeps sessions and queued messages across a restart; none by default.
     public var persistenceDirectory: String?
+    /// `set_tcp_nodelay true`; off, the broker as mosquitto ships it (Nagle on its side).
+    public var tcpNoDelay = true
     /// Lines added at the end as they are, e.g. `max_packet_size 2048`.
     public var additionalSettings: [String] = []
 
@@ -52,10 +54,12 @@ public struct MosquittoConfiguration: Sendable {
             "log_type warning",
             "log_type notice",
             "log_type information",
+        ]
+        if tcpNoDelay {
             // Without it, a CONNACK written behind the TLS session tickets waits for their delayed
             // ACK (Nagle): 40 ms more on every connection, measured by `smartreader simulate`.
-            "set_tcp_nodelay true",
-        ]
+            lines.append("set_tcp_nodelay true")
+        }
         if let persistenceDirectory {
             // A persistent session's queue is not capped either: a test's observer must not lose what it missed.
             lines += ["persistence true", "persistence_location \(persistenceDirectory)/", "max_queued_messages 0"]

@@ -85,10 +85,12 @@ public struct FleetReport: Codable, Sendable, Equatable {
     public var residentMiB: Double
     /// The growth of the resident set from before the first device was made, over the devices.
     public var kibibytesPerDevice: Double
+    /// The simulator's own CPU time (user + system, all threads) in the event phase, per acknowledged event.
+    public var cpuMicrosecondsPerEvent: Double
 
     init(
         plan: FleetPlan, statistics: FleetStatistics.Snapshot, connectTime: Duration, eventTime: Duration, residentKiBBefore: Int,
-        residentKiBAfter: Int
+        residentKiBAfter: Int, eventPhaseCPUSeconds: Double
     ) {
         func seconds(_ duration: Duration) -> Double { Double(duration / .milliseconds(1)) / 1000 }
         devices = plan.devices
@@ -104,6 +106,8 @@ public struct FleetReport: Codable, Sendable, Equatable {
         errors = statistics.errors
         residentMiB = (Double(residentKiBAfter) / 1024 * 10).rounded() / 10
         kibibytesPerDevice = plan.devices > 0 ? (Double(max(0, residentKiBAfter - residentKiBBefore)) / Double(plan.devices)).rounded() : 0
+        cpuMicrosecondsPerEvent =
+            eventsAcknowledged > 0 ? (eventPhaseCPUSeconds * 1e6 / Double(eventsAcknowledged) * 10).rounded() / 10 : 0
     }
 
     public var lines: [String] {
@@ -112,7 +116,8 @@ public struct FleetReport: Codable, Sendable, Equatable {
             "TLS         \(tlsHandshake.text)",
             "CONNACK     \(connAck.text)",
             "PUBACK      \(publishToPuback.text)",
-            "events      \(eventsAcknowledged) of \(eventsGiven) acknowledged, \(eventsPerSecond) events/s",
+            "events      \(eventsAcknowledged) of \(eventsGiven) acknowledged, \(eventsPerSecond) events/s, "
+                + "\(cpuMicrosecondsPerEvent) µs of the simulator's CPU an event",
             "errors      "
                 + (errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),
             "memory      \(residentMiB) MiB resident, \(Int(kibibytesPerDevice)) KiB a device",

@@ -48,6 +48,7 @@ public enum FleetSimulation {
 
         phase.value = .publishing
         let eventStart = ContinuousClock.now
+        let cpuBefore = ProcessResources.cpuSeconds()
         if !connected.isEmpty && plan.eventsPerSecond > 0 {
             var sequence = 0
             while ContinuousClock.now - eventStart < plan.duration && !stop.isRequested {
@@ -67,6 +68,7 @@ public enum FleetSimulation {
         }
         if drained == nil { statistics.error("notAcknowledgedWithin\(drainLimit)") }
         let eventTime = ContinuousClock.now - eventStart
+        let eventPhaseCPUSeconds = ProcessResources.cpuSeconds() - cpuBefore
         // Before the devices go: what they hold at the end of the run.
         let residentAfter = ProcessResources.residentKiB()
 
@@ -79,7 +81,7 @@ public enum FleetSimulation {
         }
         return FleetReport(
             plan: plan, statistics: statistics.snapshot, connectTime: connectTime, eventTime: eventTime, residentKiBBefore: residentBefore,
-            residentKiBAfter: residentAfter)
+            residentKiBAfter: residentAfter, eventPhaseCPUSeconds: eventPhaseCPUSeconds)
     }
 
     /// Starts each device at its turn in the ramp; returns those that connected.

@@ -2,9 +2,10 @@ import Foundation
 
 /// This process's CPU time and memory, for benchmarks and the fleet report.
 enum ProcessResources {
-    static func cpuSeconds() -> Double {
+    /// User + system time of this process, or (`children`) of its children waited for so far.
+    static func cpuSeconds(children: Bool = false) -> Double {
         var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
+        getrusage(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue, &usage)
         let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
         let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
         return user + system

@@ -10,55 +10,76 @@ import TagReaders
     import Glibc
 #endif
 
+/// One side of the comparison, over the rounds: medians, so that one disturbed round does not decide.
+public struct ReplayBenchmarkSide: Sendable {
+    public var rates: [Double]
+    /// CPU time (user + system, all threads) of that side's process per event, each round.
+    public var cpuMicrosecondsPerEvent: [Double]
+
+    public var medianRate: Double { Self.median(rates) }
+    public var medianCPU: Double { Self.median(cpuMicrosecondsPerEvent) }
+
+    static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}
+
 public struct ReplayBenchmarkResult: Sendable {
     public var events: Int
     public var protocolVersion: MQTTProtocolVersion
-    public var smartReaderRate: Double
-    public var mosquittoPubRate: Double
-    /// CPU time of this process (all its threads, not the broker's) per replayed event: steadier
-    /// than the rates on a machine the broker shares.
-    public var cpuMicrosecondsPerEvent: Double
-    public var peakResidentKiB: Int
+    /// How the broker was configured: mosquitto's defaults, or with `set_tcp_nodelay true`.
+    public var brokerSetting: String
+    public var smartReader = ReplayBenchmarkSide(rates: [], cpuMicrosecondsPerEvent: [])
+    public var mosquittoPub = ReplayBenchmarkSide(rates: [], cpuMicrosecondsPerEvent: [])
+    public var peakResidentKiB = 0
     public var spooled: Bool
 
     public var table: String {
-        let ratio = mosquittoPubRate > 0 ? smartReaderRate / mosquittoPubRate : 0
+        let (ours, theirs) = (smartReader, mosquittoPub)
+        func ratio(_ a: Double, _ b: Double) -> String { b > 0 ? String(format: "%.2f", a / b) : "-" }
+        func micro(_ value: Double) -> String { String(format: "%.1f µs", value) }
         return """
-            | \(events) events, QoS 1, mutual TLS, local mosquitto (smartreader MQTT \(protocolVersion), mosquitto_pub 3.1.1) | events/s |
-            |---|---|
-            | smartreader replay --fast (\(spooled ? "durable spool, SQLite WAL, synchronous FULL" : "in-memory outbox") + in-flight window) | \(Int(smartReaderRate)) |
-            | mosquitto_pub -l -q 1 (same payloads, same PKI) | \(Int(mosquittoPubRate)) |
-            | ratio smartreader / mosquitto_pub | \(String(format: "%.2f", ratio)) |
-            | smartreader CPU per event (user + system, all threads) | \(String(format: "%.1f", cpuMicrosecondsPerEvent)) µs |
-            | smartreader peak RSS during the replay (VmHWM; events made as read, none held in advance) | \(peakResidentKiB / 1024) MiB |
+            | \(events) events, QoS 1, mutual TLS, local mosquitto (\(brokerSetting)); medians of \(ours.rates.count) alternating rounds | smartreader (MQTT \(protocolVersion)) | mosquitto_pub -l -q 1 (3.1.1) | ratio |
+            |---|---|---|---|
+            | events/s (\(spooled ? "durable spool, SQLite WAL, synchronous FULL" : "in-memory outbox")) | \(Int(ours.medianRate)) | \(Int(theirs.medianRate)) | \(ratio(ours.medianRate, theirs.medianRate)) |
+            | CPU per event (user + system, all threads of the process) | \(micro(ours.medianCPU)) | \(micro(theirs.medianCPU)) | \(ratio(ours.medianCPU, theirs.medianCPU)) |
+            | peak RSS (VmHWM over the rounds; events made as read, none held in advance) | \(peakResidentKiB / 1024) MiB | | |
+            | rounds, events/s | \(ours.rates.map { String(Int($0)) }.joined(separator: ", ")) | \(theirs.rates.map { String(Int($0)) }.joined(separator: ", ")) | |
             """
     }
 }
 
-/// The benchmark of issue 2: the same payloads through our replay pipeline and through
-/// `mosquitto_pub -l`, one after the other against one broker, with the same PKI.
+/// The benchmark of issue 2, as issue 16 asks it to be run: the same payloads through our replay
+/// pipeline and through `mosquitto_pub -l`, alternating, against one broker with the same PKI,
+/// each process's CPU per event beside its rate.
 public struct ReplayBenchmark: Sendable {
     public var events: Int
+    public var rounds: Int
     public var workDirectory: String
     public var protocolVersion: MQTTProtocolVersion
     /// Events go through the durable spool, as in the daemon, rather than an in-memory outbox.
     public var spool: Bool
 
-    public init(events: Int, workDirectory: String, protocolVersion: MQTTProtocolVersion = .v5, spool: Bool = false) {
+    public init(events: Int, rounds: Int = 3, workDirectory: String, protocolVersion: MQTTProtocolVersion = .v5, spool: Bool = false) {
         self.spool = spool
         self.events = events
+        self.rounds = rounds
         self.workDirectory = workDirectory
         self.protocolVersion = protocolVersion
     }
 
-    public func run(eventLoopGroup: any EventLoopGroup, logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws
-        -> ReplayBenchmarkResult
-    {
+    /// Against a mosquitto of its own, configured as shipped (`tcpNoDelay` false) or with `set_tcp_nodelay true`.
+    public func run(
+        tcpNoDelay: Bool, eventLoopGroup: any EventLoopGroup, logger: Logger, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> ReplayBenchmarkResult {
         let pki = try DevelopmentPKI.create(at: (workDirectory as NSString).appendingPathComponent("pki"))
-        let broker = try await LocalMosquitto.start(pki: pki, workDirectory: workDirectory)
+        let broker = try await LocalMosquitto.start(pki: pki, workDirectory: workDirectory) { $0.tcpNoDelay = tcpNoDelay }
         do {
             let result = try await run(
-                pki: pki, brokerPort: broker.port, eventLoopGroup: eventLoopGroup, logger: logger, progress: progress)
+                pki: pki, brokerPort: broker.port, brokerSetting: tcpNoDelay ? "set_tcp_nodelay true" : "default configuration",
+                eventLoopGroup: eventLoopGroup, logger: logger, progress: progress)
             await broker.stop()
             return result
         } catch {
@@ -69,41 +90,45 @@ public struct ReplayBenchmark: Sendable {
 
     /// Against a broker already running on localhost:`brokerPort` whose certificate `pki` issued.
     public func run(
-        pki: DevelopmentPKI, brokerPort: Int, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        pki: DevelopmentPKI, brokerPort: Int, brokerSetting: String = "as configured", eventLoopGroup: any EventLoopGroup, logger: Logger,
         progress: @escaping @Sendable (String) -> Void
     ) async throws -> ReplayBenchmarkResult {
         let address = BrokerAddress(host: "localhost", port: brokerPort)
         let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
-        let state = DeviceStateDirectory(path: (workDirectory as NSString).appendingPathComponent("device"))
-        try DeviceProvisioning(pki: pki, profile: profile).provision(state: state, serialNumber: "BE000001", broker: address)
-
-        progress("replaying \(events) events through smartreader...")
-        let cpuBefore = ProcessResources.cpuSeconds()
-        let summary = try await ReplayJob.run(
-            events: SyntheticTagEvents(count: events), count: events, state: state,
-            options: DeviceRunOptions(protocolVersion: protocolVersion),
-            spool: spool, eventLoopGroup: eventLoopGroup, logger: logger)
-        let cpuSeconds = ProcessResources.cpuSeconds() - cpuBefore
-        // Sampled before mosquitto_pub's payloads are prepared, so it is the replay's own peak.
-        let peakResidentKiB = ProcessResources.residentKiB(peak: true)
-
         let publisherPrefix = (workDirectory as NSString).appendingPathComponent("publisher")
         try pki.issue(role: .device, commonName: "BE000002").write(prefix: publisherPrefix)
         let formatter = ReaderEventFormatter(interface: profile.constants.interfaces)
+        let input = (workDirectory as NSString).appendingPathComponent("payloads.txt")
         let lines = (0..<events).map {
             formatter.message(for: SyntheticTagEvents.event($0), uptime: Uptime(bootCount: 1, milliseconds: 0)).json
         }
-        let input = (workDirectory as NSString).appendingPathComponent("payloads.txt")
         try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
-        progress("publishing the same \(events) payloads with mosquitto_pub -l...")
-        let pubSeconds = try await runMosquittoPub(
-            port: brokerPort, ca: pki.rootCertificatePath, prefix: publisherPrefix,
-            topic: DeviceTopics(prefix: "springcard/springcore", deviceID: "BE000002").readerEvent,
-            input: input)
-        return ReplayBenchmarkResult(
-            events: events, protocolVersion: protocolVersion, smartReaderRate: summary.eventsPerSecond,
-            mosquittoPubRate: Double(events) / pubSeconds,
-            cpuMicrosecondsPerEvent: cpuSeconds * 1e6 / Double(events), peakResidentKiB: peakResidentKiB, spooled: spool)
+
+        var result = ReplayBenchmarkResult(events: events, protocolVersion: protocolVersion, brokerSetting: brokerSetting, spooled: spool)
+        for round in 1...max(1, rounds) {
+            let state = DeviceStateDirectory(path: (workDirectory as NSString).appendingPathComponent("device-\(round)"))
+            try DeviceProvisioning(pki: pki, profile: profile).provision(
+                state: state, serialNumber: String(format: "BE%06X", 0x100 + round), broker: address)
+            progress("round \(round) of \(rounds) (\(brokerSetting)): replaying \(events) events through smartreader...")
+            let cpuBefore = ProcessResources.cpuSeconds()
+            let summary = try await ReplayJob.run(
+                events: SyntheticTagEvents(count: events), count: events, state: state,
+                options: DeviceRunOptions(protocolVersion: protocolVersion),
+                spool: spool, eventLoopGroup: eventLoopGroup, logger: logger)
+            result.smartReader.rates.append(summary.eventsPerSecond)
+            result.smartReader.cpuMicrosecondsPerEvent.append((ProcessResources.cpuSeconds() - cpuBefore) * 1e6 / Double(events))
+            result.peakResidentKiB = ProcessResources.residentKiB(peak: true)
+
+            progress("round \(round) of \(rounds) (\(brokerSetting)): the same \(events) payloads with mosquitto_pub -l...")
+            let childrenBefore = ProcessResources.cpuSeconds(children: true)
+            let seconds = try await runMosquittoPub(
+                port: brokerPort, ca: pki.rootCertificatePath, prefix: publisherPrefix,
+                topic: DeviceTopics(prefix: "springcard/springcore", deviceID: "BE000002").readerEvent, input: input)
+            result.mosquittoPub.rates.append(Double(events) / seconds)
+            result.mosquittoPub.cpuMicrosecondsPerEvent.append(
+                (ProcessResources.cpuSeconds(children: true) - childrenBefore) * 1e6 / Double(events))
+        }
+        return result
     }
 
     private func runMosquittoPub(port: Int, ca: String, prefix: String, topic: String, input: String) async throws -> Double {

@@ -11,6 +11,10 @@ public struct ServiceInstallation: Sendable {
     /// Holds `SERIAL.env`, each device's extra `run` options (its reader, for one).
     public var configurationDirectory: String
     public var user: String
+    /// Where the files are written, `DESTDIR` style: "" for the system itself, a staging tree for
+    /// the Debian package (Packaging/deb/build), which is how both ship the same files and unit.
+    /// Paths inside the files (the unit's ExecStart) stay the final ones.
+    public var destinationRoot: String
 
     /// Under /var/lib, where systemd's StateDirectory= creates and owns it.
     public static let stateRoot = "/var/lib/smartreader"
@@ -18,12 +22,13 @@ public struct ServiceInstallation: Sendable {
 
     public init(
         prefix: String = "/usr/local", unitDirectory: String = "/etc/systemd/system", configurationDirectory: String = "/etc/smartreader",
-        user: String = "smartreader"
+        user: String = "smartreader", destinationRoot: String = ""
     ) {
         self.prefix = prefix
         self.unitDirectory = unitDirectory
         self.configurationDirectory = configurationDirectory
         self.user = user
+        self.destinationRoot = destinationRoot
     }
 
     public var binaryPath: String { prefix + "/bin/smartreader" }
@@ -118,26 +123,39 @@ public struct ServiceInstallation: Sendable {
         return commands
     }
 
-    /// Puts `executable` and `data` (directories named by what they hold) in place, each
-    /// replaced atomically so a running daemon keeps the copy it started with; writes the unit
-    /// and the example. Returns one line a file.
+    /// The Swift runtime this process loaded as a shared library, found in `/proc/self/maps` text: a
+    /// binary built without `--static-swift-stdlib` starts only where that toolchain is installed.
+    public static func sharedSwiftRuntime(inMaps maps: String) -> String? {
+        for line in maps.split(separator: "\n") {
+            if let path = line.split(separator: " ").last, path.hasSuffix("/libswiftCore.so") { return String(path) }
+        }
+        return nil
+    }
+
+    /// Every path `installFiles` writes, as the target system sees it (data directories whole):
+    /// the one list both `smartreader install` and the Debian package follow.
+    public func installedPaths(dataNames: [String]) -> [String] {
+        [binaryPath] + dataNames.map { dataDirectory + "/" + $0 } + [unitPath, exampleEnvironmentPath]
+    }
+
+    /// Puts `executable` and `data` (directories named by what they hold) in place under
+    /// `destinationRoot`, each replaced atomically so a running daemon keeps the copy it started
+    /// with; writes the unit and the example. Returns one line a file.
     public func installFiles(executable: String, data: [String]) throws(GatewayError) -> [String] {
+        let staged = { (path: String) in self.destinationRoot + path }
         do {
-            try ProtectedFile.makeDirectory(prefix + "/bin", mode: 0o755)
-            try ProtectedFile.makeDirectory(dataDirectory, mode: 0o755)
-            try ProtectedFile.makeDirectory(unitDirectory, mode: 0o755)
-            try ProtectedFile.makeDirectory(configurationDirectory, mode: 0o755)
-            try replace(binaryPath, with: executable)
-            chmod(binaryPath, 0o755)
-            var lines = ["\(binaryPath)  (from \(executable))"]
-            for directory in data {
-                let target = dataDirectory + "/" + (directory as NSString).lastPathComponent
-                try replace(target, with: directory)
-                lines.append(target)
+            for directory in [prefix + "/bin", dataDirectory, unitDirectory, configurationDirectory] {
+                try ProtectedFile.makeDirectory(staged(directory), mode: 0o755)
             }
-            try ProtectedFile.write(unit, to: unitPath, mode: 0o644)
-            try ProtectedFile.write(exampleEnvironment, to: exampleEnvironmentPath, mode: 0o644)
-            return lines + [unitPath, exampleEnvironmentPath]
+            try replace(staged(binaryPath), with: executable)
+            chmod(staged(binaryPath), 0o755)
+            for directory in data {
+                try replace(staged(dataDirectory + "/" + (directory as NSString).lastPathComponent), with: directory)
+            }
+            try ProtectedFile.write(unit, to: staged(unitPath), mode: 0o644)
+            try ProtectedFile.write(exampleEnvironment, to: staged(exampleEnvironmentPath), mode: 0o644)
+            let paths = installedPaths(dataNames: data.map { ($0 as NSString).lastPathComponent }).map(staged)
+            return ["\(paths[0])  (from \(executable))"] + paths.dropFirst()
         } catch let error as GatewayError {
             throw error
         } catch let error as IdentityError {

@@ -120,10 +120,11 @@ extension MQTTClient {
         let session = self.session
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(TCPQuickAckHandler())
                     if let sslContext {
                         try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: sniName))
                         try pipeline.addHandler(clock)

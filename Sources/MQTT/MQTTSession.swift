@@ -64,7 +64,7 @@ final class MQTTSession {
                 let subscriptions = greeting.subscriptions
                 let promise = eventLoop.makePromise(of: SubscriptionAckPacket.self)
                 promise.futureResult.whenComplete { source.subscribed(subscriptions, result: $0.map(\.reasonCodes)) }
-                subscribe(subscriptions, promise: promise)
+                writeSubscribe(subscriptions, promise: promise)
             }
             sourceOpen = true
         }
@@ -113,6 +113,12 @@ final class MQTTSession {
     }
 
     func subscribe(_ subscriptions: [MQTTSubscription], promise: EventLoopPromise<SubscriptionAckPacket>) {
+        writeSubscribe(subscriptions, promise: promise)
+        flush()
+    }
+
+    /// SUBSCRIBE written, for the next flush, with its answer awaited for the response timeout.
+    private func writeSubscribe(_ subscriptions: [MQTTSubscription], promise: EventLoopPromise<SubscriptionAckPacket>) {
         if let shutDownError { return promise.fail(shutDownError) }
         guard context != nil else { return promise.fail(MQTTConnectionError.notConnected) }
         guard let identifier = nextIdentifier() else { return promise.fail(MQTTConnectionError.rejected(.zeroPacketIdentifier)) }
@@ -124,7 +130,6 @@ final class MQTTSession {
         }
         pendingAnswers[identifier] = PendingAnswer(promise: promise, timeout: timeout)
         write(.subscribe(SubscribePacket(packetIdentifier: identifier, subscriptions: subscriptions)))
-        flush()
     }
 
     private func admit(_ message: OutboundMessage) {

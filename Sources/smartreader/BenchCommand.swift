@@ -12,7 +12,11 @@ struct BenchCommand: AsyncParsableCommand {
 
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Replay N events at QoS 1 over mutual TLS, then publish the same payloads with `mosquitto_pub -l`; print both rates.")
+            abstract: "Replay N events at QoS 1 over mutual TLS, then publish the same payloads with `mosquitto_pub -l`, alternating for some rounds; print both rates and CPU per event.",
+            discussion: """
+                Without --broker-port, runs against a mosquitto of its own, once as mosquitto ships it and once with \
+                `set_tcp_nodelay true` (choose with --broker-setting). Medians of the rounds; build with -c release.
+                """)
 
         @Option(help: "Number of events.")
         var events = 100_000
@@ -20,8 +24,18 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(name: .long, help: "MQTT protocol version of smartreader: 5 or 3.1.1 (mosquitto_pub uses 3.1.1).")
         var mqttVersion: MQTTVersionArgument = .v5
 
+        @Option(help: "Rounds, each smartreader then mosquitto_pub; the table gives medians.")
+        var rounds = 3
+
         @Flag(name: .long, help: "Put the durable spool (SQLite WAL, synchronous FULL) in the path, as the daemon has it.")
         var spool = false
+
+        @Option(name: .long, help: "The broker's configuration when the benchmark starts its own: default, nodelay or both.")
+        var brokerSetting: BrokerSetting = .both
+
+        enum BrokerSetting: String, ExpressibleByArgument, CaseIterable {
+            case `default`, nodelay, both
+        }
 
         @Option(
             name: .long, help: "Use the mosquitto already listening on localhost:PORT (its certificate from --pki) instead of starting one."
@@ -35,25 +49,32 @@ struct BenchCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard (brokerPort == nil) == (pki == nil) else { throw ValidationError("give --broker-port and --pki together") }
+            guard events > 0, rounds > 0 else { throw ValidationError("--events and --rounds must be at least 1") }
         }
 
         func run() async throws {
             let logger = logging.makeLogger()
             let work = (NSTemporaryDirectory() as NSString).appendingPathComponent("smartreader-bench-\(getpid())")
             defer { try? FileManager.default.removeItem(atPath: work) }
-            let benchmark = ReplayBenchmark(events: events, workDirectory: work, protocolVersion: mqttVersion.version, spool: spool)
+            let benchmark = ReplayBenchmark(
+                events: events, rounds: rounds, workDirectory: work, protocolVersion: mqttVersion.version, spool: spool)
             let group = MultiThreadedEventLoopGroup.singleton
-            let result =
-                if let brokerPort, let pki {
-                    try await benchmark.run(
-                        pki: DevelopmentPKI(opening: pki), brokerPort: brokerPort, eventLoopGroup: group, logger: logger
-                    ) {
-                        print($0)
-                    }
-                } else {
-                    try await benchmark.run(eventLoopGroup: group, logger: logger) { print($0) }
-                }
-            print(result.table)
+            if let brokerPort, let pki {
+                let result = try await benchmark.run(
+                    pki: DevelopmentPKI(opening: pki), brokerPort: brokerPort, eventLoopGroup: group, logger: logger
+                ) { print($0) }
+                print(result.table)
+                return
+            }
+            let settings: [Bool] = brokerSetting == .both ? [false, true] : [brokerSetting == .nodelay]
+            var tables: [String] = []
+            for tcpNoDelay in settings {
+                var setting = benchmark
+                setting.workDirectory = (work as NSString).appendingPathComponent(tcpNoDelay ? "nodelay" : "default")
+                let result = try await setting.run(tcpNoDelay: tcpNoDelay, eventLoopGroup: group, logger: logger) { print($0) }
+                tables.append(result.table)
+            }
+            print(tables.joined(separator: "\n\n"))
         }
     }
 }

@@ -33,12 +33,28 @@ struct InstallCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Only write files: print the user creation and systemd reload instead of running them.")
     var noSystemChanges = false
 
+    // Packaging/deb/build stages the package with this, so the package and `install` ship the same files.
+    @Option(name: .long, help: .hidden)
+    var destdir = ""
+
     func run() async throws {
         let installation = ServiceInstallation(
-            prefix: prefix, unitDirectory: unitDirectory, configurationDirectory: configurationDirectory, user: user)
+            prefix: prefix, unitDirectory: unitDirectory, configurationDirectory: configurationDirectory, user: user,
+            destinationRoot: destdir)
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let data = ["DeviceProfiles", "Traces"].map(DataFiles.directory).filter { FileManager.default.fileExists(atPath: $0) }
         for line in try installation.installFiles(executable: executable, data: data) { print("installed  \(line)") }
+        // Read to the end: /proc files report size 0, and String(contentsOfFile:) returned only the start of this one.
+        let maps = String(decoding: FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        if let runtime = ServiceInstallation.sharedSwiftRuntime(inMaps: maps) {
+            let warning =
+                "warning    this binary loads the Swift runtime from \(runtime): it starts only where that toolchain is installed. "
+                + "For a gateway without Swift, build the Debian package (Packaging/deb/build) or use --static-swift-stdlib.\n"
+            FileHandle.standardError.write(Data(warning.utf8))
+        }
+        if !destdir.isEmpty {
+            return  // a staging tree: the package's maintainer scripts create the user and reload systemd
+        }
         let commands = installation.systemCommands
         if noSystemChanges || geteuid() != 0 {
             print(noSystemChanges ? "not run (--no-system-changes):" : "not root; as root, run:")

@@ -98,6 +98,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = makeLogger(level: logLevel, format: logFormat)
+        logger.info("\(BuildVersion.current.logLine)")
         let state = device.connection.state
         let source: TagSource
         if let trace {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Gateway
 
 @main
 struct SmartReaderCommand: AsyncParsableCommand {
@@ -9,6 +10,7 @@ struct SmartReaderCommand: AsyncParsableCommand {
             Start with `smartreader demo`: it builds a development PKI, starts a local mosquitto, provisions \
             a SpringPark and replays a sample trace while a Watch client prints what the broker delivers.
             """,
+        version: BuildVersion.current.description,
         subcommands: [
             DemoCommand.self, ReplayCommand.self, RunCommand.self, PKICommand.self, ConfigCommand.self, ProfilesCommand.self,
             BenchCommand.self, ReadersCommand.self, RecordCommand.self, StatusCommand.self, EnrolCommand.self, DoctorCommand.self,
