@@ -17,8 +17,11 @@ public struct ChildProcess: Sendable {
         case descriptor(Int32)
     }
 
-    /// `input` is a file to read standard input from; /dev/null otherwise.
-    public init(executable: String, arguments: [String], input: String = "/dev/null", output: Output = .inherit) throws {
+    /// `input` is a file to read standard input from; /dev/null otherwise. With `ownProcessGroup`
+    /// the child leads a process group of its own, so `terminateGroup` reaches whatever it started.
+    public init(
+        executable: String, arguments: [String], input: String = "/dev/null", output: Output = .inherit, ownProcessGroup: Bool = false
+    ) throws {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -28,7 +31,12 @@ public struct ChildProcess: Sendable {
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -90,6 +98,15 @@ public struct ChildProcess: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         return nil
+    }
+
+    /// For a child started with `ownProcessGroup`: SIGTERM to the whole group, then SIGKILL to
+    /// what is left of it after `grace` (the child's own children included, even if it has ended).
+    public func terminateGroup(grace: Duration = .seconds(5)) async {
+        kill(-pid, SIGTERM)
+        _ = await waitForExit(timeout: grace)
+        kill(-pid, SIGKILL)
+        await waitForExit()
     }
 
     /// SIGTERM, then SIGKILL if the child has not ended within `grace`.

@@ -6,7 +6,8 @@ import SpringCore
 /// its standard input the command in the READER COMMAND form and its one argument the device's
 /// serial number, so a relay command can open a real gate. Commands wait their turn in a short
 /// queue (a gate must see "open" before "close") served by a task of its own: the reader and the
-/// MQTT client never wait for a hook, and a hook still running at its timeout is killed.
+/// MQTT client never wait for a hook, and a hook still running at its timeout is killed with its
+/// process group (whatever it started). Its output is captured and logged as one line.
 public final class CommandHook: Sendable {
     public let executable: String
     public let timeout: Duration
@@ -50,18 +51,39 @@ public final class CommandHook: Sendable {
             logger.error("command hook: cannot write \(input); the hook was not run for \(command.json)")
             return
         }
+        let output: CommandHookOutput
         let child: ChildProcess
         do {
-            child = try ChildProcess(executable: executable, arguments: [device], input: input)
+            output = try CommandHookOutput()
+            child = try ChildProcess(
+                executable: executable, arguments: [device], input: input, output: .descriptor(output.writeEnd), ownProcessGroup: true)
         } catch {
             logger.error("command hook: \(error); check --command-hook names an executable file")
             return
         }
-        if let status = await child.waitForExit(timeout: timeout) {
-            if status != 0 { logger.warning("command hook \(executable) exited with \(status) for \(command.json)") }
-            return
+        output.closeWriteEnd()
+        let status = await waitForExit(child, output: output, timeout: timeout)
+        if status == nil {
+            logger.warning("command hook \(executable) still ran after \(timeout) for \(command.json): killed with its process group")
+            await child.terminateGroup(grace: .seconds(1))
+            output.drain()
         }
-        logger.warning("command hook \(executable) still ran after \(timeout) for \(command.json): killed")
-        await child.terminate(grace: .seconds(1))
+        // The handlers escape control characters: the hook's text stays on this one line.
+        if let text = output.summary { logger.info("command hook \(executable) wrote: \(text)") }
+        if let status, status != 0 { logger.warning("command hook \(executable) exited with \(status) for \(command.json)") }
+    }
+
+    /// The hook's exit status, or nil if it still runs after `timeout`; its output read meanwhile.
+    private static func waitForExit(_ child: ChildProcess, output: CommandHookOutput, timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            output.drain()
+            if let status = child.exitStatus() {
+                output.drain()
+                return status
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
     }
 }

@@ -95,7 +95,7 @@ public actor DeviceController {
             health.bootCount = device.uptime.bootCount
             health.configID = settings.device.labels.configID
             health.certificateNotAfter = device.certificateNotAfter
-            health.indicators = await device.indicators
+            health.indicators = await device.indicators.settled(at: Date())
         }
         return health
     }

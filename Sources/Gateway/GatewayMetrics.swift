@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import MQTT
 import Spool
 import SpringCore
@@ -33,9 +34,8 @@ enum GatewayMetrics {
     }
 
     /// A command on `rdr/cmd`, applied or refused, and what the reader's outputs were told: the
-    /// last sequence, the LED bytes as one number, the last beep, and 1 for each relay switched
-    /// on (a timed one included, as commanded).
-    static func readerCommand(device: String, _ indicators: ReaderIndicators, refused: Bool) {
+    /// last sequence, the LED bytes as one number, the last beep, and the relays.
+    static func readerCommand(device: String, _ indicators: ReaderIndicators, refused: Bool, at now: Date) {
         Counter(label: "smartreader_reader_commands_total", dimensions: [("device", device), ("result", refused ? "refused" : "applied")])
             .increment()
         let dimensions = [("device", device)]
@@ -48,8 +48,14 @@ enum GatewayMetrics {
         if let buzzer = indicators.lastBuzzerMilliseconds {
             Gauge(label: "smartreader_reader_last_buzzer_ms", dimensions: dimensions).record(buzzer)
         }
+        relays(device: device, indicators, at: now)
+    }
+
+    /// 1 for each relay on at `now`, 0 for each off: recorded again when a timed one ends.
+    static func relays(device: String, _ indicators: ReaderIndicators, at now: Date) {
         for (index, relay) in indicators.relays.enumerated() {
-            Gauge(label: "smartreader_reader_relay_on", dimensions: dimensions + [("relay", "\(index + 1)")]).record(relay.on ? 1 : 0)
+            Gauge(label: "smartreader_reader_relay_on", dimensions: [("device", device), ("relay", "\(index + 1)")])
+                .record(relay.isOn(at: now) ? 1 : 0)
         }
     }
 

@@ -96,8 +96,10 @@ final class ReadReporter: Sendable {
         repeatsHeldTags = !reporting.tracksMovements && reporting.repeatPeriod != nil
     }
 
+    /// At the event's own reading time when it has one (a replay's trace time), so a replay at
+    /// any speed reports what the original would have.
     func reports(for event: TagEvent) -> [ReadReport] {
-        reporting.withLock { $0.reports(for: event, at: .now) }
+        reporting.withLock { $0.reports(for: event, at: event.readAt ?? .now) }
     }
 
     /// Runs the reading cycle until cancelled, handing each repeated report to `deliver`.

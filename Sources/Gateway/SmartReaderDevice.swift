@@ -129,6 +129,9 @@ public actor SmartReaderDevice {
             tasks.removeAll()
             throw error
         }
+        // A stop that came while connecting has cancelled the tasks it found and waits for them:
+        // one added now would never be cancelled, and the stop would wait for it for ever.
+        guard !stopping else { throw MQTTConnectionError.shutDown }
         tasks.append(Task { await self.publishStatusPeriodically() })
         if reporter.repeatsHeldTags { tasks.append(Task { await self.reporter.repeatHeldTags { await self.record($0) } }) }
         if options.reportsSpoolMetrics { tasks.append(Task { await self.reportSpoolMetrics() }) }
@@ -196,6 +199,9 @@ public actor SmartReaderDevice {
             if !forReboot, (try? await withDeadline(grace, { await outbox.drained() })) == nil, outbox.depth > 0 {
                 logger.warning("\(outbox.depth) events were not acknowledged before shutdown")
             }
+            // STATUS offline is the last thing the broker hears of this boot: no event after it,
+            // and none cut off unanswered by the close (a reboot's events wait in the outbox).
+            await client.stopPublishing(waitingUpTo: grace)
             let client = self.client
             let topic = settings.topics.status
             let payload = ByteBuffer(string: announcement.status(.offline).json)

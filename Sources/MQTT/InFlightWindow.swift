@@ -17,6 +17,8 @@ struct InFlightWindow {
         var packet: PublishPacket
         var owner: Owner
         var sequence: UInt64
+        /// A connection's greeting is made anew for the next one: an old one is not sent again.
+        var resends = true
         var onWire = false
     }
 
@@ -32,11 +34,12 @@ struct InFlightWindow {
 
     func contains(_ identifier: UInt16) -> Bool { entries[identifier] != nil }
 
-    mutating func admit(_ packet: PublishPacket, owner: Owner) {
+    /// `first`: ahead of everything not yet written (a greeting before the re-sends), else behind it.
+    mutating func admit(_ packet: PublishPacket, owner: Owner, resends: Bool = true, first: Bool = false) {
         let identifier = packet.packetIdentifier!
-        entries[identifier] = Entry(packet: packet, owner: owner, sequence: nextSequence)
+        entries[identifier] = Entry(packet: packet, owner: owner, sequence: nextSequence, resends: resends)
         nextSequence += 1
-        unsent.append(identifier)
+        if first { unsent.prepend(identifier) } else { unsent.append(identifier) }
     }
 
     /// The oldest admitted packet not yet written on this connection, now counted as on the wire.
@@ -57,14 +60,17 @@ struct InFlightWindow {
     }
 
     /// The connection is gone: everything is unsent again, in admission order, flagged DUP where
-    /// the broker may have seen it.
-    mutating func connectionLost() {
+    /// the broker may have seen it; returns the greeting's entries, which are not sent again.
+    mutating func connectionLost() -> [Entry] {
+        let superseded = entries.values.filter { !$0.resends }
+        for entry in superseded { entries[entry.packet.packetIdentifier!] = nil }
         for identifier in entries.keys where entries[identifier]!.onWire {
             entries[identifier]!.onWire = false
             entries[identifier]!.packet.dup = true
         }
         onWire = 0
         unsent = CircularBuffer(entries.values.sorted { $0.sequence < $1.sequence }.map { $0.packet.packetIdentifier! })
+        return superseded
     }
 
     mutating func removeAll() -> [Entry] {

@@ -71,7 +71,12 @@ extension MQTTClient {
         channel.writeAndFlush(MQTTPacket.connect(configuration.connectPacket(version: version)), promise: nil)
         let connAck: ConnAckPacket
         do {
-            connAck = try await answers.connAck.futureResult.get()
+            // A future is not cancelled with its task: `disconnect()` cancels this one by closing the channel.
+            connAck = try await withTaskCancellationHandler {
+                try await answers.connAck.futureResult.get()
+            } onCancel: {
+                channel.close(promise: nil)
+            }
         } catch {
             throw noConnAck(error, clock: clock)
         }
@@ -90,7 +95,11 @@ extension MQTTClient {
         established(connAck, on: channel)
         onConnected()
         // The session has been sending since CONNACK; this waits for the end of the connection.
-        let error = try await answers.ended.futureResult.get()
+        let error = try await withTaskCancellationHandler {
+            try await answers.ended.futureResult.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
         connectionEnded(error)
         throw error
     }

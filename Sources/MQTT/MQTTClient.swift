@@ -108,11 +108,6 @@ public actor MQTTClient {
     }
 
     public var isConnected: Bool { channel != nil }
-    public var unacknowledgedCount: Int {
-        get async { (try? await onSession { $0.unacknowledgedCount }) ?? 0 }
-    }
-    /// Our address on the current connection, as the broker sees it.
-    public var localAddress: String? { channel?.localAddress?.ipAddress }
 
     // MARK: Publishing
 
@@ -127,7 +122,7 @@ public actor MQTTClient {
                 answer.completeWith($0)
             }
         ])
-        return try await answer.futureResult.get()
+        return try await Self.value(of: answer)
     }
 
     /// Hands messages to the session in order and returns once they are admitted; each
@@ -142,12 +137,36 @@ public actor MQTTClient {
         guard !shuttingDown else { throw MQTTConnectionError.shutDown }
         let answer = eventLoop.makePromise(of: SubscriptionAckPacket.self)
         try await onSession { $0.subscribe(subscriptions, promise: answer) }
-        return try await answer.futureResult.get().reasonCodes
+        return try await Self.value(of: answer).reasonCodes
+    }
+
+    /// Waits for the broker's answer, or for the waiting task's cancellation (a deadline), which
+    /// a future alone would not notice; an answer that comes later is ignored.
+    static func value<T: Sendable>(of answer: EventLoopPromise<T>) async throws -> T {
+        try await withTaskCancellationHandler {
+            try await answer.futureResult.get()
+        } onCancel: {
+            answer.fail(CancellationError())
+        }
+    }
+
+    /// Takes no more from the publish source, on this connection or a later one, and waits up
+    /// to `limit` for the broker to answer what is on the wire, so that a goodbye (a last STATUS,
+    /// then DISCONNECT) is the last thing the broker hears; what stays unanswered goes back to
+    /// the source when the client stops.
+    public func stopPublishing(waitingUpTo limit: Duration) async {
+        let quiet = eventLoop.makePromise(of: Void.self)
+        eventLoop.scheduleTask(in: TimeAmount(limit)) { quiet.succeed() }
+        try? await onSession { $0.pauseSource(whenQuiet: quiet) }
+        try? await quiet.futureResult.get()
     }
 
     /// Sends DISCONNECT (normal, so the broker discards the Will) and stops reconnecting.
     public func disconnect() async {
         shuttingDown = true
+        // Nothing may follow the DISCONNECT; and a close with answers still arriving resets the
+        // connection, which can lose the DISCONNECT and publish the Will.
+        try? await onSession { $0.pauseSource(whenQuiet: nil) }
         if let channel {
             let reason = MQTTPacket.disconnect(ReasonPacket(reasonCode: .success))
             try? await channel.writeAndFlush(reason).get()

@@ -28,6 +28,10 @@ final class MQTTSession {
     private var context: ChannelHandlerContext?
     /// The source's messages follow the greeting of each connection.
     private var sourceOpen = false
+    /// The client is stopping: the source gives no more, on this connection or the next.
+    private var sourcePaused = false
+    /// Succeeds once nothing is on the wire unanswered, for a client about to say goodbye.
+    private var quiet: EventLoopPromise<Void>?
     private var acknowledgedTokens: [UInt64] = []
     private var wroteSinceFlush = false
     private var shutDownError: (any Error)?
@@ -49,24 +53,24 @@ final class MQTTSession {
 
     // MARK: The connection
 
-    /// CONNACK accepted the connection: what is in flight goes out again first, in order and
-    /// flagged DUP, then the source's greeting, then the source's messages, all in one flush.
+    /// CONNACK accepted the connection: the source's greeting goes first, so that the broker
+    /// hears who we are before anything else, then what was in flight, in order and flagged DUP,
+    /// then the source's messages, all in one flush.
     func attach(_ context: ChannelHandlerContext, connAck: ConnAckPacket, version: MQTTProtocolVersion) {
         self.context = context
         self.version = version
         limits = BrokerLimits(connAck)
         if window.count > 0 { logger.info("sending \(window.count) unacknowledged messages again") }
-        pump()
         if let source {
             let greeting = source.greeting(localAddress: context.channel.localAddress)
-            for message in greeting.messages { admit(message) }
+            for message in greeting.messages.reversed() { admit(message, greeting: true) }
             if !greeting.subscriptions.isEmpty {
                 let subscriptions = greeting.subscriptions
                 let promise = eventLoop.makePromise(of: SubscriptionAckPacket.self)
                 promise.futureResult.whenComplete { source.subscribed(subscriptions, result: $0.map(\.reasonCodes)) }
                 writeSubscribe(subscriptions, promise: promise)
             }
-            sourceOpen = true
+            sourceOpen = !sourcePaused
         }
         pump()
         flush()
@@ -79,8 +83,23 @@ final class MQTTSession {
         context = nil
         sourceOpen = false
         wroteSinceFlush = false
-        window.connectionLost()
+        for superseded in window.connectionLost() {
+            if case .caller(let completion) = superseded.owner { completion(.failure(error)) }
+        }
         failPendingAnswers(error)
+        quiet?.succeed()
+        quiet = nil
+    }
+
+    /// The source gives no more messages, now or on a later connection; `quiet`, if given,
+    /// succeeds once every message on the wire has been answered (or there is no connection).
+    func pauseSource(whenQuiet quiet: EventLoopPromise<Void>?) {
+        sourcePaused = true
+        sourceOpen = false
+        guard let quiet else { return }
+        if context == nil || window.onWire == 0 { return quiet.succeed() }
+        self.quiet?.futureResult.cascade(to: quiet)
+        self.quiet = self.quiet ?? quiet
     }
 
     /// The client stops: callers hear `error`, the source gets back what it had in flight.
@@ -132,7 +151,7 @@ final class MQTTSession {
         write(.subscribe(SubscribePacket(packetIdentifier: identifier, subscriptions: subscriptions)))
     }
 
-    private func admit(_ message: OutboundMessage) {
+    private func admit(_ message: OutboundMessage, greeting: Bool = false) {
         if let shutDownError { return message.completion(.failure(shutDownError)) }
         switch validated(topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain, properties: message.properties) {
         case .failure(let error):
@@ -145,7 +164,7 @@ final class MQTTSession {
             }
             guard let identifier = nextIdentifier() else { return message.completion(.failure(MQTTConnectionError.rejected(.zeroPacketIdentifier))) }
             packet.packetIdentifier = identifier
-            window.admit(packet, owner: .caller(message.completion))
+            window.admit(packet, owner: .caller(message.completion), resends: !greeting, first: greeting)
         }
     }
 
@@ -255,6 +274,10 @@ final class MQTTSession {
     func readComplete() {
         pump()
         flush()
+        if let quiet, window.onWire == 0 {
+            self.quiet = nil
+            quiet.succeed()
+        }
     }
 
     func answered(_ ack: SubscriptionAckPacket) {

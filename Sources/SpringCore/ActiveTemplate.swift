@@ -25,13 +25,18 @@ public struct ActiveTemplate: Sendable, Equatable {
         var templates: [ActiveTemplate] = []
         for number in 1...4 {
             var current = register(0, of: number)
-            do {
+            do throws(TemplateFormatError) {
                 guard let lookup = try TemplateLookup(bytes: data[current] ?? []) else { continue }
                 current = register(1, of: number)
                 // An absent 03t1 is the vendor's default 0000: decimal, 10 digits.
                 let format = try TemplateOutputFormat(bytes: data[current].flatMap { $0.isEmpty ? nil : $0 } ?? [0x00, 0x00])
                 current = register(3, of: number)
                 let shift = try TemplateShift(register: data[current] ?? [])
+                // The vendor's TagId is "always" there: a shift that leaves nothing of an ID of the
+                // format's own length would send only padding. A variable format is checked per tag (render).
+                if let length = format.layout.byteCount, shift.bytes * 8 + shift.bits >= length * 8 {
+                    throw TemplateFormatError.shiftLeavesNothing(bytes: shift.bytes, bits: shift.bits, length: length)
+                }
                 templates.append(ActiveTemplate(number: number, lookup: lookup, format: format, shift: shift))
             } catch {
                 throw .badRegister(current, reason: error.description)
@@ -40,9 +45,13 @@ public struct ActiveTemplate: Sendable, Equatable {
         return templates
     }
 
-    /// The identifier as this template writes it: swapped, shifted, then cut or padded and written.
-    public func render(tagID: [UInt8], protocolName: String) -> String {
-        format.write(shift.apply(format.swapped(tagID, protocolName: protocolName)))
+    /// The identifier as this template writes it: swapped, shifted, then cut or padded and written;
+    /// nil when the shift (03t3) leaves nothing of this ID in a variable-length format, which
+    /// would be an empty TagId.
+    public func render(tagID: [UInt8], protocolName: String) -> String? {
+        let shifted = shift.apply(format.swapped(tagID, protocolName: protocolName))
+        guard !shifted.isEmpty || format.layout.byteCount != nil else { return nil }
+        return format.write(shifted)
     }
 }
 

@@ -43,7 +43,7 @@ public struct ClientOptionsRegister: Sendable, Equatable {
 /// authentication, bits 3-0 the client certificate. Byte 3: bits 7-6 where the client key lives
 /// (0 raw in NVM, 1 ATECC, 2-3 reserved), bits 3-0 its index. Byte 4: bit 7 chain the client
 /// CA certificate after the client certificate, bits 3-0 that CA's certificate. Reserved bits
-/// are kept as written and ignored.
+/// are kept as written; a configuration that sets them is refused (`checkEmulated`).
 public struct TLSOptionsRegister: Sendable, Equatable {
     public enum ServerCheck: UInt8, Sendable {
         /// Accept any; verify the server's own certificate; verify its CA without chaining; verify the PKI, chaining.
@@ -68,6 +68,8 @@ public struct TLSOptionsRegister: Sendable, Equatable {
     public var sendClientCA: Bool
     public var clientCASlot: UInt8
     private var reserved: [UInt8]
+    /// The bits the vendor's map marks rfu0 that are set, byte by byte; all zero in a value the device takes.
+    public var reservedBits: [UInt8] { reserved }
 
     /// The value `pki provision` writes, `370E8D4D8F`: TLS, SNI, CN check, PKI verified with
     /// chaining against the CA in slot 0E; client certificate 0D with its key 0D in the ATECC

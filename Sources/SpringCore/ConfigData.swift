@@ -150,7 +150,7 @@ public struct ConfigData: Sendable, Equatable {
             format = .hex
         }
         let bytes = try decodeValue(value, format: format, file: file, register: address)
-        if let size = RegisterLayout.size(of: address), !bytes.isEmpty {
+        if let size = RegisterLayout.checkedSize(of: address), !bytes.isEmpty {
             switch size {
             case .exactly(let n) where bytes.count != n:
                 throw .badValue(file: file, register: address, reason: "holds \(n) bytes, got \(bytes.count)")

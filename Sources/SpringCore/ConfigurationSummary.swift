@@ -10,16 +10,23 @@ public enum ConfigurationSummary {
             let check: String
             switch tls.serverCheck {
             case .acceptAny: check = "any server certificate accepted (refused without --insecure)"
-            case .verifyServer: check = "server certificate pinned, certificate in slot \(Hex.encode([tls.serverCASlot]))"
-            case .verifyCA, .verifyPKI: check = "server chain checked against the CA in slot \(Hex.encode([tls.serverCASlot]))"
+            case .verifyServer: check = "Verify Server (not emulated: refused, write Verify PKI)"
+            case .verifyCA: check = "Verify CA without chaining (not emulated: refused, write Verify PKI)"
+            case .verifyPKI: check = "server chain checked against the CA in slot \(Hex.encode([tls.serverCASlot]))"
             }
             transport = "TLS 1.2+, \(check)"
+            // The emulator always checks the name and sends SNI; a register saying otherwise is refused, and said so here.
+            if tls.serverCheck != .acceptAny && !tls.checkServerName { transport += ", broker name check off (not emulated: refused)" }
+            if !tls.sendSNI { transport += ", SNI off (not emulated: refused)" }
             transport +=
                 tls.clientAuthentication
                 ? ", client certificate from slot \(Hex.encode([tls.clientCertificateSlot])), key slot \(Hex.encode([tls.clientKeySlot]))"
                     + (tls.sendClientCA ? ", client CA \(Hex.encode([tls.clientCASlot])) chained" : "")
                 : ", no client certificate"
         }
+        // Retaining META and STATUS is an extension: with extensions off nothing is retained, whatever 0289 says.
+        let extensions = (try? DeviceConfiguration.emulatorFlag(DeviceConfiguration.extensionsKey, in: data)) ?? nil ?? true
+        let retained = options.brokerAcceptsRetain && extensions
         let prefix = data.string(.topicPrefix)
         let deviceID = data.string(.deviceID).isEmpty ? "{serial}" : data.string(.deviceID)
         return [
@@ -28,7 +35,7 @@ public enum ConfigurationSummary {
             "publish QoS \(options.publishQoS), subscribe QoS \(options.subscribeQoS), keep-alive \(options.keepAlive) s, "
                 + "connect timeout \(options.connectTimeout) s, response timeout \(options.responseTimeout) s",
             "STATUS every \(options.statusInterval) s, reconnect backoff up to \(options.reconnectInterval) s, "
-                + "Last Will \(options.brokerAcceptsWill ? "on" : "off"), retained META/STATUS \(options.brokerAcceptsRetain ? "on" : "off")",
+                + "Last Will \(options.brokerAcceptsWill ? "on" : "off"), retained META/STATUS \(retained ? "on" : "off")",
             outputLine(for: data),
         ]
     }
@@ -38,7 +45,8 @@ public enum ConfigurationSummary {
         let template: String
         switch Result(catching: { () throws(ConfigurationError) in try ActiveTemplate.enabled(in: data) }) {
         case .success(let templates) where !templates.isEmpty:
-            template = "TagId by " + templates.map { "template \($0.number) (lookup \(Hex.encode([$0.lookup.code])))" }.joined(separator: ", ")
+            template =
+                "TagId by " + templates.map { "template \($0.number) (lookup \(Hex.encode([$0.lookup.code])))" }.joined(separator: ", ")
         case .success: template = "TagId as read (no template)"
         case .failure(let error): template = "templates not valid: \(error)"
         }

@@ -37,21 +37,7 @@ public struct DeviceConfiguration: Sendable {
         guard let tls = TLSOptionsRegister(bytes: data[.tlsOptions] ?? [0, 0, 0, 0, 0]) else {
             throw .badRegister(.tlsOptions, reason: "must hold 5 bytes")
         }
-        // The TLS client always checks the broker's name against its certificate; a register
-        // saying otherwise would be silently ignored, so it is refused (see the README).
-        if tls.enabled && tls.serverCheck != .acceptAny && !tls.checkServerName {
-            throw .badRegister(
-                .tlsOptions,
-                reason: "turns the broker name check off (byte 0 bit 2, tls.check-name off), which the emulator does not do: "
-                    + "it always checks that the broker's certificate names the host it connects to; set tls.check-name on "
-                    + "(byte 0 | 04), and give the broker a certificate for that name")
-        }
-        if tls.enabled && tls.clientAuthentication && tls.clientKeyStore.rawValue > TLSOptionsRegister.KeyStore.atecc.rawValue {
-            throw .badRegister(
-                .tlsOptions,
-                reason: "keeps the client key in secure element \(tls.clientKeyStore.rawValue) (byte 3 bits 7-6), which the vendor "
-                    + "reserves; use 1 (ATECC, tls.client-key-store atecc) or 0 (raw)")
-        }
+        try tls.checkEmulated()
         self.tls = tls
         guard let options = ClientOptionsRegister(bytes: data[.clientOptions] ?? ClientOptionsRegister.factoryDefault.bytes) else {
             throw .badRegister(.clientOptions, reason: "must hold 6 bytes")

@@ -46,9 +46,13 @@ public struct HostCommand: Sendable, Equatable {
     }
 
     private static func parseJSON(_ payload: [UInt8]) throws(HostCommandError) -> HostCommand {
-        guard case .object(let object)? = try? JSONParser.parse(payload) else {
-            throw .badJSON
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(payload)
+        } catch {
+            throw .badJSON(error.description)
         }
+        guard case .object(let object) = value else { throw .badJSON("the top level is not an object") }
         let parameters = object.members.map { member -> (String, String) in
             switch member.value {
             case .string(let s): (member.key, s)
@@ -115,9 +119,12 @@ extension HostCommand {
         case "Buzzer": command.buzzerMilliseconds = UInt16(try number(value, field: name, maximum: 0xFFFF))
         case "Relay": command.relays = [try relay(value, field: name)]
         case "Relays":
-            guard case .array(let values) = value, !values.isEmpty else {
+            guard case .array(let values) = value else {
                 throw .badValue(field: name, value: describe(value), expected: "an array with one value for each relay")
             }
+            guard !values.isEmpty else { throw .noRelays(field: name) }
+            // Checked before the values: a command's array is bounded only by the broker's packet size.
+            guard values.count <= ReaderCommand.relayLimit else { throw .tooManyRelays(field: name, count: values.count) }
             var relays: [RelayAction] = []
             for element in values { relays.append(try relay(element, field: name)) }
             command.relays = relays
@@ -148,19 +155,21 @@ extension HostCommand {
     private static func hex(_ text: String, field: String, digits: ClosedRange<Int>) throws(ReaderCommandError) -> UInt32 {
         guard digits.contains(text.utf8.count), text.utf8.allSatisfy(\.isHexDigit), let value = UInt32(text, radix: 16) else {
             let width = digits.count == 1 ? "\(digits.lowerBound)" : "\(digits.lowerBound) to \(digits.upperBound)"
-            throw .badValue(field: field, value: text, expected: "\(width) hexadecimal digits")
+            throw .badValue(field: field, value: QuotedToken.quote(text), expected: "\(width) hexadecimal digits")
         }
         return value
     }
 
+    /// The value as JSON would show it, bounded: `-1`, `1.5`, `"0x60"`, `[...]`.
     private static func describe(_ value: JSONValue) -> String {
         switch value {
         case .null: "null"
         case .bool(let b): String(b)
+        case .number(let n) where n == n.rounded() && abs(n) < 1e15: String(Int64(n))
         case .number(let n): String(n)
-        case .string(let s): String(s.prefix(40))
-        case .array: "an array"
-        case .object: "an object"
+        case .string(let s): QuotedToken.quote(s)
+        case .array: "[...]"
+        case .object: "{...}"
         }
     }
 }
@@ -177,7 +186,8 @@ public enum HostCommandError: Error, Equatable, Sendable, CustomStringConvertibl
     case tooLong(Int)
     case badChecksum(String)
     case badParameter(String)
-    case badJSON
+    /// Why the JSON was refused, as the parser says it (line, column, the duplicate key...).
+    case badJSON(String)
 
     public var description: String {
         switch self {
@@ -185,7 +195,7 @@ public enum HostCommandError: Error, Equatable, Sendable, CustomStringConvertibl
         case .tooLong(let length): "$SCCMD command of \(length) characters; the limit is 255"
         case .badChecksum(let given): "$SCCMD checksum \"\(given)\" does not match the command"
         case .badParameter(let field): "$SCCMD parameter \"\(field)\" is not NAME=VALUE"
-        case .badJSON: "JSON command is not a valid JSON object"
+        case .badJSON(let reason): "JSON command is not a valid JSON object: \(reason)"
         }
     }
 }

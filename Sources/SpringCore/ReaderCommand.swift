@@ -15,6 +15,11 @@ public struct ReaderCommand: Sendable, Equatable {
     /// Relay 1 first; relays the command does not name are absent.
     public var relays: [RelayAction]?
 
+    /// The most relays a command may name. The READER COMMAND page says only "devices with one or
+    /// more relays" and the register map gives no count, so the emulator caps it (README,
+    /// "Registers beyond the reference"): a longer array is refused, not applied relay by relay.
+    public static let relayLimit = 4
+
     public init(
         sequence: UInt8? = nil, leds: [UInt8]? = nil, rgbColor: UInt32? = nil, rgbMode: UInt8? = nil,
         buzzerMilliseconds: UInt16? = nil, relays: [RelayAction]? = nil
@@ -29,14 +34,21 @@ public struct ReaderCommand: Sendable, Equatable {
 
     public var isEmpty: Bool { self == ReaderCommand() }
 
+    /// An RGB colour as its 3 bytes in hexadecimal, `FF8000`.
+    static func hexColor(_ color: UInt32) -> String {
+        Hex.encode([UInt8(color >> 16 & 0xFF), UInt8(color >> 8 & 0xFF), UInt8(color & 0xFF)])
+    }
+
     /// The command in the READER COMMAND form, whichever form it came in: what a command hook reads.
+    /// Codes (Sequence, Leds, RgbColor, RgbMode) are hexadecimal strings, as the vendor writes
+    /// them (`60` access granted); durations (Buzzer, a relay's time) decimal milliseconds.
     public var json: String {
         // Every value is a number, a boolean or hex digits: nothing to escape.
         var members: [String] = []
         if let sequence { members.append(#""Sequence":"\#(Hex.encode([sequence]))""#) }
         if let leds { members.append(#""Leds":"\#(Hex.encode(leds))""#) }
-        if let rgbColor { members.append(#""RgbColor":\#(rgbColor)"#) }
-        if let rgbMode { members.append(#""RgbMode":\#(rgbMode)"#) }
+        if let rgbColor { members.append(#""RgbColor":"\#(Self.hexColor(rgbColor))""#) }
+        if let rgbMode { members.append(#""RgbMode":"\#(Hex.encode([rgbMode]))""#) }
         if let buzzerMilliseconds { members.append(#""Buzzer":\#(buzzerMilliseconds)"#) }
         if let relays { members.append(#""Relays":["# + relays.map(\.json).joined(separator: ",") + "]") }
         return "{" + members.joined(separator: ",") + "}"
@@ -61,16 +73,23 @@ public enum RelayAction: Sendable, Equatable {
 public enum ReaderCommandError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownField(String)
     case repeatedField(String)
+    /// `value` as shown to the user: quoted and bounded where it is text.
     case badValue(field: String, value: String, expected: String)
     case sequenceWithDirectControl(String)
+    case noRelays(field: String)
+    case tooManyRelays(field: String, count: Int)
 
     public var description: String {
         switch self {
         case .unknownField(let name):
-            "unknown field \"\(name)\": a SpringPark knows SEQ, LEDS and BUZZ in $SCCMD and Sequence, Leds, RgbColor, RgbMode, "
+            "unknown field \(QuotedToken.quote(name)): a SpringPark knows SEQ, LEDS and BUZZ in $SCCMD and Sequence, Leds, RgbColor, RgbMode, "
                 + "Buzzer, Relay and Relays in JSON"
-        case .repeatedField(let name): "field \"\(name)\" is given twice: send it once"
-        case .badValue(let field, let value, let expected): "\(field)=\"\(value)\" is not \(expected)"
+        case .repeatedField(let name): "field \(QuotedToken.quote(name)) is given twice: send it once"
+        case .badValue(let field, let value, let expected): "\(field)=\(value) is not \(expected)"
+        case .noRelays(let field): "\(field) is an empty array: send one value for each relay, relay 1 first"
+        case .tooManyRelays(let field, let count):
+            "\(field) has \(count) values, but the emulated SpringPark has at most \(ReaderCommand.relayLimit) relays: "
+                + "send one value for each relay, at most \(ReaderCommand.relayLimit)"
         case .sequenceWithDirectControl(let other):
             "a sequence cannot be sent with \(other) (the vendor forbids it): send the sequence and the direct control separately"
         }

@@ -6,8 +6,9 @@ import Foundation
 public struct ReaderIndicators: Codable, Sendable, Equatable {
     /// The 4 LED mode bytes last set, in hexadecimal.
     public var leds: String?
-    public var rgbColor: Int?
-    public var rgbMode: Int?
+    /// The RGB colour and mode last set, in hexadecimal like the other codes (`FF8000`, `02`).
+    public var rgbColor: String?
+    public var rgbMode: String?
     /// The UI sequence last played, in hexadecimal (`60` access granted).
     public var lastSequence: String?
     public var lastBuzzerMilliseconds: Int?
@@ -46,8 +47,8 @@ public struct ReaderIndicators: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         leds = try container.decodeIfPresent(String.self, forKey: .leds)
-        rgbColor = try container.decodeIfPresent(Int.self, forKey: .rgbColor)
-        rgbMode = try container.decodeIfPresent(Int.self, forKey: .rgbMode)
+        rgbColor = try container.decodeIfPresent(String.self, forKey: .rgbColor)
+        rgbMode = try container.decodeIfPresent(String.self, forKey: .rgbMode)
         lastSequence = try container.decodeIfPresent(String.self, forKey: .lastSequence)
         lastBuzzerMilliseconds = try container.decodeIfPresent(Int.self, forKey: .lastBuzzerMilliseconds)
         relays = try container.decodeIfPresent([RelayState].self, forKey: .relays) ?? []
@@ -62,10 +63,11 @@ public struct ReaderIndicators: Codable, Sendable, Equatable {
         lastCommand = now
         if let sequence = command.sequence { lastSequence = Hex.encode([sequence]) }
         if let leds = command.leds { self.leds = Hex.encode(leds) }
-        if let rgbColor = command.rgbColor { self.rgbColor = Int(rgbColor) }
-        if let rgbMode = command.rgbMode { self.rgbMode = Int(rgbMode) }
+        if let rgbColor = command.rgbColor { self.rgbColor = ReaderCommand.hexColor(rgbColor) }
+        if let rgbMode = command.rgbMode { self.rgbMode = Hex.encode([rgbMode]) }
         if let buzzer = command.buzzerMilliseconds { lastBuzzerMilliseconds = Int(buzzer) }
-        for (index, action) in (command.relays ?? []).enumerated() {
+        // A command built in code skips validation; the state stays within the reader's relays anyway.
+        for (index, action) in (command.relays ?? []).prefix(ReaderCommand.relayLimit).enumerated() {
             while relays.count <= index { relays.append(RelayState(on: false)) }
             switch action {
             case .set(let on): relays[index] = RelayState(on: on)
@@ -73,6 +75,23 @@ public struct ReaderIndicators: Codable, Sendable, Equatable {
                 relays[index] = RelayState(on: true, until: now.addingTimeInterval(Double(milliseconds) / 1000))
             }
         }
+    }
+
+    /// Timed relays whose time has passed become off for good, so every view of the state (the
+    /// JSON status, the text, the metrics) says the same from one value.
+    public mutating func settle(at now: Date) {
+        relays = relays.map { $0.isOn(at: now) || $0.until == nil ? $0 : RelayState(on: false) }
+    }
+
+    public func settled(at now: Date) -> ReaderIndicators {
+        var copy = self
+        copy.settle(at: now)
+        return copy
+    }
+
+    /// When the next timed relay still on goes off; nil when none is timed.
+    public func nextRelayExpiry(after now: Date) -> Date? {
+        relays.compactMap { $0.isOn(at: now) ? $0.until : nil }.min()
     }
 
     public mutating func refuse(because reason: String, at now: Date) {

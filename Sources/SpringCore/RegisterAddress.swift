@@ -70,6 +70,20 @@ public enum RegisterLayout {
         }
     }
 
+    /// The size a value may take: the emulated registers', and those kept without being acted on
+    /// whose size the vendor gives (03t2, the template's prefix, at most 8 bytes; 03t4, its
+    /// options, 1 byte: xmls/springcore-nfc-templates.xml, `id_only`), so that a file a device
+    /// would refuse is not kept here.
+    public static func checkedSize(of address: RegisterAddress) -> Size? {
+        if let size = size(of: address) { return size }
+        guard address.bank == 0x03 && (1...4).contains(address.number >> 4) else { return nil }
+        switch address.number & 0x0F {
+        case 2: return .atMost(8)
+        case 4: return .atMost(1)
+        default: return nil
+        }
+    }
+
     /// Template registers the emulator reads (xmls/springcore-nfc-templates.xml, ID Only):
     /// 03t0 the lookup byte, 03t1 output format (2 bytes), 03t3 location of data (2 bytes).
     static func templateSize(_ index: UInt8) -> Size? {

@@ -16,6 +16,7 @@ public enum OutputFormat: UInt8, Sendable {
 /// Byte 0 bit 4 chooses between one event per read and Insert/Remove tracking; byte 3 bits 2-0
 /// are the network output format (0 TLV, 1 SCRDR, 2 JSON, 3 MK1, 7 legacy IWM2). Bytes 1, 2
 /// and 4 are the serial, Bluetooth and USB links, which the emulator does not have: kept as written.
+/// Bits the map reserves (rfu0) are refused, as in 02C0 and 0288.
 public struct SmartReaderFeatures: Sendable, Equatable {
     public static let factoryDefault: [UInt8] = [0x00, 0x03, 0x00, 0x02, 0x00]
 
@@ -29,6 +30,12 @@ public struct SmartReaderFeatures: Sendable, Equatable {
             throw .badRegister(
                 .outputFormats, reason: "holds 5 bytes (features, serial, Bluetooth, network and USB formats), got \(value.count)")
         }
+        if let byte = zip(value, Self.reservedMasks).map({ $0 & $1 }).firstIndex(where: { $0 != 0 }) {
+            throw .badRegister(
+                .outputFormats,
+                reason: "sets bits the vendor reserves (byte \(byte): \(Hex.encode([value[byte] & Self.reservedMasks[byte]])), rfu0 in "
+                    + "config/springpark.xml); clear them, e.g. 0003000200 (the factory value)")
+        }
         tracksMovements = value[0] & 0x10 != 0
         let code = value[3] & 0x07
         guard let format = OutputFormat(rawValue: code) else {
@@ -40,6 +47,9 @@ public struct SmartReaderFeatures: Sendable, Equatable {
         }
         networkFormat = format
     }
+
+    /// The map's rfu0 bits, byte by byte: byte 0 bits 7-5 and 3-2, the high bits of each link's format.
+    static let reservedMasks: [UInt8] = [0xEC, 0xFC, 0xFC, 0xF8, 0xFC]
 
     static let formatNames: [Int: String] = [0: "TLV", 1: "SCRDR", 2: "JSON", 3: "MK1", 7: "legacy IWM2"]
 }

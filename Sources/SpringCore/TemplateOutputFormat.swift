@@ -138,6 +138,7 @@ public enum TemplateFormatError: Error, Equatable, Sendable, CustomStringConvert
     case unknownLookup(UInt8)
     case shiftLength(Int)
     case shiftBits(UInt8)
+    case shiftLeavesNothing(bytes: Int, bits: Int, length: Int)
 
     public var description: String {
         switch self {
@@ -160,6 +161,9 @@ public enum TemplateFormatError: Error, Equatable, Sendable, CustomStringConvert
             "holds 2 bytes (leading bytes, then leading bits to suppress), got \(count)"
         case .shiftBits(let bits):
             "suppresses \(bits) leading bits (byte 1); SpringCard's valid range is 0 to 7, put whole bytes in byte 0"
+        case .shiftLeavesNothing(let bytes, let bits, let length):
+            "suppresses \(bytes) bytes and \(bits) bits, which leaves nothing of a \(length)-byte ID, the length its template's "
+                + "03t1 writes: every such tag would go out as padding only; suppress less than \(length) bytes"
         }
     }
 }

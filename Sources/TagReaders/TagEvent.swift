@@ -18,6 +18,10 @@ public struct TagEvent: Sendable, Equatable {
     /// Set on an Insert by a reader that follows the tag's presence and will report its Remove
     /// (`PresenceTracker`); an Insert without it is a single reading, the tag's stay unknown.
     public var removalFollows = false
+    /// When the tag was read, on the source's own time line: for a replay, its start plus the
+    /// entry's trace offset whatever the speed, so the read delays (02A1) judge a fast replay as
+    /// they would the original; nil for a live reader, whose reading is the moment it arrives.
+    public var readAt: ContinuousClock.Instant?
 
     public init(
         tagID: String, protocolName: String, interface: String? = nil, rssi: Int? = nil, move: Move,

@@ -1,6 +1,7 @@
 /// Plays a trace back as a live reader would produce it: each event at its offset divided by
 /// `speed`, or as fast as the consumer takes them when `speed` is nil (`--fast`). Pull-based,
-/// so a fast replay never buffers ahead of the pipeline.
+/// so a fast replay never buffers ahead of the pipeline. Each event carries its trace time
+/// (`readAt`), whatever the speed.
 public struct TraceReplaySource: AsyncSequence, Sendable {
     public typealias Element = TagEvent
 
@@ -35,12 +36,14 @@ public struct TraceReplaySource: AsyncSequence, Sendable {
             guard index < entries.count, !Task.isCancelled else { return nil }
             let entry = entries[index]
             index += 1
+            let start = self.start ?? .now
+            self.start = start
             if let speed {
-                let start = self.start ?? .now
-                self.start = start
                 do { try await Task.sleep(until: start + entry.offset / speed, clock: .continuous) } catch { return nil }
             }
-            return entry.event
+            var event = entry.event
+            event.readAt = start + entry.offset
+            return event
         }
     }
 }

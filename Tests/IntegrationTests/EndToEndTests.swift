@@ -42,7 +42,7 @@ struct EndToEndTests {
                 ])
             #expect(
                 observer.payloads(onTopicEndingWith: "DA1275B0/meta") == [
-                    #"{"VendorName":"SpringCard","ProductName":"SpringPark","SerialNumber":"DA1275B0","Version":"1.10","Firmware":"SpringCore/E518/SpringPark","Revision":"1.10-A","Hardware":"EAN19217","UniqueId":"00019217-0000-8000-8000-0000DA1275B0","Open":false,"PhysAddress":"0200DA1275B0","IpAddress":"127.0.0.1","Protocol":"RDR/JSON","Interfaces":"13.56"}"#
+                    #"{"VendorName":"SpringCard","ProductName":"SpringPark","SerialNumber":"DA1275B0","Version":"1.23","Firmware":"SpringCore/E518/SpringPark","Revision":"1.23-11-g30998598","Hardware":"EAN19217","UniqueId":"00019217-0000-8000-8000-0000DA1275B0","Open":false,"PhysAddress":"0200DA1275B0","IpAddress":"127.0.0.1","Protocol":"RDR/JSON","Interfaces":"13.56"}"#
                 ])
             let status = observer.payloads(onTopicEndingWith: "DA1275B0/status").map(maskingUptime)
             #expect(status == [#"{"State":"online,ready","Uptime":"*"}"#, #"{"State":"offline","Uptime":"*"}"#])

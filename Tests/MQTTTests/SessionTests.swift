@@ -109,7 +109,7 @@ func refusalIsNotAcknowledgement() throws {
     _ = try channel.finish(acceptAlreadyClosed: true)
 }
 
-@Test("after a lost connection, what was in flight goes out again first, in order and flagged DUP, then the new greeting, then the rest")
+@Test("after a lost connection the new greeting goes first, then what was in flight, in order and flagged DUP (the old greeting not), then the rest")
 func resendAfterReconnect() throws {
     let source = RecordingSource()
     source.add(1...4)
@@ -122,9 +122,34 @@ func resendAfterReconnect() throws {
     try first.close().wait()
     source.add(5...5)
     let second = try connect(session, on: loop, receiveMaximum: 10)
-    #expect(try published(second) == ["hello: dup", "t:2 dup", "t:3 dup", "hello:", "t:4", "t:5"])
-    #expect(session.unacknowledgedCount == 6)
+    #expect(try published(second) == ["hello:", "t:2 dup", "t:3 dup", "t:4", "t:5"])
+    #expect(session.unacknowledgedCount == 5)
     _ = try second.finish(acceptAlreadyClosed: true)
+}
+
+@Test("a paused source gives no more, on this connection or the next, and the session is quiet once the wire is answered")
+func pausedSourceAndQuiet() throws {
+    let source = RecordingSource()
+    source.add(1...2)
+    let loop = EmbeddedEventLoop()
+    let session = makeSession(source, on: loop)
+    let channel = try connect(session, on: loop, receiveMaximum: 10)
+    #expect(try published(channel) == ["hello:", "t:1", "t:2"])
+    let quiet = loop.makePromise(of: Void.self)
+    let isQuiet = Mutex(false)
+    quiet.futureResult.whenSuccess { isQuiet.withLock { $0 = true } }
+    session.pauseSource(whenQuiet: quiet)
+    source.add(3...4)
+    session.sourceReady()
+    readPubAcks(channel, [(1, .success), (2, .success)])
+    #expect(try published(channel).isEmpty)
+    #expect(!isQuiet.withLock { $0 }, "t:2 is still unanswered")
+    readPubAcks(channel, [(3, .success)])
+    #expect(isQuiet.withLock { $0 })
+    try channel.close().wait()
+    let next = try connect(session, on: loop, receiveMaximum: 10)
+    #expect(try published(next) == ["hello:"], "a new connection greets, and the source stays paused")
+    _ = try next.finish(acceptAlreadyClosed: true)
 }
 
 @Test("a client that stops gives the source back what it had in flight, in order")
@@ -147,4 +172,41 @@ func startAfterDisconnect() async throws {
         eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: quiet)
     await client.disconnect()
     await #expect(throws: MQTTConnectionError.self) { _ = try await client.start(retryUntilConnected: true) }
+}
+
+/// A broker that answers CONNECT with CONNACK after `delay`, then keeps the connection open.
+private final class SlowConnAck: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let delay: TimeAmount
+    init(delay: TimeAmount) { self.delay = delay }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let context = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.value.eventLoop.scheduleTask(in: delay) {
+            context.value.writeAndFlush(NIOAny(ByteBuffer(bytes: [0x20, 0x03, 0x00, 0x00, 0x00])), promise: nil)
+        }
+    }
+}
+
+@Test("disconnect while CONNACK is on its way returns, and leaves no connection open behind it")
+func disconnectDuringConnect() async throws {
+    let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .childChannelInitializer { $0.pipeline.addHandler(SlowConnAck(delay: .milliseconds(300))) }
+        .bind(host: "127.0.0.1", port: 0).get()
+    let client = try MQTTClient(
+        configuration: MQTTClientConfiguration(host: "127.0.0.1", port: server.localAddress!.port!, tls: nil, clientIdentifier: "slow"),
+        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: quiet)
+    let starting = Task { try await client.start(retryUntilConnected: true) }
+    try await Task.sleep(for: .milliseconds(100))
+    let finished = Mutex(false)
+    let stopping = Task {
+        await client.disconnect()
+        finished.withLock { $0 = true }
+    }
+    try await Task.sleep(for: .seconds(2))
+    #expect(finished.withLock { $0 }, "disconnect() still waits for a connection that came up after it began")
+    #expect(await !client.isConnected)
+    starting.cancel()
+    stopping.cancel()
+    try await server.close()
 }

@@ -42,7 +42,7 @@ func remoteConfigurationNeedsExtensions() throws {
     arguments: [
         (#"{"config": {"88": "0000000000"}}"#, true),
         (#"{"config": {}}"#, true),
-        (#"{"config": {"88": "0100000000"}}"#, false),
+        (#"{"config": {"88": "0300000000"}}"#, false),
         (#"{"config": {"88": "0000000000", "8B": "75736572"}}"#, false),
         (#"{"config": {"88": "0000000000", "8C": "736563726574"}}"#, false),
     ])
