@@ -19,7 +19,7 @@ public enum ReplayError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .refusedByBroker(let count, let total):
-            "\(count) of \(total) events were refused by the broker (see the errors above); check its ACL for this device's topics"
+            "\(count) of \(total) events were refused (see the errors above for why: the broker's ACL for this device's topics, or an event over the broker's Maximum Packet Size)"
         }
     }
 }

@@ -20,7 +20,12 @@ struct InFlightWindow {
         /// A connection's greeting is made anew for the next one: an old one is not sent again.
         var resends = true
         var onWire = false
+        /// Connections the broker closed soon after this, the largest message on the wire, was sent.
+        var suspicions = 0
     }
+
+    /// How many such closes make a message the one the broker will not take.
+    static let suspicionsToGiveUp = 3
 
     private var entries: [UInt16: Entry] = [:]
     /// Admitted and not yet written on this connection, oldest first.
@@ -57,6 +62,19 @@ struct InFlightWindow {
         guard let entry = entries.removeValue(forKey: identifier) else { return nil }
         if entry.onWire { onWire -= 1 }
         return entry
+    }
+
+    /// A broker without reason codes (MQTT 3.1.1) closes the connection on a message it will not
+    /// take, one over its packet size limit above all: the largest message on the wire is
+    /// suspected, and once suspected `suspicionsToGiveUp` times it is returned, removed, so that
+    /// it stops taking the connection down with everything behind it.
+    mutating func suspectLargestOnWire() -> Entry? {
+        guard let largest = entries.values.filter(\.onWire).max(by: { $0.packet.payload.readableBytes < $1.packet.payload.readableBytes })
+        else { return nil }
+        let identifier = largest.packet.packetIdentifier!
+        entries[identifier]!.suspicions += 1
+        guard entries[identifier]!.suspicions >= Self.suspicionsToGiveUp else { return nil }
+        return remove(identifier)
     }
 
     /// The connection is gone: everything is unsent again, in admission order, flagged DUP where

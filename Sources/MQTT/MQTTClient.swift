@@ -86,8 +86,11 @@ public actor MQTTClient {
             MQTTSession(eventLoop: eventLoop, configuration: configuration, source: source, logger: logger, deliver: deliver),
             eventLoop: eventLoop)
         if let source {
-            let session = self.session
-            source.setWaker { eventLoop.execute { session.value.sourceReady() } }
+            // Weak: the source (an outbox) holds the waker, and the session holds the source.
+            source.setWaker { [weak session] in
+                guard let session else { return }
+                eventLoop.execute { session.value.sourceReady() }
+            }
         }
     }
 

@@ -26,6 +26,7 @@ final class MQTTSession {
     private var pendingAnswers: [UInt16: PendingAnswer] = [:]
     private var receivedExactlyOnce: Set<UInt16> = []
     private var context: ChannelHandlerContext?
+    private var attachedAt = NIODeadline.now()
     /// The source's messages follow the greeting of each connection.
     private var sourceOpen = false
     /// The client is stopping: the source gives no more, on this connection or the next.
@@ -59,6 +60,7 @@ final class MQTTSession {
     func attach(_ context: ChannelHandlerContext, connAck: ConnAckPacket, version: MQTTProtocolVersion) {
         self.context = context
         self.version = version
+        attachedAt = .now()
         limits = BrokerLimits(connAck)
         if window.count > 0 { logger.info("sending \(window.count) unacknowledged messages again") }
         if let source {
@@ -80,6 +82,18 @@ final class MQTTSession {
     func detach(error: any Error) {
         guard context != nil else { return }
         flush()
+        if version != .v5, MQTTClient.isHangUp(error), NIODeadline.now() - attachedAt < .seconds(10),
+            let refused = window.suspectLargestOnWire()
+        {
+            let reason =
+                "the broker closed the connection each of the \(InFlightWindow.suspicionsToGiveUp) times this message "
+                + "(\(refused.packet.encodedSize(version: version)) bytes) was the largest one sent: too large for it, or not allowed"
+            logger.error("\(reason); it is not sent again")
+            switch refused.owner {
+            case .caller(let completion): completion(.failure(MQTTConnectionError.protocolViolation(reason)))
+            case .source(let token): source?.refused(token, result: PublishResult(reasonCode: .packetTooLarge, reasonString: reason))
+            }
+        }
         context = nil
         sourceOpen = false
         wroteSinceFlush = false

@@ -133,7 +133,7 @@ public struct SpoolReport: Sendable, Equatable {
         if losses.refusedDropped > 0 { counts += ", \(losses.refusedDropped) dropped over the limit" }
         counts += " since the spool was created"
         guard refused > 0 else { return "; no refused event held (\(counts))" }
-        return "; \(refused) events REFUSED by the broker are held (\(counts)): fix the device's identity or the broker's ACL, "
+        return "; \(refused) events REFUSED are held (\(counts)): fix the device's identity, the broker's ACL or its packet size limit, "
             + "then `smartreader spool retry`, or `smartreader spool discard`"
     }
 

@@ -18,9 +18,11 @@ private final class RecordingSource: MQTTPublishSource {
     }
     let record = Mutex(Record())
 
-    func add(_ tokens: ClosedRange<UInt64>) {
+    func add(_ tokens: ClosedRange<UInt64>, size: Int? = nil) {
         let waker = record.withLock { record in
-            record.waiting += tokens.map { MQTTSourceMessage(token: $0, topic: "t", payload: ByteBuffer(string: "\($0)")) }
+            record.waiting += tokens.map {
+                MQTTSourceMessage(token: $0, topic: "t", payload: ByteBuffer(string: size.map { String(repeating: "x", count: $0) } ?? "\($0)"))
+            }
             return record.waker
         }
         waker?()
@@ -51,10 +53,12 @@ private func makeSession(_ source: RecordingSource, on loop: EmbeddedEventLoop) 
 }
 
 /// A connection of `session` on an embedded channel, as the client's pipeline ends, with CONNACK read.
-private func connect(_ session: MQTTSession, on loop: EmbeddedEventLoop, receiveMaximum: UInt16) throws -> EmbeddedChannel {
+private func connect(
+    _ session: MQTTSession, on loop: EmbeddedEventLoop, receiveMaximum: UInt16, version: MQTTProtocolVersion = .v5
+) throws -> EmbeddedChannel {
     let channel = EmbeddedChannel(loop: loop)
     let answers = MQTTConnectionAnswers(eventLoop: loop)
-    try channel.pipeline.syncOperations.addHandler(MQTTSessionHandler(session: session, version: .v5, answers: answers))
+    try channel.pipeline.syncOperations.addHandler(MQTTSessionHandler(session: session, version: version, answers: answers))
     try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1883)).wait()
     try channel.writeInbound(
         MQTTPacket.connAck(ConnAckPacket(sessionPresent: true, reasonCode: .success, properties: [.receiveMaximum(receiveMaximum)])))
@@ -152,6 +156,25 @@ func pausedSourceAndQuiet() throws {
     _ = try next.finish(acceptAlreadyClosed: true)
 }
 
+@Test("under MQTT 3.1.1, a message that is the largest on the wire each time the broker hangs up, three times in a row, is refused, not sent for ever")
+func largestMessageAtEachHangUpIsRefused() throws {
+    let source = RecordingSource()
+    source.add(1...1)
+    source.add(2...2, size: 2000)
+    source.add(3...3)
+    let loop = EmbeddedEventLoop()
+    let session = makeSession(source, on: loop)
+    for attempt in 1...3 {
+        let channel = try connect(session, on: loop, receiveMaximum: 10, version: .v3_1_1)
+        #expect(try published(channel).count == 4, "attempt \(attempt): the greeting and the three messages")
+        try channel.close().wait()
+    }
+    #expect(source.record.withLock { $0.refused } == [2])
+    let last = try connect(session, on: loop, receiveMaximum: 10, version: .v3_1_1)
+    #expect(try published(last).map { $0.prefix(5) } == ["hello", "t:1 d", "t:3 d"])
+    _ = try last.finish(acceptAlreadyClosed: true)
+}
+
 @Test("a client that stops gives the source back what it had in flight, in order")
 func shutDownReturnsTheSourcesMessages() throws {
     let source = RecordingSource()
@@ -203,7 +226,8 @@ func disconnectDuringConnect() async throws {
         await client.disconnect()
         finished.withLock { $0 = true }
     }
-    try await Task.sleep(for: .seconds(2))
+    // Without the fix it waits for ever; 15 s leaves room for a loaded machine.
+    for _ in 0..<150 where !finished.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(100)) }
     #expect(finished.withLock { $0 }, "disconnect() still waits for a connection that came up after it began")
     #expect(await !client.isConnected)
     starting.cancel()

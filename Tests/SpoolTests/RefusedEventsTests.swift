@@ -29,7 +29,7 @@ struct RefusedEventsTests {
         }
         let summary = try SpoolStore(path: path).summary()
         #expect(summary.refused == 2 && summary.depth == 0 && summary.losses.refused == 2)
-        #expect(summary.summary.contains("2 events REFUSED by the broker are held"))
+        #expect(summary.summary.contains("2 events REFUSED are held"))
 
         let reopened = try Outbox(store: SpoolStore(path: path))
         #expect(reopened.report.refused == 2 && reopened.depth == 0)
