@@ -80,16 +80,18 @@ public struct DevelopmentPKI: Sendable {
 
     private init(unchecked directory: String) { self.directory = directory }
 
-    /// Issues a leaf certificate and its key, and records the name in the register. `validity`
-    /// replaces the usual 398 days from now (tests: expired or expiring certificates).
+    /// Issues a leaf certificate and its key, and records the name in the register unless
+    /// `registering` is false (a fleet's devices: the PKI may be read-only, and issuing runs on
+    /// several threads). `validity` replaces the usual 398 days from now (tests: expired or expiring certificates).
     public func issue(
-        role: CertificateRole, commonName: String, subjectAlternativeNames: [String] = [], validity: ClosedRange<Date>? = nil
+        role: CertificateRole, commonName: String, subjectAlternativeNames: [String] = [], validity: ClosedRange<Date>? = nil,
+        registering: Bool = true
     ) throws(IdentityError) -> IssuedIdentity {
         let key = P256.Signing.PrivateKey()
         let (leaf, issuer) = try issueLeaf(
             role: role, commonName: commonName, publicKey: Certificate.PublicKey(key.publicKey),
             subjectAlternativeNames: subjectAlternativeNames,
-            validity: validity)
+            validity: validity, registering: registering)
         return IssuedIdentity(
             name: IssuedName(role: role, commonName: commonName), privateKeyPEM: key.pemRepresentation,
             certificatePEM: try Self.pem([leaf]),
@@ -114,12 +116,12 @@ public struct DevelopmentPKI: Sendable {
 
     private func issueLeaf(
         role: CertificateRole, commonName: String, publicKey: Certificate.PublicKey, subjectAlternativeNames: [String],
-        validity: ClosedRange<Date>?
+        validity: ClosedRange<Date>?, registering: Bool = true
     ) throws(IdentityError) -> (leaf: Certificate, issuer: Certificate) {
         guard !commonName.isEmpty, commonName.allSatisfy({ $0.isLetter || $0.isNumber || ".-_:".contains($0) }) else {
             throw .invalidName(commonName)
         }
-        var issued = try loadIssued()
+        var issued = registering ? try loadIssued() : []
         if let existing = issued.first(where: { $0.commonName == commonName }), existing.role != role {
             throw .commonNameTaken(commonName, role: existing.role.rawValue)
         }
@@ -149,7 +151,7 @@ public struct DevelopmentPKI: Sendable {
             issuerKey: issuerKey, validity: validity ?? now.addingTimeInterval(-300)...now.addingTimeInterval(398 * 86_400),
             extensions: extensions)
         let entry = IssuedName(role: role, commonName: commonName)
-        if !issued.contains(entry) {
+        if registering && !issued.contains(entry) {
             issued.append(entry)
             try saveIssued(issued)
         }

@@ -23,9 +23,10 @@ public struct DeviceProvisioning: Sendable {
         return upper
     }
 
-    public func provision(state: DeviceStateDirectory, serialNumber: String, broker: BrokerAddress) throws {
+    /// `registeringName: false` leaves the PKI's register of names as it is (see `DevelopmentPKI.issue`).
+    public func provision(state: DeviceStateDirectory, serialNumber: String, broker: BrokerAddress, registeringName: Bool = true) throws {
         let (serial, tls) = try Self.create(state: state, profile: profile, serialNumber: serialNumber, broker: broker)
-        let identity = try pki.issue(role: .device, commonName: serial)
+        let identity = try pki.issue(role: .device, commonName: serial, registering: registeringName)
         let files = state.identityFiles(tls)
         try ProtectedFile.write(identity.privateKeyPEM, to: files.key, mode: 0o600)
         try ProtectedFile.write(identity.certificatePEM, to: files.certificate, mode: 0o644)

@@ -22,97 +22,119 @@ public struct LatencySummary: Codable, Sendable, Equatable {
     var text: String { count == 0 ? "none" : "p50 \(p50) ms, p95 \(p95) ms, p99 \(p99) ms, max \(max) ms (\(count))" }
 }
 
-/// What the fleet's devices report while it runs, from any thread: counts and latency
-/// histograms (HdrHistogram, microseconds, 3 significant digits, up to an hour).
-public final class FleetStatistics: Sendable {
-    public struct Snapshot: Sendable {
-        public var connected = 0
-        public var eventsGiven = 0
-        public var eventsAcknowledged = 0
-        public var errors: [String: Int] = [:]
-        var tlsHandshake = FleetStatistics.histogram()
-        var connAck = FleetStatistics.histogram()
-        var puback = FleetStatistics.histogram()
-        public var errorCount: Int { errors.values.reduce(0, +) }
-    }
-
-    private let state = Mutex(Snapshot())
-
-    public init() {}
-
-    static func histogram() -> Histogram<UInt64> { Histogram(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three) }
-
-    private static func microseconds(_ duration: Duration) -> UInt64 { UInt64(max(0, duration / .microseconds(1))) }
-
-    public var snapshot: Snapshot { state.withLock { $0 } }
-
-    func connected(tlsHandshake: Duration?, connAck: Duration) {
-        state.withLock { state in
-            state.connected += 1
-            if let tlsHandshake { _ = state.tlsHandshake.record(Self.microseconds(tlsHandshake)) }
-            _ = state.connAck.record(Self.microseconds(connAck))
-        }
-    }
-
-    func given() { state.withLock { $0.eventsGiven += 1 } }
-
-    func acknowledged(after latency: Duration) {
-        state.withLock { state in
-            state.eventsAcknowledged += 1
-            _ = state.puback.record(Self.microseconds(latency))
-        }
-    }
-
-    func error(_ kind: String, count: Int = 1) { state.withLock { $0.errors[kind, default: 0] += count } }
-}
-
-/// The end of a simulation, for people (`lines`) and scripts (`json`).
+/// The end of a simulation, for people (`lines`) and scripts (`json`): one process's, one shard's,
+/// or several shards' merged (`merged(_:)`), all in the same form.
 public struct FleetReport: Codable, Sendable, Equatable {
+    /// 2 added the histograms, the shards and the wall-clock windows that `report merge` needs.
+    public static let currentFormatVersion = 2
+
+    public var formatVersion: Int
+    /// The whole fleet's size (`--devices`), over every shard.
+    public var fleetDevices: Int
+    /// The shards this report covers, each with its memory.
+    public var shards: [ShardMemory]
+    /// The devices this report covers.
     public var devices: Int
     public var connected: Int
-    /// From the first connect to the last CONNACK.
+    /// When the first device started connecting and the last CONNACK came, in Unix seconds.
+    public var connectStartedAt: Double
+    public var connectEndedAt: Double
     public var connectSeconds: Double
     public var connectsPerSecond: Double
     public var tlsHandshake: LatencySummary
     public var connAck: LatencySummary
     public var publishToPuback: LatencySummary
+    public var histograms: LatencyHistograms
     public var eventsGiven: Int
     public var eventsAcknowledged: Int
+    /// When the event phase began and when its last event was acknowledged (or given up on), in Unix seconds.
+    public var eventsStartedAt: Double
+    public var eventsEndedAt: Double
     /// Acknowledged events over the event phase.
     public var eventsPerSecond: Double
     public var errors: [String: Int]
-    /// The resident set at the end of the event phase, before the devices stop.
+    /// The resident set at the end of the event phase, before the devices stop; over shards, their sum.
     public var residentMiB: Double
     /// The growth of the resident set from before the first device was made, over the devices.
     public var kibibytesPerDevice: Double
-    /// The simulator's own CPU time (user + system, all threads) in the event phase, per acknowledged event.
+    /// The simulator's own CPU time (user + system, all threads) in the event phase.
+    public var eventPhaseCPUSeconds: Double
+    /// That CPU time per acknowledged event.
     public var cpuMicrosecondsPerEvent: Double
 
+    /// One shard's memory.
+    public struct ShardMemory: Codable, Sendable, Equatable {
+        public var shard: FleetShard
+        public var devices: Int
+        public var residentMiB: Double
+        public var kibibytesPerDevice: Double
+    }
+
+    /// The wall-clock times of a run's phases, in Unix seconds.
+    struct Window {
+        var connectStartedAt: Double
+        var connectEndedAt: Double
+        var eventsStartedAt: Double
+        var eventsEndedAt: Double
+    }
+
     init(
-        plan: FleetPlan, statistics: FleetStatistics.Snapshot, connectTime: Duration, eventTime: Duration, residentKiBBefore: Int,
-        residentKiBAfter: Int, eventPhaseCPUSeconds: Double
+        plan: FleetPlan, statistics: FleetStatistics.Snapshot, window: Window, residentKiBBefore: Int, residentKiBAfter: Int,
+        eventPhaseCPUSeconds: Double
     ) {
-        func seconds(_ duration: Duration) -> Double { Double(duration / .milliseconds(1)) / 1000 }
-        devices = plan.devices
-        connected = statistics.connected
-        connectSeconds = (seconds(connectTime) * 100).rounded() / 100
+        let devices = plan.deviceIndices.count
+        let memory = ShardMemory(
+            shard: plan.shard, devices: devices, residentMiB: (Double(residentKiBAfter) / 1024 * 10).rounded() / 10,
+            kibibytesPerDevice: devices > 0 ? (Double(max(0, residentKiBAfter - residentKiBBefore)) / Double(devices)).rounded() : 0)
+        self.init(
+            fleetDevices: plan.devices, shards: [memory], connected: statistics.connected, window: window,
+            tlsHandshake: statistics.tlsHandshake, connAck: statistics.connAck, puback: statistics.puback,
+            eventsGiven: statistics.eventsGiven, eventsAcknowledged: statistics.eventsAcknowledged, errors: statistics.errors,
+            eventPhaseCPUSeconds: eventPhaseCPUSeconds)
+    }
+
+    /// The figures derived from the others (rates, percentiles, memory over shards) are computed
+    /// here, for one process and for merged shards alike.
+    init(
+        fleetDevices: Int, shards: [ShardMemory], connected: Int, window: Window, tlsHandshake: Histogram<UInt64>,
+        connAck: Histogram<UInt64>, puback: Histogram<UInt64>, eventsGiven: Int, eventsAcknowledged: Int, errors: [String: Int],
+        eventPhaseCPUSeconds: Double
+    ) {
+        func milliseconds(_ unixSeconds: Double) -> Double { (unixSeconds * 1000).rounded() / 1000 }
+        formatVersion = Self.currentFormatVersion
+        self.fleetDevices = fleetDevices
+        self.shards = shards.sorted { $0.shard < $1.shard }
+        devices = shards.map(\.devices).reduce(0, +)
+        self.connected = connected
+        connectStartedAt = milliseconds(window.connectStartedAt)
+        connectEndedAt = milliseconds(window.connectEndedAt)
+        connectSeconds = ((window.connectEndedAt - window.connectStartedAt) * 100).rounded() / 100
         connectsPerSecond = connectSeconds > 0 ? (Double(connected) / connectSeconds).rounded() : 0
-        tlsHandshake = LatencySummary(statistics.tlsHandshake)
-        connAck = LatencySummary(statistics.connAck)
-        publishToPuback = LatencySummary(statistics.puback)
-        eventsGiven = statistics.eventsGiven
-        eventsAcknowledged = statistics.eventsAcknowledged
-        eventsPerSecond = seconds(eventTime) > 0 ? (Double(eventsAcknowledged) / seconds(eventTime) * 10).rounded() / 10 : 0
-        errors = statistics.errors
-        residentMiB = (Double(residentKiBAfter) / 1024 * 10).rounded() / 10
-        kibibytesPerDevice = plan.devices > 0 ? (Double(max(0, residentKiBAfter - residentKiBBefore)) / Double(plan.devices)).rounded() : 0
+        self.tlsHandshake = LatencySummary(tlsHandshake)
+        self.connAck = LatencySummary(connAck)
+        publishToPuback = LatencySummary(puback)
+        histograms = LatencyHistograms(
+            tlsHandshake: LatencyHistogram(tlsHandshake), connAck: LatencyHistogram(connAck), publishToPuback: LatencyHistogram(puback))
+        self.eventsGiven = eventsGiven
+        self.eventsAcknowledged = eventsAcknowledged
+        eventsStartedAt = milliseconds(window.eventsStartedAt)
+        eventsEndedAt = milliseconds(window.eventsEndedAt)
+        let eventSeconds = window.eventsEndedAt - window.eventsStartedAt
+        eventsPerSecond = eventSeconds > 0 ? (Double(eventsAcknowledged) / eventSeconds * 10).rounded() / 10 : 0
+        self.errors = errors
+        residentMiB = (shards.map(\.residentMiB).reduce(0, +) * 10).rounded() / 10
+        kibibytesPerDevice =
+            devices > 0 ? (shards.map { $0.kibibytesPerDevice * Double($0.devices) }.reduce(0, +) / Double(devices)).rounded() : 0
+        self.eventPhaseCPUSeconds = (eventPhaseCPUSeconds * 1000).rounded() / 1000
         cpuMicrosecondsPerEvent =
             eventsAcknowledged > 0 ? (eventPhaseCPUSeconds * 1e6 / Double(eventsAcknowledged) * 10).rounded() / 10 : 0
     }
 
     public var lines: [String] {
         [
-            "devices     \(connected) of \(devices) connected in \(connectSeconds) s (\(Int(connectsPerSecond)) connects/s)",
+            "devices     \(connected) of \(devices) connected in \(connectSeconds) s (\(Int(connectsPerSecond)) connects/s)"
+                + (shards.count > 1
+                    ? " over \(shards.count) shards" : shards.first.map { $0.shard.count > 1 ? ", shard \($0.shard)" : "" } ?? ""),
             "TLS         \(tlsHandshake.text)",
             "CONNACK     \(connAck.text)",
             "PUBACK      \(publishToPuback.text)",
@@ -120,14 +142,24 @@ public struct FleetReport: Codable, Sendable, Equatable {
                 + "\(cpuMicrosecondsPerEvent) µs of the simulator's CPU an event",
             "errors      "
                 + (errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),
-            "memory      \(residentMiB) MiB resident, \(Int(kibibytesPerDevice)) KiB a device",
+            "memory      \(residentMiB) MiB resident, \(Int(kibibytesPerDevice)) KiB a device" + worstShardText,
         ]
     }
 
-    public var json: String {
+    private var worstShardText: String {
+        guard shards.count > 1, let worst = shards.max(by: { $0.kibibytesPerDevice < $1.kibibytesPerDevice }) else { return "" }
+        return "; worst shard \(worst.shard): \(Int(worst.kibibytesPerDevice)) KiB a device, \(worst.residentMiB) MiB resident"
+    }
+
+    public var json: String { encoded([.prettyPrinted, .sortedKeys]) }
+
+    /// The JSON on one line, for a log whose last line is the report (a Kubernetes pod's).
+    public var jsonLine: String { encoded([.sortedKeys]) }
+
+    private func encoded(_ formatting: JSONEncoder.OutputFormatting) -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        // Numbers, strings and a dictionary of counts: encoding cannot fail.
+        encoder.outputFormatting = formatting
+        // Numbers, strings, arrays and a dictionary of counts: encoding cannot fail.
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 }

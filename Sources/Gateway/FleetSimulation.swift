@@ -8,11 +8,12 @@ import Synchronization
 /// `smartreader simulate`: a fleet of emulated devices in one process on one event loop group,
 /// each a full `SmartReaderDevice` (its own key, certificate, client ID = CN, META, STATUS, Last
 /// Will and events) with an in-memory outbox. Devices connect at the plan's connect rate; once
-/// all have tried, events are spread over the connected ones at the plan's rate for its
-/// duration; then every device says offline and disconnects.
+/// all have tried (and, with a common start, at that moment), events are spread over the
+/// connected ones at this shard's share of the plan's rate for its duration; then every device
+/// says offline and disconnects.
 public enum FleetSimulation {
     public enum Phase: String, Sendable {
-        case connecting, publishing, draining, stopping
+        case connecting, waiting, publishing, draining, stopping
     }
 
     public static func run(
@@ -42,17 +43,24 @@ public enum FleetSimulation {
         }
         defer { reporter.cancel() }
 
+        let rampStartedAt = Date().timeIntervalSince1970
         let rampStart = ContinuousClock.now
         let connected = await connect(devices, plan: plan, statistics: statistics, stop: stop)
         let connectTime = ContinuousClock.now - rampStart
 
+        if let startAt = plan.eventsStartAt {
+            phase.value = .waiting
+            if try await !waitUntil(startAt, stop: stop) { statistics.error("connectedAfterStartAt") }
+        }
         phase.value = .publishing
+        let eventsStartedAt = Date().timeIntervalSince1970
         let eventStart = ContinuousClock.now
         let cpuBefore = ProcessResources.cpuSeconds()
-        if !connected.isEmpty && plan.eventsPerSecond > 0 {
+        let eventsPerSecond = plan.shardEventsPerSecond
+        if !connected.isEmpty && eventsPerSecond > 0 {
             var sequence = 0
             while ContinuousClock.now - eventStart < plan.duration && !stop.isRequested {
-                let due = Int(plan.eventsPerSecond * Double((ContinuousClock.now - eventStart) / .milliseconds(1)) / 1000)
+                let due = Int(eventsPerSecond * Double((ContinuousClock.now - eventStart) / .milliseconds(1)) / 1000)
                 while sequence < due {
                     await connected[sequence % connected.count].accept(plan.event(sequence))
                     statistics.given()
@@ -79,9 +87,25 @@ public enum FleetSimulation {
         await withTaskGroup(of: Void.self) { group in
             for device in devices { group.addTask { await device.stop() } }
         }
+        func seconds(_ duration: Duration) -> Double { Double(duration / .microseconds(1)) / 1e6 }
+        let window = FleetReport.Window(
+            connectStartedAt: rampStartedAt, connectEndedAt: rampStartedAt + seconds(connectTime), eventsStartedAt: eventsStartedAt,
+            eventsEndedAt: eventsStartedAt + seconds(eventTime))
         return FleetReport(
-            plan: plan, statistics: statistics.snapshot, connectTime: connectTime, eventTime: eventTime, residentKiBBefore: residentBefore,
-            residentKiBAfter: residentAfter, eventPhaseCPUSeconds: eventPhaseCPUSeconds)
+            plan: plan, statistics: statistics.snapshot, window: window, residentKiBBefore: residentBefore, residentKiBAfter: residentAfter,
+            eventPhaseCPUSeconds: eventPhaseCPUSeconds)
+    }
+
+    /// Sleeps until the wall clock reads `time`, in short steps so that a stop request is heard;
+    /// false when that time had already passed.
+    private static func waitUntil(_ time: Date, stop: FleetStopRequest) async throws -> Bool {
+        guard time.timeIntervalSinceNow > 0 else { return false }
+        while !stop.isRequested {
+            let remaining = time.timeIntervalSinceNow
+            if remaining <= 0 { break }
+            try await Task.sleep(for: .microseconds(Int(min(remaining, 0.2) * 1e6)), tolerance: .microseconds(100))
+        }
+        return true
     }
 
     /// Starts each device at its turn in the ramp; returns those that connected.

@@ -21,13 +21,30 @@ struct SimulateCommand: AsyncParsableCommand {
             connects per second, TLS handshake, CONNACK and publish-to-PUBACK latencies (p50/p95/p99/max, HdrHistogram), \
             events per second, errors by kind and memory per device. SIGINT (Ctrl-C) or SIGTERM ends the run early, \
             with the devices saying offline and the report covering what ran.
+
+            A fleet larger than one machine runs as shards: `--shard K/N` (K from 0; or SMARTREADER_SHARD=K/N, or a \
+            Kubernetes Indexed Job's JOB_COMPLETION_INDEX=K with SMARTREADER_SHARDS=N) runs the K-th of N disjoint \
+            slices of the --devices serial numbers, issuing only its own identities (on every core, from a PKI that may \
+            be read-only, e.g. the Client CA and its key mounted as a Secret), at its share of --rate. --start-at makes \
+            every shard begin its events at one moment. `smartreader report merge` makes the shards' --json reports \
+            into the fleet's.
             """)
 
-    @Option(help: "How many devices.")
+    @Option(help: "How many devices in the whole fleet (over every shard).")
     var devices: Int
 
-    @Option(name: .long, help: "The development PKI that issues the devices' certificates (`smartreader pki init`).")
-    var pki: String
+    @Option(
+        name: .long,
+        help: "The PKI that issues the devices' certificates (`pki init`; read-only will do: root.crt, client-ca.crt and .key).")
+    var pki: String?
+
+    @Option(help: "Run the K-th of N slices of the fleet, K from 0 (default: SMARTREADER_SHARD, JOB_COMPLETION_INDEX, or all).")
+    var shard: String?
+
+    @Option(
+        name: .customLong("start-at"),
+        help: "Begin the events at this ISO 8601 UTC time (e.g. 2026-12-01T09:00:00Z), the same for every shard.")
+    var startAt: String?
 
     @Option(help: "The broker, HOST:PORT; its certificate must chain to the PKI's root.")
     var broker: String
@@ -47,7 +64,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where the fleet's device state directories live (default: PKI/fleet).")
     var fleetDirectory: String?
 
-    @Option(name: .long, help: "Write the report as JSON to this file (- for standard output).")
+    @Option(name: .long, help: "Write the report as JSON to this file (- for standard output, on one line: the log's last).")
     var json: String?
 
     @Option(name: .long, help: "MQTT protocol version: 5 or 3.1.1.")
@@ -59,6 +76,9 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard devices > 0 else { throw ValidationError("--devices must be at least 1") }
+        guard pki != nil || fleetDirectory != nil else {
+            throw ValidationError("give --pki to issue the devices' identities, or --fleet-directory holding them already")
+        }
         // Bounded so that the schedule's arithmetic (events due, connect times) stays inside Int.
         guard (0...1_000_000).contains(rate), (0...1_000_000_000).contains(duration),
             connectRate == 0 || (0.001...1_000_000).contains(connectRate)
@@ -70,15 +90,21 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.makeLogger()
+        let shard =
+            try self.shard.map(FleetShard.init(parsing:)) ?? FleetShard.fromEnvironment(ProcessInfo.processInfo.environment) ?? .whole
         let plan = FleetPlan(
             devices: devices, broker: try BrokerAddress(parsing: broker), eventsPerSecond: rate,
             duration: .milliseconds(Int(duration * 1000)), connectsPerSecond: connectRate, protocolVersion: mqttVersion.version,
-            trace: try trace.map { try Trace.load(contentsOf: $0) })
-        let fleet = FleetDirectory(directory: fleetDirectory ?? (pki as NSString).appendingPathComponent("fleet"))
+            trace: try trace.map { try Trace.load(contentsOf: $0) }, shard: shard, eventsStartAt: try startAt.map(FleetPlan.startTime))
+        guard !plan.deviceIndices.isEmpty else { throw FleetError.shardWithoutDevices(shard, fleetDevices: devices) }
+        let fleet = FleetDirectory(directory: fleetDirectory ?? (pki! as NSString).appendingPathComponent("fleet"))
         let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
         let progressLine = ProgressLine()
-        let states = try fleet.prepare(plan, pki: try DevelopmentPKI(opening: pki), profile: profile) { made, missing in
-            if made == missing || made % 50 == 0 { progressLine.show("making devices: \(made) of \(missing) new keys and certificates") }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let states = try fleet.prepare(plan, pki: try pki.map { try DevelopmentPKI(opening: $0) }, profile: profile) { made, missing in
+            if made == missing || made % 50 == 0 {
+                progressLine.show("making devices: \(made) of \(missing) new keys and certificates, on \(cores) cores")
+            }
         }
         let endpoint = try await metrics.start(logger: logger)
         let stop = FleetStopRequest()
@@ -97,7 +123,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 logger: logger
             ) { phase, snapshot in
                 progressLine.show(
-                    "\(phase.rawValue): connected \(snapshot.connected)/\(plan.devices), events \(snapshot.eventsGiven) given, "
+                    "\(phase.rawValue): connected \(snapshot.connected)/\(states.count), events \(snapshot.eventsGiven) given, "
                         + "\(snapshot.eventsAcknowledged) acknowledged, errors \(snapshot.errorCount)")
             }
         } catch {
@@ -108,9 +134,9 @@ struct SimulateCommand: AsyncParsableCommand {
         progressLine.finish()
         report.lines.forEach { print($0) }
         if let json {
-            if json == "-" { print(report.json) } else { try Data((report.json + "\n").utf8).write(to: URL(fileURLWithPath: json)) }
+            if json == "-" { print(report.jsonLine) } else { try Data((report.json + "\n").utf8).write(to: URL(fileURLWithPath: json)) }
         }
-        if report.connected < plan.devices { throw ExitCode.failure }
+        if report.connected < states.count { throw ExitCode.failure }
     }
 }
 

@@ -14,6 +14,6 @@ struct SmartReaderCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, ReplayCommand.self, RunCommand.self, PKICommand.self, ConfigCommand.self, ProfilesCommand.self,
             BenchCommand.self, ReadersCommand.self, RecordCommand.self, StatusCommand.self, EnrolCommand.self, DoctorCommand.self,
-            InstallCommand.self, CreateCommand.self, SimulateCommand.self, SpoolCommand.self,
+            InstallCommand.self, CreateCommand.self, SimulateCommand.self, SpoolCommand.self, ReportCommand.self,
         ])
 }

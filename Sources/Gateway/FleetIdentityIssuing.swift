@@ -1,0 +1,46 @@
+import Foundation
+import Synchronization
+
+/// Issues a shard's new devices on every core: a P-256 key and a signature each, which is most of
+/// a fleet's preparation. Names are not added to the PKI's register, so the PKI directory may be
+/// read-only (a mounted Secret) and no two workers write one file; the broker's ACL covers devices
+/// by pattern, not by name.
+struct FleetIdentityIssuing: Sendable {
+    var provisioning: DeviceProvisioning
+    var directory: FleetDirectory
+
+    func issue(serials: [String], progress: @escaping @Sendable (_ made: Int, _ missing: Int) -> Void) throws {
+        let next = Atomic(0)
+        let made = Atomic(0)
+        let failure = Mutex<(any Error)?>(nil)
+        // Each device is a few fsyncs as well as a key and a signature: more workers than cores keep
+        // the cores busy while others wait for the disk.
+        let workers = min(serials.count, 4 * max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let finished = DispatchGroup()
+        // Threads of their own: Dispatch's pool would not run more of them than cores, and they block on the disk.
+        for _ in 0..<workers {
+            finished.enter()
+            Thread.detachNewThread {
+                defer { finished.leave() }
+                issueUntilDone()
+            }
+        }
+        finished.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+
+        @Sendable func issueUntilDone() {
+            while failure.withLock({ $0 == nil }) {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < serials.count else { return }
+                do {
+                    try provisioning.provision(
+                        state: directory.state(serialNumber: serials[index]), serialNumber: serials[index],
+                        broker: BrokerAddress(host: "localhost", port: nil), registeringName: false)
+                    progress(made.add(1, ordering: .relaxed).newValue, serials.count)
+                } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                }
+            }
+        }
+    }
+}
