@@ -23,6 +23,8 @@ public struct DeviceRunOptions: Sendable {
     /// Hears each event the broker acknowledged, with the time from its PUBLISH being handed
     /// to the client to its PUBACK (the fleet simulator measures with it).
     public var eventAcknowledged: (@Sendable (_ publishToPuback: Duration) -> Void)?
+    /// Hears each connection this boot lost after it was up, and why (the fleet simulator counts them).
+    public var connectionLost: (@Sendable (any Error) -> Void)?
     /// Runs the operator's program for each valid command on `rdr/cmd` (`run --command-hook`).
     public var commandHook: CommandHook?
 
@@ -41,6 +43,7 @@ public struct DeviceRunOptions: Sendable {
         self.eventIDInPayload = eventIDInPayload
         self.allowReadableKey = allowReadableKey
         self.eventAcknowledged = nil
+        self.connectionLost = nil
         self.reportsSpoolMetrics = false
     }
 }

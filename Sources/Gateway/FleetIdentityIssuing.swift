@@ -33,9 +33,17 @@ struct FleetIdentityIssuing: Sendable {
                 let index = next.add(1, ordering: .relaxed).oldValue
                 guard index < serials.count else { return }
                 do {
+                    // Made aside and renamed into place: a shard killed half-way (a pod evicted) leaves
+                    // no half-made device that the next run would take as made.
+                    let final = directory.state(serialNumber: serials[index]).path
+                    let partial = final + ".partial"
+                    try? FileManager.default.removeItem(atPath: partial)
                     try provisioning.provision(
-                        state: directory.state(serialNumber: serials[index]), serialNumber: serials[index],
+                        state: DeviceStateDirectory(path: partial), serialNumber: serials[index],
                         broker: BrokerAddress(host: "localhost", port: nil), registeringName: false)
+                    guard rename(partial, final) == 0 else {
+                        throw GatewayError.stateDirectory(path: final, reason: "cannot move the new device into place: \(String(cString: strerror(errno)))")
+                    }
                     progress(made.add(1, ordering: .relaxed).newValue, serials.count)
                 } catch {
                     failure.withLock { $0 = $0 ?? error }

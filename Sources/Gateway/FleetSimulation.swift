@@ -24,6 +24,8 @@ public enum FleetSimulation {
         let statistics = FleetStatistics()
         var options = DeviceRunOptions(brokerOverride: plan.broker, protocolVersion: plan.protocolVersion)
         options.eventAcknowledged = { statistics.acknowledged(after: $0) }
+        // An outage is in the report: each connection lost after it was up, by kind.
+        options.connectionLost = { statistics.error("connectionLost." + GatewayMetrics.kind(of: $0)) }
         options.reportsSpoolMetrics = spoolMetrics
         let residentBefore = ProcessResources.residentKiB()
         var devices: [SmartReaderDevice] = []

@@ -237,6 +237,7 @@ public actor SmartReaderDevice {
                 await publishResults()
             case .disconnected(let error):
                 GatewayMetrics.connectionError(error)
+                if isConnected { options.connectionLost?(error) }
                 noteDisconnected()
                 announced = false
                 lastConnectionProblem = "\(error)"

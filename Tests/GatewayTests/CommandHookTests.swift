@@ -15,8 +15,9 @@ private final class Collected: Sendable {
         Logger(label: "test") { _ in CollectingHandler(collected: self) }
     }
 
+    /// Up to 60 s: the whole suite in parallel on two cores can hold a process back for seconds.
     func waitFor(_ what: String, _ condition: ([String]) -> Bool) async throws {
-        for _ in 0..<500 {
+        for _ in 0..<3000 {
             if condition(all) { return }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -72,9 +73,11 @@ func timeoutKillsTheHooksProcessGroup() async throws {
 func hookOutputIsOneBoundedMessage() async throws {
     let path = try hook(
         "printf 'opening gate\\n2026-12-01T00:00:00+0000 critical smartreader: forged line\\n'\n"
-            + "yes x | head -c 100000\nexit 3\n")
+            // One process writing 100 KB: a pipeline's writer (`yes | head`) can outlive its reader
+            // when the test runner's SIGPIPE disposition is inherited, which is not what this tests.
+            + "awk 'BEGIN { for (i = 0; i < 50000; i++) print \"x\" }'\nexit 3\n")
     let collected = Collected()
-    let commandHook = CommandHook(executable: path, timeout: .seconds(10), logger: collected.logger)
+    let commandHook = CommandHook(executable: path, timeout: .seconds(50), logger: collected.logger)
     commandHook.submit(ReaderCommand(relays: [.set(on: true)]), device: "DA1275B0", logger: collected.logger)
     try await collected.waitFor("the exit") { $0.contains { $0.contains("exited with 3") } }
     let wrote = collected.all.filter { $0.contains("opening gate") }
