@@ -51,9 +51,31 @@ extension FleetReport {
         guard version == currentFormatVersion else {
             throw .otherFormatVersion(path: path, found: version, expected: currentFormatVersion)
         }
-        do { return try decoder.decode(FleetReport.self, from: data) } catch {
+        let report: FleetReport
+        do { report = try decoder.decode(FleetReport.self, from: data) } catch {
             throw .unreadableReport(path: path, reason: "\(error)")
         }
+        if let problem = implausibility(of: report) { throw .unreadableReport(path: path, reason: problem) }
+        return report
+    }
+
+    /// What `simulate` never writes: no shard, a count below zero or beyond any fleet (which
+    /// would overflow the sums), more devices connected or events acknowledged than there are.
+    private static func implausibility(of report: FleetReport) -> String? {
+        let limit = 1 << 40
+        let counts =
+            [report.fleetDevices, report.devices, report.connected, report.eventsGiven, report.eventsAcknowledged]
+            + report.shards.map(\.devices) + Array(report.errors.values)
+        let histogramCounts = [report.histograms.tlsHandshake, report.histograms.connAck, report.histograms.publishToPuback]
+            .flatMap(\.counts).compactMap { $0.last }
+        if report.shards.isEmpty { return "it names no shard" }
+        if counts.contains(where: { !(0...limit).contains($0) }) || histogramCounts.contains(where: { $0 > UInt64(limit) }) {
+            return "it holds a count below zero or over 2^40: not a report `simulate` wrote"
+        }
+        if report.connected > report.devices || report.devices > report.fleetDevices || report.eventsAcknowledged > report.eventsGiven {
+            return "its counts contradict one another (connected \(report.connected) of \(report.devices) devices in a fleet of \(report.fleetDevices), \(report.eventsAcknowledged) of \(report.eventsGiven) events acknowledged)"
+        }
+        return nil
     }
 
     /// The fleet's report from every shard's; an error names a shard missing or given twice, or a
@@ -77,6 +99,15 @@ extension FleetReport {
         }
         let missing = (0..<shardCount).map { try! FleetShard(index: $0, count: shardCount) }.filter { seen[$0] == nil }
         guard missing.isEmpty else { throw .shardsMissing(missing) }
+        // The shards of one run publish at the same time: a report whose event phase shares no
+        // moment with another's is from another run (a file left from last week's).
+        let latestStart = sources.max { $0.report.eventsStartedAt < $1.report.eventsStartedAt }!
+        let earliestEnd = sources.min { $0.report.eventsEndedAt < $1.report.eventsEndedAt }!
+        guard latestStart.report.eventsStartedAt <= earliestEnd.report.eventsEndedAt else {
+            throw .otherFleet(
+                path: latestStart.path,
+                reason: "its events began after \(earliestEnd.path)'s had ended: the reports are of different runs")
+        }
 
         var tlsHandshake = FleetStatistics.histogram()
         var connAck = FleetStatistics.histogram()

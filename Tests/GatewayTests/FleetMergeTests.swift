@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Gateway
@@ -63,7 +64,7 @@ struct FleetMergeTests {
 
     @Test("known latencies split over three shards merge into exactly the whole's histograms; totals and errors add up")
     func mergeIsExact() throws {
-        var generator = SplitMix(seed: 19)
+        var generator = SplitMix64(seed: 19)
         let whole = FleetStatistics()
         let shards = [FleetStatistics(), FleetStatistics(), FleetStatistics()]
         for index in 0..<5000 {
@@ -128,6 +129,12 @@ struct FleetMergeTests {
             try FleetReport.merged([try shard(0), try shard(1, devices: 9)])
         }
         #expect(throws: FleetError.noReports) { try FleetReport.merged([]) }
+        let lastWeeks = FleetReport.Source(
+            path: "old-r1-4.json",
+            report: try report(statistics, shard: try FleetShard(index: 1, count: 4), devices: 8, window: window(-604_800, -604_790)))
+        #expect(throws: FleetError.otherFleet(path: "r0-4.json", reason: "its events began after old-r1-4.json's had ended: the reports are of different runs")) {
+            try FleetReport.merged([try shard(0), lastWeeks, try shard(2), try shard(3)])
+        }
         #expect(FleetError.shardsMissing([try FleetShard(index: 1, count: 4)]).description.hasPrefix("no report for shard 1/4:"))
 
         let directory = NSTemporaryDirectory() + "fleet-merge-\(UUID().uuidString.prefix(8))"
@@ -143,18 +150,23 @@ struct FleetMergeTests {
         }
         try Data("not json".utf8).write(to: URL(fileURLWithPath: old))
         #expect(throws: FleetError.unreadableReport(path: old, reason: "not a JSON object")) { try FleetReport.load(paths: [directory]) }
-    }
-}
 
-/// A small deterministic generator, so that the latencies are the same in every run.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        // Hand-edited reports are refused before they are summed (a count near 2^63 crashed the merge).
+        for (edit, reason) in [
+            (#""eventsGiven" : 9223372036854775807"#, "it holds a count below zero or over 2^40"),
+            (#""connected" : -3"#, "it holds a count below zero or over 2^40"),
+            (#""connected" : 9"#, "its counts contradict one another"),
+        ] {
+            let field = String(edit.prefix { $0 != ":" })
+            var json = try shard(1).report.json
+            json = json.replacing(try Regex(#"\#(field): -?\d+"#), with: edit)
+            try Data(json.utf8).write(to: URL(fileURLWithPath: old))
+            #expect {
+                try FleetReport.load(paths: [directory])
+            } throws: { error in
+                guard case FleetError.unreadableReport(let path, let found) = error else { return false }
+                return path == old && found.hasPrefix(reason)
+            }
+        }
     }
 }

@@ -6,22 +6,9 @@ import TagReaders
 import TestSupport
 import Testing
 
-/// SplitMix64: the same seed gives the same inputs on every run, so a failure can be replayed.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Damages a valid sample the ways a hostile or broken sender would.
 private struct Mutator {
-    var random: SeededGenerator
+    var random: SplitMix64
 
     private static let hugeNumbers = [
         "1e16", "1e308", "-1e308", "1e400", "-0", "99999999999999999999", "4294967296", "-1", "0.5", "1e-400",
@@ -85,7 +72,7 @@ private struct Mutator {
 private func fuzz(
     _ samples: [[UInt8]], count: Int, seed: UInt64, _ judge: ([UInt8]) -> (any Error)?
 ) -> (accepted: Int, refused: Int) {
-    var mutator = Mutator(random: SeededGenerator(state: seed))
+    var mutator = Mutator(random: SplitMix64(seed: seed))
     var (accepted, refused) = (0, 0)
     for round in 0..<count {
         let input = mutator.mutate(samples[round % samples.count])
