@@ -1,8 +1,8 @@
 import Foundation
 
 /// Finds the data the tool ships beside its code (`DeviceProfiles/`, `Traces/`): first
-/// `$SMARTREADER_DATA`, then `../share/smartreader` beside the executable (an installed copy),
-/// then the source checkout the binary was built from.
+/// `$SMARTREADER_DATA`, then `../share/smartreader` beside the executable (an installed copy,
+/// the executable found from /proc/self/exe), then the source checkout the binary was built from.
 public enum DataFiles {
     public static func directory(_ name: String) -> String {
         let candidates = candidates(name)
@@ -12,10 +12,16 @@ public enum DataFiles {
     private static func candidates(_ name: String) -> [String] {
         var roots: [String] = []
         if let override = ProcessInfo.processInfo.environment["SMARTREADER_DATA"] { roots.append(override) }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let executable = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath()
         roots.append(executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/smartreader").path)
         let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         roots.append(sourceRoot.path)
         return roots.map { ($0 as NSString).appendingPathComponent(name) }
+    }
+
+    /// The running binary as the kernel knows it: argv[0] of a command typed by name has no
+    /// directory, and read against the current one it would take data from wherever the user stands.
+    public static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 }

@@ -41,7 +41,14 @@ struct InstallCommand: AsyncParsableCommand {
         let installation = ServiceInstallation(
             prefix: prefix, unitDirectory: unitDirectory, configurationDirectory: configurationDirectory, user: user,
             destinationRoot: destdir)
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable = DataFiles.executablePath
+        // The package's binary is upgraded by apt: a copy of it in /usr/local with a unit in /etc would
+        // shadow the package's unit and keep running the old binary after every upgrade.
+        if destdir.isEmpty, executable == "/usr/bin/smartreader", FileManager.default.fileExists(atPath: "/var/lib/dpkg/info/smartreader.list") {
+            throw ValidationError(
+                "this smartreader comes from the Debian package, which already installed the binary, its data and the unit: "
+                    + "upgrade it with apt; `smartreader install` is for a binary you built yourself")
+        }
         let data = ["DeviceProfiles", "Traces"].map(DataFiles.directory).filter { FileManager.default.fileExists(atPath: $0) }
         for line in try installation.installFiles(executable: executable, data: data) { print("installed  \(line)") }
         // Read to the end: /proc files report size 0, and String(contentsOfFile:) returned only the start of this one.
