@@ -9,7 +9,7 @@ struct FleetIdentityIssuing: Sendable {
     var provisioning: DeviceProvisioning
     var directory: FleetDirectory
 
-    func issue(serials: [String], progress: @escaping @Sendable (_ made: Int, _ missing: Int) -> Void) throws {
+    func issue(serials: [String], progress: @escaping @Sendable (_ made: Int, _ missing: Int) -> Void) async throws {
         let next = Atomic(0)
         let made = Atomic(0)
         let failure = Mutex<(any Error)?>(nil)
@@ -25,7 +25,8 @@ struct FleetIdentityIssuing: Sendable {
                 issueUntilDone()
             }
         }
-        finished.wait()
+        // Awaited, not waited for: a blocked thread of the concurrency pool (two on two cores) stalls every task.
+        await withCheckedContinuation { continuation in finished.notify(queue: .global()) { continuation.resume() } }
         if let error = failure.withLock({ $0 }) { throw error }
 
         @Sendable func issueUntilDone() {

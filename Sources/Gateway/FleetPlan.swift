@@ -86,13 +86,13 @@ public struct FleetDirectory: Sendable {
     public func prepare(
         _ plan: FleetPlan, pki: DevelopmentPKI?, profile: DeviceProfile,
         progress: @escaping @Sendable (_ made: Int, _ missing: Int) -> Void
-    ) throws -> [DeviceStateDirectory] {
+    ) async throws -> [DeviceStateDirectory] {
         let serials = plan.deviceIndices.map(plan.serialNumber)
         let states = serials.map { state(serialNumber: $0) }
         let missing = serials.filter { !FileManager.default.fileExists(atPath: state(serialNumber: $0).file("factory.json")) }
         guard !missing.isEmpty else { return states }
         guard let pki else { throw FleetError.identitiesMissing(count: missing.count, firstSerial: missing[0], directory: directory) }
-        try FleetIdentityIssuing(provisioning: DeviceProvisioning(pki: pki, profile: profile), directory: self)
+        try await FleetIdentityIssuing(provisioning: DeviceProvisioning(pki: pki, profile: profile), directory: self)
             .issue(serials: missing, progress: progress)
         return states
     }

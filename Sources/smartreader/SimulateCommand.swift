@@ -101,7 +101,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
         let progressLine = ProgressLine()
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let states = try fleet.prepare(plan, pki: try pki.map { try DevelopmentPKI(opening: $0) }, profile: profile) { made, missing in
+        let states = try await fleet.prepare(plan, pki: try pki.map { try DevelopmentPKI(opening: $0) }, profile: profile) { made, missing in
             if made == missing || made % 50 == 0 {
                 progressLine.show("making devices: \(made) of \(missing) new keys and certificates, on \(cores) cores")
             }

@@ -10,15 +10,15 @@ import Testing
 /// A shard's identities: issued in parallel from a PKI that is only read, or taken as they are.
 @Suite("a shard's device identities")
 struct FleetIdentityTests {
-    private func withPKI(_ body: (DevelopmentPKI, String) throws -> Void) throws {
+    private func withPKI(_ body: (DevelopmentPKI, String) async throws -> Void) async throws {
         let directory = NSTemporaryDirectory() + "fleet-identity-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try body(try DevelopmentPKI.create(at: directory + "/pki"), directory)
+        try await body(try DevelopmentPKI.create(at: directory + "/pki"), directory)
     }
 
     @Test("shard 1/3 issues only its own devices, CN = serial, on several threads, and leaves the PKI's files as they were")
-    func issuesItsOwnDevices() throws {
-        try withPKI { pki, directory in
+    func issuesItsOwnDevices() async throws {
+        try await withPKI { pki, directory in
             let before = try FileManager.default.contentsOfDirectory(atPath: pki.directory).sorted().map {
                 ($0, FileManager.default.contents(atPath: pki.directory + "/" + $0))
             }
@@ -27,7 +27,7 @@ struct FleetIdentityTests {
                 connectsPerSecond: 0, shard: try FleetShard(parsing: "1/3"))
             let fleet = FleetDirectory(directory: directory + "/fleet")
             let heard = Counter()
-            let states = try fleet.prepare(
+            let states = try await fleet.prepare(
                 plan, pki: pki, profile: try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory)
             ) { made, missing in
                 heard.hear(made: made, of: missing)
@@ -46,16 +46,17 @@ struct FleetIdentityTests {
             #expect(after.map(\.0) == before.map(\.0) && after.map(\.1) == before.map(\.1), "nothing written to the PKI")
 
             // Made once: a second run reuses them, and needs no PKI at all.
-            #expect(
-                try fleet.prepare(plan, pki: nil, profile: try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory)) {
-                    _, _ in
-                    Issue.record("nothing new to make")
-                }.count == 20)
+            let reused = try await fleet.prepare(
+                plan, pki: nil, profile: try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory)
+            ) { _, _ in
+                Issue.record("nothing new to make")
+            }
+            #expect(reused.count == 20)
             let other = FleetPlan(
                 devices: 60, broker: plan.broker, eventsPerSecond: 0, duration: .zero, connectsPerSecond: 0,
                 shard: try FleetShard(parsing: "2/3"))
-            #expect(throws: FleetError.identitiesMissing(count: 20, firstSerial: "5F000028", directory: fleet.directory)) {
-                try fleet.prepare(other, pki: nil, profile: try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory))
+            await #expect(throws: FleetError.identitiesMissing(count: 20, firstSerial: "5F000028", directory: fleet.directory)) {
+                try await fleet.prepare(other, pki: nil, profile: try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory))
                 { _, _ in }
             }
         }

@@ -89,7 +89,7 @@ struct ShardedFleetTests {
             let fleet = FleetDirectory(directory: fixture.directory + "/fleet")
             let plan = FleetPlan(
                 devices: devicesPerShard * shards, broker: fixture.address, eventsPerSecond: 0, duration: .zero, connectsPerSecond: 0)
-            _ = try fleet.prepare(
+            _ = try await fleet.prepare(
                 plan, pki: fixture.pki, profile: try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory)
             ) {
                 _, _ in
