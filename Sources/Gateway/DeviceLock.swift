@@ -17,7 +17,14 @@ public final class DeviceLock: Sendable {
         guard descriptor >= 0 else {
             throw .stateDirectory(path: state.path, reason: "cannot open \(path): \(String(cString: strerror(errno)))")
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        // A child this process is spawning holds a copy of every descriptor until its exec closes
+        // them (O_CLOEXEC), the lock's included: a moment's retry tells that from another device.
+        var locked = flock(descriptor, LOCK_EX | LOCK_NB) == 0
+        for _ in 0..<10 where !locked {
+            usleep(20_000)
+            locked = flock(descriptor, LOCK_EX | LOCK_NB) == 0
+        }
+        guard locked else {
             close(descriptor)
             throw .stateDirectory(
                 path: state.path,

@@ -44,7 +44,7 @@ struct InstallCommand: AsyncParsableCommand {
         let executable = DataFiles.executablePath
         // The package's binary is upgraded by apt: a copy of it in /usr/local with a unit in /etc would
         // shadow the package's unit and keep running the old binary after every upgrade.
-        if destdir.isEmpty, executable == "/usr/bin/smartreader", FileManager.default.fileExists(atPath: "/var/lib/dpkg/info/smartreader.list") {
+        if destdir.isEmpty, executable == "/usr/bin/smartreader", FileManager.default.fileExists(atPath: "/lib/systemd/system/smartreader@.service") {
             throw ValidationError(
                 "this smartreader comes from the Debian package, which already installed the binary, its data and the unit: "
                     + "upgrade it with apt; `smartreader install` is for a binary you built yourself")
