@@ -81,12 +81,13 @@ public actor SmartReaderDevice {
             responseTimeout: .seconds(Int(max(clientOptions.responseTimeout, 1))),
             maximumInFlight: options.maximumInFlight,
             backoff: ReconnectBackoff(ceiling: .seconds(Int(max(clientOptions.reconnectInterval, 1)))))
-        let remoteConfiguration = settings.device.remoteConfiguration && configurationPushes != nil
+        // cfg/set is heard only when the configuration enables it and someone takes the pushes.
+        let configurationPushes = settings.device.remoteConfiguration ? configurationPushes : nil
         let subscribeQoS = MQTTQoS(rawValue: min(settings.clientOptions.subscribeQoS, 2))!
         let announcement = DeviceAnnouncement(
             settings: settings, bootCount: try state.nextBootCount(logger: logger), bootInstant: .now, outbox: outbox,
             statusReportsSpool: effectiveOptions.statusReportsSpool, qos: publishQoS, retain: retainState,
-            subscriptions: ([settings.topics.readerCommand] + (remoteConfiguration ? [settings.topics.configurationSet] : []))
+            subscriptions: ([settings.topics.readerCommand] + (configurationPushes != nil ? [settings.topics.configurationSet] : []))
                 .map { MQTTSubscription(topicFilter: $0, qos: subscribeQoS) },
             logger: logger)
         let source = OutboxPublishSource(
@@ -100,7 +101,7 @@ public actor SmartReaderDevice {
         self.outbox = outbox
         self.formatter = ReaderEventFormatter(settings: settings)
         self.reporter = ReadReporter(ReadReporting(features: settings.device.features, delays: settings.device.readDelays))
-        self.configurationPushes = settings.device.remoteConfiguration ? configurationPushes : nil
+        self.configurationPushes = configurationPushes
         self.logger = logger
         self.publishQoS = publishQoS
         self.extensions = extensions
