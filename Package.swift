@@ -44,20 +44,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "HostSystem", swiftSettings: strict),
         .target(
             name: "SpringCore",
-            dependencies: [],
+            dependencies: ["HostSystem"],
             swiftSettings: strict
         ),
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         .target(
             name: "TagReaders",
-            dependencies: ["SpringCore", "CUdev", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SpringCore", "HostSystem", "CUdev", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
             name: "DeviceIdentity",
             dependencies: [
+                "HostSystem",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -78,7 +80,9 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "MQTT", "SpringCore", "TagReaders", "DeviceIdentity", "Spool", "CBuildStamp",
+                "MQTT", "SpringCore", "TagReaders", "DeviceIdentity", "Spool", "HostSystem", "CBuildStamp",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -87,18 +91,32 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // The tools for developing against the device, not the device: demo, bench, the fleet simulator and
+        // its reports, a local mosquitto. The tool and the tests use them; the daemon's code never does.
+        .target(
+            name: "DevelopmentTools",
+            dependencies: [
+                "Gateway", "MQTT", "SpringCore", "TagReaders", "DeviceIdentity", "Spool", "HostSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "smartreader",
             dependencies: [
-                "Gateway", "DeviceIdentity", "SpringCore", "TagReaders", "MQTT", "Spool",
+                "Gateway", "DevelopmentTools", "DeviceIdentity", "SpringCore", "TagReaders", "MQTT", "Spool", "HostSystem",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -108,30 +126,44 @@ let package = Package(
         .testTarget(
             name: "MQTTTests",
             dependencies: [
-                "MQTT", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                "MQTT", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "SpringCoreTests", dependencies: ["SpringCore"]),
-        .testTarget(name: "TagReadersTests", dependencies: ["TagReaders", "TestSupport"]),
-        .target(name: "TestSupport", dependencies: ["Gateway", "SpringCore", "TagReaders"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "SpringCoreTests", dependencies: ["SpringCore", "HostSystem"]),
+        .testTarget(name: "HostSystemTests", dependencies: ["HostSystem", "TestSupport"]),
+        .testTarget(
+            name: "TagReadersTests",
+            dependencies: ["TagReaders", "SpringCore", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "TestSupport", dependencies: ["TagReaders", "HostSystem"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(
             name: "DeviceIdentityTests",
-            dependencies: ["DeviceIdentity", "TestSupport", .product(name: "X509", package: "swift-certificates")]),
+            dependencies: ["DeviceIdentity", "HostSystem", "TestSupport", .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "MQTT", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "Gateway", "MQTT", "HostSystem", "SpringCore", "TagReaders", "DeviceIdentity", "Spool", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                // The broker's end of the device's connections in the brokerless device tests.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
+        .testTarget(
+            name: "DevelopmentToolsTests",
+            dependencies: ["DevelopmentTools", "Gateway", "MQTT", "SpringCore", "DeviceIdentity", "TestSupport"]),
         // Depends on the executable so that `swift test` builds the binary the process-level tests run.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Gateway", "DeviceIdentity", "MQTT", "SpringCore", "TagReaders", "TestSupport", "Spool", "smartreader",
+                "Gateway", "DevelopmentTools", "DeviceIdentity", "MQTT", "SpringCore", "TagReaders", "TestSupport", "Spool", "HostSystem",
+                "smartreader",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),

@@ -1,7 +1,8 @@
+import HostSystem
+
 /// Problems with keys, certificates and the files holding them; each says what to do.
 public enum IdentityError: Error, Sendable, CustomStringConvertible {
-    case missing(path: String)
-    case cannotWrite(path: String, reason: String)
+    case file(FileError)
     case unreadableCertificate(path: String, reason: String)
     case unreadableKey(path: String, reason: String)
     case noCommonName(path: String)
@@ -15,10 +16,8 @@ public enum IdentityError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .missing(let path):
-            "\(path) does not exist"
-        case .cannotWrite(let path, let reason):
-            "cannot write \(path): \(reason)"
+        case .file(let error):
+            error.description
         case .unreadableCertificate(let path, let reason):
             "\(path) does not hold a PEM certificate: \(reason)"
         case .unreadableKey(let path, let reason):

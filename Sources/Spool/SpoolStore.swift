@@ -199,12 +199,15 @@ public final class SpoolStore: Sendable {
             try db.tableExists("losses")
             ? try Int.fetchOne(
                 db,
-                sql: "SELECT COUNT(*) FROM losses WHERE NOT (typeof(reason) = 'text' AND typeof(count) = 'integer' AND count BETWEEN 0 AND \(maximumCount))"
+                sql:
+                    "SELECT COUNT(*) FROM losses WHERE NOT (typeof(reason) = 'text' AND typeof(count) = 'integer' AND count BETWEEN 0 AND \(maximumCount))"
             ) ?? 0 : 0
         guard malformedEvents + malformedSequence + malformedCounts == 0 else {
             throw DatabaseError(
                 resultCode: .SQLITE_CORRUPT,
-                message: "\(malformedEvents) events, \(malformedSequence) sequence and \(malformedCounts) counter rows hold values this spool never writes")
+                message:
+                    "\(malformedEvents) events, \(malformedSequence) sequence and \(malformedCounts) counter rows hold values this spool never writes"
+            )
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 import Logging
 
 /// A live reader as a stream of tag events. The driver runs on a thread of its own; when the

@@ -87,7 +87,8 @@ public enum ReaderURI: Sendable, Equatable, CustomStringConvertible {
                 let speeds = TraceReplaySource.speeds
                 guard let parsed = Double(value), parsed == 0 || speeds.contains(parsed) else {
                     throw .malformed(
-                        text, reason: "speed \(value) must be 0 (as fast as possible) or from \(speeds.lowerBound) to \(Int(speeds.upperBound))")
+                        text,
+                        reason: "speed \(value) must be 0 (as fast as possible) or from \(speeds.lowerBound) to \(Int(speeds.upperBound))")
                 }
                 speed = parsed == 0 ? nil : parsed
             }

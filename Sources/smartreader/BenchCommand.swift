@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevelopmentTools
 import DeviceIdentity
 import Foundation
 import Gateway
@@ -12,7 +13,10 @@ struct BenchCommand: AsyncParsableCommand {
 
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Replay N events at QoS 1 over mutual TLS, then publish the same payloads with `mosquitto_pub -l`, alternating for some rounds; print both rates and CPU per event.",
+            abstract: """
+                Replay N events at QoS 1 over mutual TLS, then publish the same payloads with `mosquitto_pub -l`, alternating \
+                for some rounds; print both rates and CPU per event.
+                """,
             discussion: """
                 Without --broker-port, runs against a mosquitto of its own, once as mosquitto ships it and once with \
                 `set_tcp_nodelay true` (choose with --broker-setting). Medians of the rounds; build with -c release.
@@ -45,7 +49,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(name: .long, help: "The development PKI of the broker given by --broker-port.")
         var pki: String?
 
-        @OptionGroup var logging: LoggingOptions
+        @OptionGroup var logging: LoggingOptions<NoticeAndWorse>
 
         func validate() throws {
             guard (brokerPort == nil) == (pki == nil) else { throw ValidationError("give --broker-port and --pki together") }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Gateway
-import NIOPosix
 import SpringCore
 
 struct ConfigCommand: AsyncParsableCommand {
@@ -29,8 +28,7 @@ struct ConfigCommand: AsyncParsableCommand {
         @Argument(help: "The CONFIG-DATA JSON file.")
         var file: String
 
-        @Option(name: .long, help: "A device's state directory: judge exactly as `config push` to it would, slots included.")
-        var stateDir: String?
+        @OptionGroup var stateDirectory: OptionalStateDirectoryOption
 
         @Option(help: "Without --state-dir: the device profile whose factory defaults the file is applied over.")
         var profile = "springpark"
@@ -44,11 +42,10 @@ struct ConfigCommand: AsyncParsableCommand {
         func run() async throws {
             let data = try ConfigData.load(contentsOf: file, followingSymbolicLinks: true)
             let judgement = ConfigurationJudgement(options: DeviceRunOptions(insecure: insecure))
-            if let stateDir {
-                let state = DeviceStateDirectory(path: stateDir)
+            if let state = stateDirectory.state {
                 let merged = noLoadDefaults ? try state.loadCurrentFile().merging(data) : data
                 _ = try judgement.judge(merged, source: file, state: state, logger: makeLogger(level: .warning))
-                print("\(file): valid; a push to \(stateDir) would accept it (\(data.registers.count) registers)")
+                print("\(file): valid; a push to \(state.path) would accept it (\(data.registers.count) registers)")
             } else {
                 guard !noLoadDefaults else {
                     throw ValidationError("--no-load-defaults merges into a device's configuration: give its --state-dir")
@@ -69,14 +66,13 @@ struct ConfigCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The device's effective settings: in words, then every named setting.")
 
-        @Option(name: .long, help: "The device's state directory.")
-        var stateDir: String
+        @OptionGroup var stateDirectory: StateDirectoryOption
 
         @Flag(help: "One JSON object of named settings, for scripts.")
         var json = false
 
         func run() async throws {
-            let data = try DeviceStateDirectory(path: stateDir).loadConfiguration()
+            let data = try stateDirectory.state.loadConfiguration()
             if json {
                 var object = CompactJSONObject()
                 for setting in NamedSetting.all { object.add(setting.name, setting.value(in: data)) }
@@ -95,15 +91,14 @@ struct ConfigCommand: AsyncParsableCommand {
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print one named setting (see `config show` for the names).")
 
-        @Option(name: .long, help: "The device's state directory.")
-        var stateDir: String
+        @OptionGroup var stateDirectory: StateDirectoryOption
 
         @Argument(help: "The setting, e.g. mqtt.keep-alive.")
         var name: String
 
         func run() async throws {
             let setting = try NamedSetting.named(name)
-            printEscaped(setting.value(in: try DeviceStateDirectory(path: stateDir).loadConfiguration()))
+            printEscaped(setting.value(in: try stateDirectory.state.loadConfiguration()))
         }
     }
 
@@ -115,8 +110,7 @@ struct ConfigCommand: AsyncParsableCommand {
                 daemon would refuse is refused here. The MQTT password is never shown.
                 """)
 
-        @Option(name: .long, help: "The device's state directory.")
-        var stateDir: String
+        @OptionGroup var stateDirectory: StateDirectoryOption
 
         @Flag(name: .long, help: "Judge as a daemon started with --insecure would (plain MQTT, unverified broker allowed).")
         var insecure = false
@@ -129,22 +123,24 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             let setting = try NamedSetting.named(name)
-            let state = DeviceStateDirectory(path: stateDir)
+            let state = stateDirectory.state
             // Fields of a register not yet in config.json start from the effective (factory) value.
             let effective = try state.loadConfiguration()
-            var current = try state.loadCurrentFile()
-            if let register = setting.register, current[register] == nil, let inherited = effective.registers[register] {
-                current.registers[register] = inherited
-            }
             let before = setting.value(in: effective)
-            try setting.set(value, in: &current)
-            do {
-                _ = try ConfigurationJudgement(options: DeviceRunOptions(insecure: insecure)).judge(
-                    current, source: state.configurationPath, state: state, logger: makeLogger(level: .warning))
-            } catch {
-                throw ValidationError("\(name) not changed, config.json is as it was: \(error)")
+            var current = ConfigData()
+            try state.editConfiguration { file in
+                if let register = setting.register, file[register] == nil, let inherited = effective.registers[register] {
+                    file.registers[register] = inherited
+                }
+                try setting.set(value, in: &file)
+                do {
+                    _ = try ConfigurationJudgement(options: DeviceRunOptions(insecure: insecure)).judge(
+                        file, source: state.configurationPath, state: state, logger: makeLogger(level: .warning))
+                } catch {
+                    throw ValidationError("\(name) not changed, config.json is as it was: \(error)")
+                }
+                current = file
             }
-            try state.saveConfiguration(current)
             let stored =
                 setting.register.map { "register \($0) is now \(setting.registerValue(in: current))" }
                 ?? "in the \"\(DeviceConfiguration.emulatorSection)\" section"
@@ -170,92 +166,5 @@ struct ConfigCommand: AsyncParsableCommand {
             for line in lines { printEscaped(line) }
             if !lines.isEmpty { throw ExitCode(1) }
         }
-    }
-
-    struct Push: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Push a CONFIG-DATA file to the running device, as SpringCoreConfig does, and wait for the outcome.",
-            discussion: """
-                By default the factory defaults are restored and the file applied over them, then the device reboots: STATUS \
-                offline, a new connection with the new settings, META. Exits 0 once the device is connected with the file; \
-                1 if the file is rejected (nothing changes) or the device rolled back because the broker was unreachable.
-                """)
-
-        @Argument(help: "The CONFIG-DATA JSON file.")
-        var file: String
-
-        @Option(name: .long, help: "The device's state directory.")
-        var stateDir: String
-
-        @Flag(name: .long, help: "Merge the file into the current configuration instead of restoring the factory defaults first.")
-        var noLoadDefaults = false
-
-        @Flag(name: .long, help: "Store the file without rebooting; it takes effect at the next reboot or reload.")
-        var noReset = false
-
-        @Flag(name: .long, help: "No daemon is running: judge the file and store it for the next start.")
-        var offline = false
-
-        @OptionGroup var answer: AnswerTimeout
-
-        @Flag(name: .long, help: "With --offline: judge as a daemon started with --insecure would (plain MQTT allowed).")
-        var insecure = false
-
-        func run() async throws {
-            // The daemon refuses a file over the size limit too; saying so here spares sending it.
-            let content = try ConfigData.read(file, followingSymbolicLinks: true)
-            let state = DeviceStateDirectory(path: stateDir)
-            let outcome: ConfigurationOutcome
-            if offline {
-                let socket = ControlSocket.path(in: state)
-                if await ControlSocket.isAnswering(socketPath: socket, eventLoopGroup: MultiThreadedEventLoopGroup.singleton) {
-                    throw ValidationError("a daemon is running for \(stateDir) (\(socket) answers); push to it without --offline")
-                }
-                outcome = ConfigurationStore(state: state, options: DeviceRunOptions(insecure: insecure)).storeOffline(
-                    ConfigurationPush(content: content, source: file, loadDefaults: !noLoadDefaults, reset: false),
-                    logger: makeLogger(level: .warning))
-            } else {
-                let request = ControlRequest.push(content: content, source: file, loadDefaults: !noLoadDefaults, reset: !noReset)
-                outcome = try await ControlSocket.request(
-                    request, socketPath: ControlSocket.path(in: state), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                    timeout: answer.timeout)
-            }
-            print(outcome)
-            if !outcome.succeeded { throw ExitCode.failure }
-        }
-    }
-
-    struct Reload: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Make the running device reload config.json from its state directory (what SIGHUP does), and wait.")
-
-        @Option(name: .long, help: "The device's state directory.")
-        var stateDir: String
-
-        @OptionGroup var answer: AnswerTimeout
-
-        func run() async throws {
-            let state = DeviceStateDirectory(path: stateDir)
-            let outcome = try await ControlSocket.request(
-                .reload, socketPath: ControlSocket.path(in: state), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                timeout: answer.timeout)
-            print(outcome)
-            if !outcome.succeeded { throw ExitCode.failure }
-        }
-    }
-}
-
-/// How long `config push` and `config reload` wait for the daemon: a push reboots the device and
-/// may wait out the rollback window, so the deadline is long, but there is one.
-struct AnswerTimeout: ParsableArguments {
-    @Option(
-        name: .customLong("timeout"),
-        help: "Seconds to wait for the daemon's answer: more than its --rollback-after (60 by default) and a reboot.")
-    var seconds = Int(ControlSocket.pushTimeout.components.seconds)
-
-    var timeout: Duration { .seconds(seconds) }
-
-    func validate() throws {
-        guard (1...86_400).contains(seconds) else { throw ValidationError("--timeout must be 1 to 86400 seconds") }
     }
 }

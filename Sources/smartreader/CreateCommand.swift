@@ -1,6 +1,7 @@
 import ArgumentParser
 import DeviceIdentity
 import Gateway
+import HostSystem
 import SpringCore
 
 struct CreateCommand: AsyncParsableCommand {
@@ -13,8 +14,7 @@ struct CreateCommand: AsyncParsableCommand {
             and `smartreader pki install`. With the development PKI, `smartreader pki provision` does all of it at once.
             """)
 
-    @Option(name: .long, help: "The new device's state directory (on a service install: /var/lib/smartreader/SERIAL).")
-    var stateDir: String
+    @OptionGroup var stateDirectory: StateDirectoryOption
 
     @Option(help: "Serial number, 8 hex digits: the device ID and the certificate's CN.")
     var serial: String
@@ -31,10 +31,10 @@ struct CreateCommand: AsyncParsableCommand {
     func run() async throws {
         let loaded = try DeviceProfile.load(name: profile, directory: DataFiles.directory("DeviceProfiles"))
         try DeviceProvisioning.createForEnrolment(
-            state: DeviceStateDirectory(path: stateDir), profile: loaded, serialNumber: serial, broker: try BrokerAddress(parsing: broker),
+            state: stateDirectory.state, profile: loaded, serialNumber: serial, broker: try BrokerAddress(parsing: broker),
             brokerAuthorityPEM: try ProtectedFile.read(brokerCa))
         print(
-            "created \(loaded.constants.productName) \(serial.uppercased()) in \(stateDir); next: `smartreader enroll` or `smartreader pki csr`"
+            "created \(loaded.constants.productName) \(serial.uppercased()) in \(stateDirectory.path); next: `smartreader enroll` or `smartreader pki csr`"
         )
     }
 }

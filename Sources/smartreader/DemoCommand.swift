@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevelopmentTools
 import Foundation
 import Gateway
 import NIOPosix
@@ -22,7 +23,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep the temporary directory (PKI, broker configuration, device state) for a closer look.")
     var keep = false
 
-    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var logging: LoggingOptions<NoticeAndWorse>
 
     func run() async throws {
         let logger = logging.makeLogger()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gateway
+import HostSystem
 
 struct InstallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,8 +15,8 @@ struct InstallCommand: AsyncParsableCommand {
             (member of dialout and input through the unit) and reloads systemd; otherwise, or with --no-system-changes, \
             it prints those commands.
             Each device: its state in /var/lib/smartreader/SERIAL (owner-only, created by systemd), its extra run \
-            options in CONFIG_DIR/SERIAL.env, then `systemctl enable --now smartreader@SERIAL`. See the README's \
-            operator's section.
+            options in CONFIG_DIR/SERIAL.env, then `systemctl enable --now smartreader@SERIAL`. See docs/operating.md \
+            in the source tree.
             """)
 
     @Option(name: .long, help: "Where bin/ and share/ go.")
@@ -44,7 +45,9 @@ struct InstallCommand: AsyncParsableCommand {
         let executable = DataFiles.executablePath
         // The package's binary is upgraded by apt: a copy of it in /usr/local with a unit in /etc would
         // shadow the package's unit and keep running the old binary after every upgrade.
-        if destdir.isEmpty, executable == "/usr/bin/smartreader", FileManager.default.fileExists(atPath: "/lib/systemd/system/smartreader@.service") {
+        if destdir.isEmpty, executable == "/usr/bin/smartreader",
+            FileManager.default.fileExists(atPath: "/lib/systemd/system/smartreader@.service")
+        {
             throw ValidationError(
                 "this smartreader comes from the Debian package, which already installed the binary, its data and the unit: "
                     + "upgrade it with apt; `smartreader install` is for a binary you built yourself")

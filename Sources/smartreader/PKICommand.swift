@@ -1,7 +1,9 @@
 import ArgumentParser
+import DevelopmentTools
 import DeviceIdentity
 import Foundation
 import Gateway
+import HostSystem
 import SpringCore
 import X509
 
@@ -11,8 +13,7 @@ struct PKICommand: AsyncParsableCommand {
         abstract:
             "A development PKI (root CA, role CAs, leaf certificates, device provisioning, a matching mosquitto), and a device's own key renewal.",
         subcommands: [
-            Init.self, Issue.self, Provision.self, Mosquitto.self, CertificateRequestCommand.self, Sign.self,
-            InstallCertificateCommand.self,
+            Init.self, Issue.self, Provision.self, Mosquitto.self, RequestCertificate.self, Sign.self, InstallCertificate.self,
         ])
 
     struct Init: AsyncParsableCommand {
@@ -48,6 +49,10 @@ struct PKICommand: AsyncParsableCommand {
         var out: String
 
         func run() async throws {
+            // A broker's CN is a host name, never a client ID.
+            if role != .broker, let device = FleetPlan.fleetDevice(serialNumber: cn) {
+                throw FleetError.serialNumberOfFleet(cn.uppercased(), device: device)
+            }
             let pki = try DevelopmentPKI(opening: directory)
             try pki.issue(role: role, commonName: cn, subjectAlternativeNames: subjectAlternativeNames).write(prefix: out)
             print("issued \(role.rawValue) certificate CN=\(cn): \(out).crt, \(out).key")
@@ -75,7 +80,7 @@ struct PKICommand: AsyncParsableCommand {
             let request: CertificateSigningRequest
             do {
                 request = try CertificateSigningRequest(pemEncoded: try ProtectedFile.read(csr))
-            } catch let error as IdentityError {
+            } catch let error as FileError {
                 throw error
             } catch {
                 throw ValidationError("\(csr) is not a PEM certificate request: \(error)")
@@ -93,10 +98,9 @@ struct PKICommand: AsyncParsableCommand {
         @Argument(help: "The PKI directory.")
         var directory: String
 
-        @Option(name: .long, help: "The new device's state directory.")
-        var stateDir: String
+        @OptionGroup var stateDirectory: StateDirectoryOption
 
-        @Option(help: "Serial number, 8 hex digits.")
+        @Option(help: "Serial number, 8 hex digits, outside the fleets' 5F000000 to 5FFFFFFF (`simulate`'s devices).")
         var serial: String
 
         @Option(help: "Device profile from DeviceProfiles/.")
@@ -106,12 +110,13 @@ struct PKICommand: AsyncParsableCommand {
         var broker = "localhost"
 
         func run() async throws {
+            let serial = try DeviceProvisioning.validateSerialNumber(self.serial)
+            if let device = FleetPlan.fleetDevice(serialNumber: serial) { throw FleetError.serialNumberOfFleet(serial, device: device) }
             let pki = try DevelopmentPKI(opening: directory)
             let loaded = try DeviceProfile.load(name: profile, directory: DataFiles.directory("DeviceProfiles"))
-            let state = DeviceStateDirectory(path: stateDir)
             try DeviceProvisioning(pki: pki, profile: loaded)
-                .provision(state: state, serialNumber: serial, broker: try BrokerAddress(parsing: broker))
-            print("provisioned \(loaded.constants.productName) \(serial.uppercased()) in \(stateDir)")
+                .provision(state: stateDirectory.state, serialNumber: serial, broker: try BrokerAddress(parsing: broker))
+            print("provisioned \(loaded.constants.productName) \(serial.uppercased()) in \(stateDirectory.path)")
         }
     }
 
@@ -145,5 +150,3 @@ struct PKICommand: AsyncParsableCommand {
         }
     }
 }
-
-extension CertificateRole: ExpressibleByArgument {}

@@ -1,34 +1,34 @@
 import ArgumentParser
+import DevelopmentTools
 import Foundation
-import Gateway
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Work with `smartreader simulate` reports.", subcommands: [MergeReportsCommand.self])
-}
+        commandName: "report", abstract: "Work with `smartreader simulate` reports.", subcommands: [Merge.self])
 
-struct MergeReportsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "merge",
-        abstract: "Make the shards' reports (`simulate --shard K/N --json`) into the fleet's report.",
-        discussion: """
-            Prints the fleet's report as `simulate` does and writes it as JSON in the same format: percentiles from the \
-            shards' summed histograms, totals and errors by kind summed, connects and events per second over the common \
-            window (the first shard's start to the last one's end), memory per device over all shards and the worst \
-            shard's. Every shard of the fleet must be there once, all written by the same smartreader format version.
-            """)
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "merge",
+            abstract: "Make the shards' reports (`simulate --shard K/N --json`) into the fleet's report.",
+            discussion: """
+                Prints the fleet's report as `simulate` does and writes it as JSON in the same format: percentiles from the \
+                shards' summed histograms, totals and errors by kind summed, connects and events per second over the common \
+                window (the first shard's start to the last one's end), memory per device over all shards and the worst \
+                shard's. Every shard of the fleet must be there once, all written by the same smartreader format version.
+                """)
 
-    @Argument(help: "The shards' JSON reports, or directories holding them (every *.json in each).")
-    var reports: [String]
+        @Argument(help: "The shards' JSON reports, or directories holding them (every *.json in each).")
+        var reports: [String]
 
-    @Option(name: .long, help: "Write the fleet's report as JSON to this file (- for standard output, on one line).")
-    var json: String?
+        @Option(name: .long, help: "Write the fleet's report as JSON to this file (- for standard output, on one line).")
+        var json: String?
 
-    func run() throws {
-        let report = try FleetReport.merged(FleetReport.load(paths: reports))
-        report.lines.forEach { print($0) }
-        if let json {
-            if json == "-" { print(report.jsonLine) } else { try Data((report.json + "\n").utf8).write(to: URL(fileURLWithPath: json)) }
+        func run() throws {
+            let report = try FleetReport.merged(FleetReport.load(paths: reports))
+            report.lines.forEach { print($0) }
+            if let json {
+                if json == "-" { print(report.jsonLine) } else { try Data((report.json + "\n").utf8).write(to: URL(fileURLWithPath: json)) }
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevelopmentTools
 import DeviceIdentity
 import Foundation
 import Gateway
@@ -15,22 +16,27 @@ struct SimulateCommand: AsyncParsableCommand {
             Each device is a full emulated Smart Reader with its own key and certificate (client ID = CN = its serial \
             number), META, STATUS, Last Will and events, on one event loop group. The devices live in the fleet \
             directory (default PKI/fleet), one state directory each, made from the development PKI the first time and \
-            reused after (put enrolled devices there to use your own PKI). Devices connect at --connect-rate; then \
+            reused after (it refuses devices an earlier PKI in the same directory issued). With your own PKI, give \
+            --identities: a directory (read-only will do, e.g. a Kubernetes Secret) holding SERIAL.crt (the device's \
+            certificate, then its CA) and SERIAL.key for each device, and root.crt, the CA of the broker's certificate; \
+            or put enrolled devices in the fleet directory. Devices connect at --connect-rate; then \
             --rate events a second, spread over the connected devices, for --duration; then each says offline and \
             disconnects. A progress line shows connected devices, events and errors each second; the report gives \
             connects per second, TLS handshake, CONNACK and publish-to-PUBACK latencies (p50/p95/p99/max, HdrHistogram), \
             events per second, errors by kind and memory per device. SIGINT (Ctrl-C) or SIGTERM ends the run early, \
-            with the devices saying offline and the report covering what ran.
+            with the devices saying offline and the report covering what ran and saying that it stopped early.
 
             A fleet larger than one machine runs as shards: `--shard K/N` (K from 0; or SMARTREADER_SHARD=K/N, or a \
             Kubernetes Indexed Job's JOB_COMPLETION_INDEX=K with SMARTREADER_SHARDS=N) runs the K-th of N disjoint \
             slices of the --devices serial numbers, issuing only its own identities (on every core, from a PKI that may \
             be read-only, e.g. the Client CA and its key mounted as a Secret), at its share of --rate. --start-at makes \
             every shard begin its events at one moment. `smartreader report merge` makes the shards' --json reports \
-            into the fleet's.
+            into the fleet's. Serial numbers (client IDs) run from 5F000000: at most 16777216 devices. A shard whose \
+            device's session the broker gives to another client (the same shard running twice: an MQTT 5 DISCONNECT \
+            0x8E, or the broker closing one device's connection 3 times in 30 s) stops early and exits 1, naming it.
             """)
 
-    @Option(help: "How many devices in the whole fleet (over every shard).")
+    @Option(help: "How many devices in the whole fleet (over every shard), at most 16777216.")
     var devices: Int
 
     @Option(
@@ -38,12 +44,25 @@ struct SimulateCommand: AsyncParsableCommand {
         help: "The PKI that issues the devices' certificates (`pki init`; read-only will do: root.crt, client-ca.crt and .key).")
     var pki: String?
 
-    @Option(help: "Run the K-th of N slices of the fleet, K from 0 (default: SMARTREADER_SHARD, JOB_COMPLETION_INDEX, or all).")
+    @Option(
+        name: .long, help: "Pre-enrolled identities (read-only will do): SERIAL.crt and SERIAL.key for each device, and root.crt.")
+    var identities: String?
+
+    // Unconditional: `--shard -1/4` reaches the shard's own check, which says what is wrong, instead
+    // of the parser taking -1/4 for an option.
+    @Option(
+        parsing: .unconditional,
+        help:
+            "Run the K-th of N slices of the fleet, given as K/N with 0 <= K < N (default: SMARTREADER_SHARD, JOB_COMPLETION_INDEX, or all)."
+    )
     var shard: String?
 
     @Option(
         name: .customLong("start-at"),
-        help: "Begin the events at this ISO 8601 UTC time (e.g. 2026-12-01T09:00:00Z), the same for every shard.")
+        help: """
+            Begin the events at this UTC time, the same for every shard: 2026-12-01T09:00:00Z (or .250Z), ending in Z, \
+            at most 24 h ahead.
+            """)
     var startAt: String?
 
     @Option(help: "The broker, HOST:PORT; its certificate must chain to the PKI's root.")
@@ -72,10 +91,17 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @OptionGroup var metrics: MetricsOptions
 
-    @OptionGroup var logging: LoggingOptions
+    @OptionGroup var logging: LoggingOptions<NoticeAndWorse>
 
     func validate() throws {
         guard devices > 0 else { throw ValidationError("--devices must be at least 1") }
+        guard devices <= FleetPlan.maximumDevices else { throw ValidationError(FleetError.tooManyDevices(devices).description) }
+        guard pki == nil || identities == nil else {
+            throw ValidationError("give --pki to issue the devices' identities or --identities holding them, not both")
+        }
+        guard identities == nil || fleetDirectory != nil else {
+            throw ValidationError("--identities needs --fleet-directory: a writable directory where the devices keep their state")
+        }
         guard pki != nil || fleetDirectory != nil else {
             throw ValidationError("give --pki to issue the devices' identities, or --fleet-directory holding them already")
         }
@@ -91,27 +117,38 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = logging.makeLogger()
         let shard =
-            try self.shard.map(FleetShard.init(parsing:)) ?? FleetShard.fromEnvironment(ProcessInfo.processInfo.environment) ?? .whole
+            try self.shard.map { try FleetShard(parsing: $0) } ?? FleetShard.fromEnvironment(ProcessInfo.processInfo.environment) ?? .whole
+        let eventDuration = Duration.milliseconds(Int(duration * 1000))
+        let eventsStartAt = try startAt.map { try FleetPlan.startTime($0, now: Date(), duration: eventDuration) }
         let plan = FleetPlan(
-            devices: devices, broker: try BrokerAddress(parsing: broker), eventsPerSecond: rate,
-            duration: .milliseconds(Int(duration * 1000)), connectsPerSecond: connectRate, protocolVersion: mqttVersion.version,
-            trace: try trace.map { try Trace.load(contentsOf: $0) }, shard: shard, eventsStartAt: try startAt.map(FleetPlan.startTime))
+            devices: devices, broker: try BrokerAddress(parsing: broker), eventsPerSecond: rate, duration: eventDuration,
+            connectsPerSecond: connectRate, protocolVersion: mqttVersion.version, trace: try trace.map { try Trace.load(contentsOf: $0) },
+            shard: shard, eventsStartAt: eventsStartAt)
         guard !plan.deviceIndices.isEmpty else { throw FleetError.shardWithoutDevices(shard, fleetDevices: devices) }
         let fleet = FleetDirectory(directory: fleetDirectory ?? (pki! as NSString).appendingPathComponent("fleet"))
         let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
         let progressLine = ProgressLine()
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let states = try await fleet.prepare(plan, pki: try pki.map { try DevelopmentPKI(opening: $0) }, profile: profile) { made, missing in
-            if made == missing || made % 50 == 0 {
-                progressLine.show("making devices: \(made) of \(missing) new keys and certificates, on \(cores) cores")
-            }
+        let source: FleetIdentitySource
+        let making: String
+        if let pki {
+            source = .issuing(try DevelopmentPKI(opening: pki))
+            making = "new keys and certificates, on \(cores) cores"
+        } else if let identities {
+            source = .enrolled(FleetEnrolledIdentities(directory: identities))
+            making = "from the identities in \(identities)"
+        } else {
+            (source, making) = (.present, "")
+        }
+        let states = try await fleet.prepare(plan, from: source, profile: profile) { made, missing in
+            if made == missing || made % 50 == 0 { progressLine.show("making devices: \(made) of \(missing) \(making)") }
         }
         let endpoint = try await metrics.start(logger: logger)
         let stop = FleetStopRequest()
         let signals = Task {
-            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
-                progressLine.show("stopping early: the report covers what ran")
-                stop.request()
+            for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+                progressLine.show("stopping early (\(signal)): the report covers what ran")
+                stop.request(.signal("\(signal)"))
             }
         }
         defer { signals.cancel() }
@@ -132,21 +169,14 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         await endpoint?.stop()
         progressLine.finish()
+        // Said before the report, not thrown after it: the JSON stays the log's last line (a pod's).
+        var takenOver: FleetError?
+        if case .sessionTakenOver(let clientID)? = stop.current?.reason { takenOver = .sessionTakenOver(clientID: clientID, shard: shard) }
+        if let takenOver { FileHandle.standardError.write(Data("Error: \(takenOver)\n".utf8)) }
         report.lines.forEach { print($0) }
         if let json {
             if json == "-" { print(report.jsonLine) } else { try Data((report.json + "\n").utf8).write(to: URL(fileURLWithPath: json)) }
         }
-        if report.connected < states.count { throw ExitCode.failure }
+        if takenOver != nil || report.connected < states.count { throw ExitCode.failure }
     }
-}
-
-/// One line on standard error, rewritten in place on a terminal, else a line each.
-final class ProgressLine: Sendable {
-    private let terminal = isatty(2) != 0
-
-    func show(_ text: String) {
-        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + text : text + "\n").utf8))
-    }
-
-    func finish() { if terminal { FileHandle.standardError.write(Data("\n".utf8)) } }
 }

@@ -13,7 +13,7 @@ struct SmartReaderCommand: AsyncParsableCommand {
         version: BuildVersion.current.description,
         subcommands: [
             DemoCommand.self, ReplayCommand.self, RunCommand.self, PKICommand.self, ConfigCommand.self, ProfilesCommand.self,
-            BenchCommand.self, ReadersCommand.self, RecordCommand.self, StatusCommand.self, EnrolCommand.self, DoctorCommand.self,
+            BenchCommand.self, ReadersCommand.self, RecordCommand.self, StatusCommand.self, EnrollCommand.self, DoctorCommand.self,
             InstallCommand.self, CreateCommand.self, SimulateCommand.self, SpoolCommand.self, ReportCommand.self,
         ])
 }

@@ -22,11 +22,10 @@ struct SpoolCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Send the refused events again, oldest first, once the broker's ACL or the device's identity is fixed.")
 
-        @Option(name: .long, help: "The device's state directory.")
-        var stateDir: String
+        @OptionGroup var stateDirectory: StateDirectoryOption
 
         func run() async throws {
-            let count = try await act(on: stateDir, .retryRefused) { try $0.retryRefused() }
+            let count = try await act(on: stateDirectory.state, .retryRefused) { try $0.retryRefused() }
             print("\(count) refused events put back in line to be sent")
         }
     }
@@ -35,19 +34,17 @@ struct SpoolCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Drop the refused events; they are counted as discarded (status, STATUS, metrics).")
 
-        @Option(name: .long, help: "The device's state directory.")
-        var stateDir: String
+        @OptionGroup var stateDirectory: StateDirectoryOption
 
         func run() async throws {
-            let count = try await act(on: stateDir, .discardRefused) { try $0.discardRefused() }
+            let count = try await act(on: stateDirectory.state, .discardRefused) { try $0.discardRefused() }
             print("\(count) refused events discarded")
         }
     }
 }
 
 /// Asks the running daemon, which holds the spool in memory too; with none, changes the file.
-private func act(on stateDir: String, _ request: ControlRequest, offline: (SpoolStore) throws -> Int) async throws -> Int {
-    let state = DeviceStateDirectory(path: stateDir)
+private func act(on state: DeviceStateDirectory, _ request: ControlRequest, offline: (SpoolStore) throws -> Int) async throws -> Int {
     let socket = ControlSocket.path(in: state)
     let group = MultiThreadedEventLoopGroup.singleton
     if await ControlSocket.isAnswering(socketPath: socket, eventLoopGroup: group) {

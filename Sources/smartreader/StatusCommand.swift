@@ -21,14 +21,13 @@ struct StatusCommand: AsyncParsableCommand {
             broker refused are held.
             """)
 
-    @Option(name: .long, help: "The device's state directory.")
-    var stateDir: String
+    @OptionGroup var stateDirectory: StateDirectoryOption
 
     @Flag(name: .long, help: "Print the running daemon's report as one JSON object (nothing when it is not running).")
     var json = false
 
     func run() async throws {
-        let state = DeviceStateDirectory(path: stateDir)
+        let state = stateDirectory.state
         let factory = try state.loadFactory()
         let socket = ControlSocket.path(in: state)
         let group = MultiThreadedEventLoopGroup.singleton

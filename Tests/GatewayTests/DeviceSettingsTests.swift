@@ -1,5 +1,6 @@
 import DeviceIdentity
 import Foundation
+import HostSystem
 import Logging
 import NIOSSL
 import SpringCore
@@ -67,7 +68,10 @@ func refusals() throws {
     do {
         _ = try DeviceSettings(state: state, brokerOverride: nil)
     } catch {
-        #expect(error.description == "\(state.configurationPath): register 02A0 byte 3 (network output format) is 3 (MK1), which the emulator does not send over MQTT; use 2 (JSON, e.g. 0003000200) or 1 ($SCRDR, 0003000100)")
+        #expect(
+            error.description
+                == "\(state.configurationPath): register 02A0 byte 3 (network output format) is 3 (MK1), which the emulator does not send over MQTT; use 2 (JSON, e.g. 0003000200) or 1 ($SCRDR, 0003000100)"
+        )
     }
 
     try state.editConfiguration {

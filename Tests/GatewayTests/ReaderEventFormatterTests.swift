@@ -8,8 +8,10 @@ private let insert = TagEvent(tagID: "DA1275B0", protocolName: "NFC-A", move: .i
 
 @Test("the template serving the tag's protocol (03t0) writes the TagId and numbers the event; 02A0 = 01 sends a $SCRDR line")
 func formatterFollowsRegisters() throws {
-    let nfcB = ActiveTemplate(number: 1, lookup: try #require(try TemplateLookup(bytes: [0x02])), format: try TemplateOutputFormat(bytes: [0x0F]))
-    let nfcA = ActiveTemplate(number: 2, lookup: try #require(try TemplateLookup(bytes: [0x01])), format: try TemplateOutputFormat(bytes: [0x00]))
+    let nfcB = ActiveTemplate(
+        number: 1, lookup: try #require(try TemplateLookup(bytes: [0x02])), format: try TemplateOutputFormat(bytes: [0x0F]))
+    let nfcA = ActiveTemplate(
+        number: 2, lookup: try #require(try TemplateLookup(bytes: [0x01])), format: try TemplateOutputFormat(bytes: [0x00]))
     let json = ReaderEventFormatter(interface: "13.56", outputFormat: .json, templates: [nfcB, nfcA])
     #expect(
         String(decoding: json.payload(for: insert, uptime: uptime), as: UTF8.self)

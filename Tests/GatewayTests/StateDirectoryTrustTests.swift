@@ -70,10 +70,11 @@ func relativeLinkNamesItsTarget() throws {
     try FileManager.default.moveItem(atPath: state.configurationPath, toPath: real)
     try FileManager.default.createSymbolicLink(atPath: state.configurationPath, withDestinationPath: "c.real")
     let problem = try #require(StateDirectoryTrust(state: state).problems.first)
-    let resolved = try #require(realpath(real, nil).map { pointer in
-        defer { free(pointer) }
-        return String(cString: pointer)
-    })
+    let resolved = try #require(
+        realpath(real, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        })
     #expect(problem.path == state.configurationPath)
     #expect(problem.reason.contains("(to \(resolved))"), "\(problem.reason)")
     #expect(problem.fix == "cp --remove-destination \(resolved) \(state.configurationPath)", "\(problem.fix)")

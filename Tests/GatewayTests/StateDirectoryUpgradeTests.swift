@@ -7,7 +7,9 @@ import Testing
 
 @testable import Gateway
 
-@Test("a device provisioned by the previous version (one-byte 02A0, 0288 370E8D0D01) loads after the upgrade, sending its client CA as before")
+@Test(
+    "a device provisioned by the previous version (one-byte 02A0, 0288 370E8D0D01) loads after the upgrade, sending its client CA as before"
+)
 func previousVersionDeviceUpgraded() throws {
     let root = temporaryDirectory()
     let pki = try DevelopmentPKI.create(at: root + "/pki")

@@ -2,8 +2,9 @@ import DeviceIdentity
 import Foundation
 import SpringCore
 import TestSupport
-@testable import Gateway
 import Testing
+
+@testable import Gateway
 
 /// Register facts from SpringCard's register map, springcard/springcore-xmlfiles:
 /// config/springpark.xml (SpringPark firmware 1.23, hardware EAN19217) and, for 0201/0202,
@@ -131,7 +132,10 @@ func keyboardLayouts(code: Int) throws {
 @Test(
     "0288 reads as the vendor lays it out",
     arguments: [
-        ("370E8D4D8F", TLSOptionsRegister.ServerCheck.verifyPKI, UInt8(0x0E), UInt8(0x0D), TLSOptionsRegister.KeyStore.atecc, UInt8(0x0D), true, UInt8(0x0F)),
+        (
+            "370E8D4D8F", TLSOptionsRegister.ServerCheck.verifyPKI, UInt8(0x0E), UInt8(0x0D), TLSOptionsRegister.KeyStore.atecc,
+            UInt8(0x0D), true, UInt8(0x0F)
+        ),
         ("170E8D0D01", .verifyServer, 0x0E, 0x0D, .raw, 0x0D, false, 0x01),
         ("27F38A4A72", .verifyCA, 0x03, 0x0A, .atecc, 0x0A, false, 0x02),
     ])
@@ -146,7 +150,8 @@ func tlsOptionsLayout(
     #expect(tls.bytes == bytes, "written back as read, reserved bits included")
 }
 
-@Test("0288 with the client key in a reserved secure element (byte 3 bits 7-6 = 2 or 3) is refused", arguments: ["370E8D8D8F", "370E8DCD8F"])
+@Test(
+    "0288 with the client key in a reserved secure element (byte 3 bits 7-6 = 2 or 3) is refused", arguments: ["370E8D8D8F", "370E8DCD8F"])
 func reservedKeyStore(hex: String) throws {
     let data = try ConfigData.parse(Data(#"{"config": {"88": "\#(hex)"}}"#.utf8), file: "f.json")
     #expect(throws: ConfigurationError.self) { try DeviceConfiguration(data) }
@@ -165,7 +170,8 @@ func metaIdentityFields() throws {
         physicalAddress: "B0D785C01239", ipAddress: "", outputFormat: .json, open: false)
     #expect(
         meta.json
-            == #"{"VendorName":"SpringCard","ProductName":"SpringPark","SerialNumber":"DA1275B0","Version":"1.23","Firmware":"SpringCore/E518/SpringPark","Revision":"1.23-11-g30998598","Hardware":"EAN19217","UniqueId":"00019217-0000-8000-8000-0000DA1275B0","ConfigId":"6F1C2A90-3B4D-4E5F-8011-223344556677","Open":false,"PhysAddress":"B0D785C01239","Protocol":"RDR/JSON","Interfaces":"13.56"}"#)
+            == #"{"VendorName":"SpringCard","ProductName":"SpringPark","SerialNumber":"DA1275B0","Version":"1.23","Firmware":"SpringCore/E518/SpringPark","Revision":"1.23-11-g30998598","Hardware":"EAN19217","UniqueId":"00019217-0000-8000-8000-0000DA1275B0","ConfigId":"6F1C2A90-3B4D-4E5F-8011-223344556677","Open":false,"PhysAddress":"B0D785C01239","Protocol":"RDR/JSON","Interfaces":"13.56"}"#
+    )
     #expect(MetaMessage.configID(from: Array("v2".utf8)) == "v2", "a label written as text stays text")
     #expect(UUID(uuidString: meta.uniqueID) != nil, "UniqueId parses as a GUID")
     #expect(springPark.hardware == "EAN19217", "config/springpark.xml hardware=\"EAN19217\"")

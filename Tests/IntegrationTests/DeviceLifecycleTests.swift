@@ -1,3 +1,4 @@
+import DevelopmentTools
 import Foundation
 import Gateway
 import SpringCore
@@ -163,7 +164,9 @@ struct DeviceLifecycleTests {
         }
     }
 
-    @Test("a retained cfg/set that fails its trial is tried once: delivered live first, then retained after the rollback, it is not applied again")
+    @Test(
+        "a retained cfg/set that fails its trial is tried once: delivered live first, then retained after the rollback, it is not applied again"
+    )
     func retainedBadPushTriedOnce() async throws {
         try await BrokerFixture.with { fixture in
             let state = try fixture.provision()

@@ -1,6 +1,7 @@
 import DeviceIdentity
 import Foundation
 import Gateway
+import HostSystem
 import SpringCore
 import TestSupport
 import Testing

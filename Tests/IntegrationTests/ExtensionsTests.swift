@@ -3,11 +3,12 @@ import Foundation
 import TestSupport
 import Testing
 
-/// `emulator.extensions`: on (the default), the device adds what the README's extensions table
+/// `emulator.extensions`: on (the default), the device adds what the extensions table of docs/publishing.md
 /// lists; off, mosquitto_sub sees only what the vendor documents a SpringPark sending.
 @Suite("extensions: everything beyond the device, and one setting that turns it off")
 struct ExtensionsTests {
-    @Test("on the wire with extensions on and off: event-id, EventId, STATUS Spool, retained META/STATUS, the backlog after an outage",
+    @Test(
+        "on the wire with extensions on and off: event-id, EventId, STATUS Spool, retained META/STATUS, the backlog after an outage",
         arguments: [true, false])
     func extensionsOnTheWire(extensions: Bool) async throws {
         try await BrokerFixture.with(persistentBroker: true) { fixture in
@@ -40,7 +41,9 @@ struct ExtensionsTests {
             try await daemon.waitFor("the daemon to notice") { $0.lines.contains { $0.contains("MQTT connection lost") } }
             reader.write(Array("AB000002\r\n".utf8))
             if !extensions {
-                try await daemon.waitFor("the drop to be logged") { $0.lines.contains { $0.contains("tag read while not connected: dropped") } }
+                try await daemon.waitFor("the drop to be logged") {
+                    $0.lines.contains { $0.contains("tag read while not connected: dropped") }
+                }
             }
             try await fixture.broker.startAgain()
             try await observer.waitFor("META again", timeout: .seconds(30)) { $0.records(onTopicEndingWith: "/meta").count >= 2 }
@@ -75,7 +78,8 @@ struct ExtensionsTests {
             fixture.tlsArguments(prefix: watch, clientID: "watch-late") + ["-t", "springcard/springcore/#", "-t", "probe/#", "-v"])
         for attempt in 0..<100 {
             _ = try await runTool(
-                "mosquitto_pub", fixture.tlsArguments(prefix: control, clientID: "late-probe-\(attempt)") + ["-t", "probe/late", "-m", "ready"])
+                "mosquitto_pub",
+                fixture.tlsArguments(prefix: control, clientID: "late-probe-\(attempt)") + ["-t", "probe/late", "-m", "ready"])
             if subscriber.lines.contains(where: { $0.hasPrefix("probe/") }) { return subscriber }
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -1,3 +1,4 @@
+import DevelopmentTools
 import Foundation
 import Gateway
 import TestSupport
@@ -43,6 +44,15 @@ struct FleetTests {
 
             let report = try JSONDecoder().decode(FleetReport.self, from: Data(contentsOf: URL(fileURLWithPath: reportPath)))
             #expect(report.connected == 20 && report.errors.isEmpty, "\(report)")
+            // Marked as cut short, in the JSON and in the printed report.
+            let fields = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
+            let shardFields = (fields?["shards"] as? [[String: Any]])?.first
+            let stop = shardFields?["stoppedEarly"] as? [String: Any]
+            #expect(fields?["stoppedEarly"] as? Bool == true && stop?["reason"] as? String == "SIGINT", "\(fields ?? [:])")
+            #expect(stop?["phase"] as? String == "publishing", "\(stop ?? [:])")
+            #expect(
+                simulation.lines.contains { $0.hasPrefix("stopped     early, by SIGINT while publishing") },
+                "\(simulation.lines.joined(separator: "\n"))")
             #expect(report.eventsGiven >= 1 && report.eventsAcknowledged == report.eventsGiven, "\(report)")
             #expect(report.tlsHandshake.count == 20 && report.connAck.count == 20 && report.publishToPuback.count == report.eventsGiven)
             #expect(report.tlsHandshake.p50 > 0 && report.tlsHandshake.p50 <= report.connAck.max)
@@ -61,6 +71,7 @@ struct FleetTests {
                 binary,
                 ["simulate", "--devices", "20", "--pki", fixture.pki.directory, "--broker", "localhost:\(fixture.broker.port)"])
             #expect(again.status == 0 && !again.output.contains("making devices"), "\(again.output)")
+            #expect(!again.output.contains("stopped "), "a run to its end is not marked: \(again.output)")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import HostSystem
 import SpringCore
 import TagReaders
 import TestSupport
@@ -56,7 +57,8 @@ struct LiveReaderTests {
             emulator.present(nil)
             try await observer.waitFor("the second reading") { $0.payloads(onTopicEndingWith: "rdr/evt").count >= 2 }
             try await Task.sleep(for: .seconds(2))
-            let read = #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"TagId":"DA1275B0","TagDetails":"MIFARE Classic 1K (ATQA 0004, SAK 08)","Uptime":"*"}"#
+            let read =
+                #"{"Interface":"13.56","Protocol":"NFC-A","Template":0,"TagId":"DA1275B0","TagDetails":"MIFARE Classic 1K (ATQA 0004, SAK 08)","Uptime":"*"}"#
             #expect(observer.payloads(onTopicEndingWith: "rdr/evt").map(maskingUptime) == [read, read])
             daemon.signal(SIGTERM)
             #expect(try await daemon.waitForExit() == 0)

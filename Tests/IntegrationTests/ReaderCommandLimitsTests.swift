@@ -1,3 +1,4 @@
+import DevelopmentTools
 import Foundation
 import Gateway
 import SpringCore

@@ -1,3 +1,4 @@
+import DevelopmentTools
 import Foundation
 import Gateway
 import SpringCore
@@ -43,7 +44,9 @@ struct ReconfigurationTests {
             let before = try Data(contentsOf: URL(fileURLWithPath: state.configurationPath))
             let bad = try await runTool(binary, ["config", "push", small, "--state-dir", state.path])
             #expect(bad.status != 0)
-            #expect(bad.output.contains("rejected, nothing changed") && bad.output.contains("register 02C0 is 00 (network 0 disabled"), "\(bad.output)")
+            #expect(
+                bad.output.contains("rejected, nothing changed") && bad.output.contains("register 02C0 is 00 (network 0 disabled"),
+                "\(bad.output)")
             #expect(try Data(contentsOf: URL(fileURLWithPath: state.configurationPath)) == before)
             let broken = try write(Array("{\"config\": {\"89\": \"5314\"}}".utf8), fixture.directory + "/broken.json")
             let refused = try await runTool(binary, ["config", "push", broken, "--state-dir", state.path, "--no-load-defaults"])

@@ -21,7 +21,8 @@ private final class RecordingSource: MQTTPublishSource {
     func add(_ tokens: ClosedRange<UInt64>, size: Int? = nil) {
         let waker = record.withLock { record in
             record.waiting += tokens.map {
-                MQTTSourceMessage(token: $0, topic: "t", payload: ByteBuffer(string: size.map { String(repeating: "x", count: $0) } ?? "\($0)"))
+                MQTTSourceMessage(
+                    token: $0, topic: "t", payload: ByteBuffer(string: size.map { String(repeating: "x", count: $0) } ?? "\($0)"))
             }
             return record.waker
         }
@@ -84,7 +85,9 @@ private func readPubAcks(_ channel: EmbeddedChannel, _ acks: [(UInt16, MQTTReaso
     channel.pipeline.fireChannelReadComplete()
 }
 
-@Test("the greeting goes first, then the source's messages up to the broker's Receive Maximum; each read's PUBACKs refill the window in one batch")
+@Test(
+    "the greeting goes first, then the source's messages up to the broker's Receive Maximum; each read's PUBACKs refill the window in one batch"
+)
 func sourceFollowsReceiveMaximum() throws {
     let source = RecordingSource()
     source.add(1...5)
@@ -113,7 +116,9 @@ func refusalIsNotAcknowledgement() throws {
     _ = try channel.finish(acceptAlreadyClosed: true)
 }
 
-@Test("after a lost connection the new greeting goes first, then what was in flight, in order and flagged DUP (the old greeting not), then the rest")
+@Test(
+    "after a lost connection the new greeting goes first, then what was in flight, in order and flagged DUP (the old greeting not), then the rest"
+)
 func resendAfterReconnect() throws {
     let source = RecordingSource()
     source.add(1...4)
@@ -156,7 +161,9 @@ func pausedSourceAndQuiet() throws {
     _ = try next.finish(acceptAlreadyClosed: true)
 }
 
-@Test("under MQTT 3.1.1, a message that is the largest on the wire each time the broker hangs up, three times in a row, is refused, not sent for ever")
+@Test(
+    "under MQTT 3.1.1, a message that is the largest on the wire each time the broker hangs up, three times in a row, is refused, not sent for ever"
+)
 func largestMessageAtEachHangUpIsRefused() throws {
     let source = RecordingSource()
     source.add(1...1)

@@ -2,7 +2,9 @@ import Testing
 
 @testable import MQTT
 
-@Test("a broker that accepted 5.0 vouches for one failed attempt only: another broker behind the address (a failover, a migration) gets 3.1.1")
+@Test(
+    "a broker that accepted 5.0 vouches for one failed attempt only: another broker behind the address (a failover, a migration) gets 3.1.1"
+)
 func brokerBehindTheAddressChanges() {
     var negotiation = MQTTVersionNegotiation(configured: .v5, mayFallBack: true)
     #expect(negotiation.record(.connAck) == .keepGoing)

@@ -96,7 +96,9 @@ struct SpoolAccessTests {
         #expect(FileManager.default.contents(atPath: path) == garbage, "the old file is kept as it was")
     }
 
-    @Test("a spool whose rows were tampered with (wrong types, ids, times or counters out of range) is refused as corrupt by the daemon and by status, never a trap")
+    @Test(
+        "a spool whose rows were tampered with (wrong types, ids, times or counters out of range) is refused as corrupt by the daemon and by status, never a trap"
+    )
     func tamperedRowsRefused() throws {
         let tampering = [
             "UPDATE events SET id = -5", "UPDATE events SET payload = 'text'", "UPDATE events SET stored = 'yesterday'",

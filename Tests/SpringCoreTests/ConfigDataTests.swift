@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 import Testing
 
 @testable import SpringCore
@@ -80,8 +81,7 @@ func notEmulatedListed() throws {
 
 @Test("the SpringPark profile in DeviceProfiles/ loads, and a malformed profile is named")
 func profiles() throws {
-    let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("DeviceProfiles").path
+    let directory = SourceCheckout.root(of: #filePath)! + "/DeviceProfiles"
     let profile = try DeviceProfile.load(name: "springpark", directory: directory)
     #expect(profile.constants.productName == "SpringPark")
     #expect(profile.constants.firmware == "SpringCore/E518/SpringPark")

@@ -9,7 +9,10 @@ import Testing
             #"{"config": {"C0": "03"}}"#,
             "register 02C0 is 03 (network 0 disabled, profile 3 HID keyboard): the network is off, as a SpringPark leaves the factory, and the device would never reach its broker; write 64 (MQTT client, Smart Reader profile), as `pki provision` does"
         ),
-        (#"{"config": {"C0": "99"}}"#, "register 02C0 is 99 (network 1 HTTP client, profile 1 SpringProx legacy) with reserved bit 7 or 3 set; clear them, e.g. 64"),
+        (
+            #"{"config": {"C0": "99"}}"#,
+            "register 02C0 is 99 (network 1 HTTP client, profile 1 SpringProx legacy) with reserved bit 7 or 3 set; clear them, e.g. 64"
+        ),
         (
             #"{"config": {"A0": "0003000000"}}"#,
             "register 02A0 byte 3 (network output format) is 0 (TLV), which the emulator does not send over MQTT; use 2 (JSON, e.g. 0003000200) or 1 ($SCRDR, 0003000100)"

@@ -5,7 +5,7 @@ import Testing
 
 // A SpringPark's relays: the READER COMMAND page (docs.springcard.com, SpringCore > Host Protocols >
 // Smart Reader Protocols > JSON Messages) says "Relays" is for "devices with one or more relays" and
-// gives no count; the emulator caps it at ReaderCommand.relayLimit (README, "Registers beyond the reference").
+// gives no count; the emulator caps it at ReaderCommand.relayLimit (docs/configuration.md, "Registers beyond the reference").
 
 private func refusal(_ text: String) -> ReaderCommandError? {
     do {

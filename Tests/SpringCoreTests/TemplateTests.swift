@@ -44,10 +44,12 @@ func templateOutputFormat(format: [UInt8], tagID: [UInt8], protocolName: String,
 func templateShift() throws {
     let lookup = try #require(try TemplateLookup(bytes: [0x01]))
     let hex = try TemplateOutputFormat(bytes: [0x0F])
-    #expect(ActiveTemplate(number: 1, lookup: lookup, format: hex, shift: try TemplateShift(register: [0x02, 0x00]))
-        .render(tagID: uid7, protocolName: "NFC-A") == "AE02C84080")
-    #expect(ActiveTemplate(number: 1, lookup: lookup, format: hex, shift: try TemplateShift(register: [0x00, 0x04]))
-        .render(tagID: [0xAB, 0xCD], protocolName: "NFC-A") == "0BCD")
+    #expect(
+        ActiveTemplate(number: 1, lookup: lookup, format: hex, shift: try TemplateShift(register: [0x02, 0x00]))
+            .render(tagID: uid7, protocolName: "NFC-A") == "AE02C84080")
+    #expect(
+        ActiveTemplate(number: 1, lookup: lookup, format: hex, shift: try TemplateShift(register: [0x00, 0x04]))
+            .render(tagID: [0xAB, 0xCD], protocolName: "NFC-A") == "0BCD")
     #expect(throws: TemplateFormatError.shiftBits(8)) { try TemplateShift(register: [0x00, 0x08]) }
 }
 
@@ -74,22 +76,32 @@ func templateRefusals() throws {
     data[ActiveTemplate.register(1, of: 2)] = [0x07]
     #expect(try ActiveTemplate.enabled(in: data).isEmpty)  // 0320 empty: template 2 off, its 0321 unread
     data[ActiveTemplate.register(0, of: 2)] = [0x01]
-    #expect(throws: ConfigurationError.badRegister(RegisterAddress(bank: 0x03, number: 0x21), reason: TemplateFormatError.reservedLayout.description)) {
+    #expect(
+        throws: ConfigurationError.badRegister(
+            RegisterAddress(bank: 0x03, number: 0x21), reason: TemplateFormatError.reservedLayout.description)
+    ) {
         try ActiveTemplate.enabled(in: data)
     }
     data[ActiveTemplate.register(1, of: 2)] = [0x4F]
-    #expect(throws: ConfigurationError.badRegister(RegisterAddress(bank: 0x03, number: 0x21), reason: TemplateFormatError.reservedSwap.description)) {
+    #expect(
+        throws: ConfigurationError.badRegister(
+            RegisterAddress(bank: 0x03, number: 0x21), reason: TemplateFormatError.reservedSwap.description)
+    ) {
         try ActiveTemplate.enabled(in: data)
     }
     data[ActiveTemplate.register(1, of: 2)] = [0x1F]
-    #expect(throws: ConfigurationError.badRegister(RegisterAddress(bank: 0x03, number: 0x21), reason: TemplateFormatError.allProtocolBytes.description)) {
+    #expect(
+        throws: ConfigurationError.badRegister(
+            RegisterAddress(bank: 0x03, number: 0x21), reason: TemplateFormatError.allProtocolBytes.description)
+    ) {
         try ActiveTemplate.enabled(in: data)
     }
     data[ActiveTemplate.register(1, of: 2)] = nil
     let defaulted = try #require(try ActiveTemplate.enabled(in: data).first)
     #expect(defaulted.number == 2 && defaulted.format.layout == .decimal10Digits)  // 03t1 default 0000
     #expect(
-        throws: ConfigDataError.badValue(file: "t.json", register: RegisterAddress(bank: 3, number: 0x10), reason: "holds at most 1 bytes, got 2")
+        throws: ConfigDataError.badValue(
+            file: "t.json", register: RegisterAddress(bank: 3, number: 0x10), reason: "holds at most 1 bytes, got 2")
     ) {
         try ConfigData.parse(Data(#"{"templates": {"10": "0102"}}"#.utf8), file: "t.json")
     }

@@ -174,7 +174,7 @@ func pn532ModulationRefused() async throws {
 }
 
 /// Measures, does not judge: the latencies depend on the machine's load. The worst case is
-/// stated in the README.
+/// stated in docs/readers.md ("Detection and removal latency").
 @Test("power-on PN532: detection and removal latency over cards presented at random moments")
 func pn532Latency() async throws {
     try await withPowerOnReader("pn532-latency") { emulator, timeline in

@@ -83,7 +83,9 @@ func pn532EmulatedCardStates() async throws {
     #expect(found == [true, false, true, false, true, false, false, true, true, false])
 }
 
-@Test("the emulated PN532 sends RATS to an ISO 14443-4 type A card, which then ignores REQA until a field reset; without fAutomaticRATS it does not")
+@Test(
+    "the emulated PN532 sends RATS to an ISO 14443-4 type A card, which then ignores REQA until a field reset; without fAutomaticRATS it does not"
+)
 func pn532EmulatedAutomaticRATS() async throws {
     let link = temporaryDirectory("pn532-rats") + "/ttyPN532"
     let emulator = try PN532Emulator(linkedAt: link)

@@ -1,6 +1,5 @@
 import Foundation
-import Gateway
-import SpringCore
+import HostSystem
 
 /// Runs a system tool (openssl, mosquitto_pub: test peers nobody here wrote, or our binary) to
 /// completion. The wait happens on a thread of its own: blocking one of the two cooperative
@@ -34,15 +33,8 @@ public func temporaryDirectory(_ name: String = #function) -> String {
     return path
 }
 
-/// The repository's DeviceProfiles directory.
-public let deviceProfilesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("DeviceProfiles").path
+/// The checkout the tests are built from.
+public let packageRoot = SourceCheckout.root(of: #filePath)!
 
-extension DeviceStateDirectory {
-    /// Changes registers in the device's config.json, as an operator editing it would.
-    public func editConfiguration(_ change: (inout ConfigData) -> Void) throws {
-        var configuration = try ConfigData.load(contentsOf: configurationPath)
-        change(&configuration)
-        try configuration.serialized().write(to: URL(fileURLWithPath: configurationPath))
-    }
-}
+/// The repository's DeviceProfiles directory.
+public let deviceProfilesDirectory = packageRoot + "/DeviceProfiles"

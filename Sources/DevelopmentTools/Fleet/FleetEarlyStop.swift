@@ -1,0 +1,28 @@
+/// Why and when a simulation stopped before the end of its run, as its report says: its figures
+/// cover less than asked. A signal (SIGINT: Ctrl-C; SIGTERM: `kubectl delete`, a Job's
+/// `activeDeadlineSeconds`, an evicted pod), or the broker giving one of its devices' sessions to
+/// another client with that client ID (`sessionTakenOver`: the same shard running twice). A stop
+/// once the event phase is over is none: it shortens nothing.
+public struct FleetEarlyStop: Codable, Sendable, Equatable {
+    /// `SIGINT`, `SIGTERM` or `sessionTakenOver`.
+    public var reason: String
+    /// The phase it cut short: `connecting`, `waiting` (for --start-at) or `publishing`.
+    public var phase: String
+    /// When, in Unix seconds.
+    public var at: Double
+    /// The device whose session was taken over.
+    public var clientID: String?
+
+    public init(reason: String, phase: String, at: Double, clientID: String? = nil) {
+        self.reason = reason
+        self.phase = phase
+        self.at = (at * 1000).rounded() / 1000
+        self.clientID = clientID
+    }
+
+    /// For the printed report: "by SIGTERM while publishing".
+    var text: String {
+        guard let clientID else { return "by \(reason) while \(phase)" }
+        return "by the broker giving device \(clientID)'s session to another client with its client ID (\(reason)) while \(phase)"
+    }
+}

@@ -1,0 +1,34 @@
+import Synchronization
+
+/// Runs `operation`, giving up after `limit`; nil means it did not finish in time. The
+/// operation is left running rather than awaited, because the waits it may be stuck in
+/// (a broker's acknowledgement) do not end on cancellation; its owner ends them on shutdown.
+public func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T? {
+    try await withCheckedThrowingContinuation { continuation in
+        let outcome = FirstOutcome(continuation)
+        Task {
+            do { outcome.resume(.success(try await operation())) } catch { outcome.resume(.failure(error)) }
+        }
+        Task {
+            try? await Task.sleep(for: limit)
+            outcome.resume(.success(nil))
+        }
+    }
+}
+
+/// Resumes a continuation with whichever result arrives first and ignores the rest.
+private final class FirstOutcome<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T?, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T?, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(_ result: Result<T?, any Error>) {
+        let pending = continuation.withLock { stored in
+            defer { stored = nil }
+            return stored
+        }
+        pending?.resume(with: result)
+    }
+}
