@@ -6,12 +6,14 @@ import Synchronization
 public func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T? {
     try await withCheckedThrowingContinuation { continuation in
         let outcome = FirstOutcome(continuation)
-        Task {
-            do { outcome.resume(.success(try await operation())) } catch { outcome.resume(.failure(error)) }
-        }
-        Task {
+        let timer = Task {
             try? await Task.sleep(for: limit)
             outcome.resume(.success(nil))
+        }
+        Task {
+            // The timer ends with the operation: a finished operation leaves no task asleep for the rest of the limit.
+            defer { timer.cancel() }
+            do { outcome.resume(.success(try await operation())) } catch { outcome.resume(.failure(error)) }
         }
     }
 }

@@ -18,12 +18,6 @@ func latencyPercentiles() {
     #expect(abs(summary.max - 2000) < 2, "\(summary.max)")
 }
 
-@Test("errors are counted by kind: an MQTT connection error by its case, anything else by its type")
-func errorKinds() {
-    #expect(GatewayMetrics.kind(of: MQTTConnectionError.tlsHandshakeFailed(host: "h", port: 1, underlying: "x")) == "tlsHandshakeFailed")
-    #expect(GatewayMetrics.kind(of: CocoaError(.fileNoSuchFile)) == "CocoaError")
-}
-
 @Test("a session taken over: an MQTT 5 DISCONNECT says so, or the broker closes a connection 3 times within 30 s that came back each time")
 func sessionTakenOver() {
     #expect(FleetSessionWatch().isTakenOver(after: MQTTConnectionError.disconnectedByBroker(.sessionTakenOver, reasonString: nil)))

@@ -41,7 +41,9 @@ private func clientOnTestingChannels(_ loop: NIOAsyncTestingEventLoop) throws ->
     let configuration = MQTTClientConfiguration(
         host: "broker.test", port: 8883, tls: nil, clientIdentifier: "given-channel",
         backoff: ReconnectBackoff(initial: .milliseconds(10), ceiling: .milliseconds(20)))
-    return (try MQTTClient(configuration: configuration, eventLoopGroup: loop, logger: quiet, transport: transport), connections)
+    return (
+        try MQTTClient(configuration: configuration, eventLoopGroup: loop, logger: quiet, source: nil, transport: transport), connections
+    )
 }
 
 @Test("a client on channels it is given: CONNECT, a publish answered, and after a lost connection the unanswered one again, DUP")

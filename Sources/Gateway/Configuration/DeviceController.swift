@@ -126,13 +126,20 @@ public actor DeviceController {
     }
 
     public func apply(_ push: ConfigurationPush) async -> ConfigurationOutcome {
-        if let delivery = push.brokerDelivery, let repeated = RetainedPushRecord(state: state).take(push.content, delivery) {
+        // Refused for shutdown (below), a retained push is not yet taken: the next start applies it.
+        if !stopped, let delivery = push.brokerDelivery, let repeated = RetainedPushRecord(state: state).take(push.content, delivery) {
             logger.info("\(push.source): \(repeated)")
             return ConfigurationOutcome(result: .unchanged, source: push.source, reason: repeated)
         }
         // The pusher of a newer file no longer waits on a trial: it ends now, and rolls back.
         interruptTrial(.superseded(by: push.source))
         return await applyInTurn(push)
+    }
+
+    /// A newer push from `source` is on its way: a trial under way ends now, as `apply` would end
+    /// it, for a source that applies its pushes one after another, in the order they came.
+    public func supersedeTrial(by source: String) {
+        interruptTrial(.superseded(by: source))
     }
 
     /// Shutdown has begun: pushes are refused from now on, and a trial under way ends at once

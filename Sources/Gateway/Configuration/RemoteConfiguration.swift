@@ -12,17 +12,27 @@ public struct RemoteConfiguration: Sendable {
         (pushes, heard) = AsyncStream.makeStream()
     }
 
-    /// A message on `cfg/set`, from the device that heard it.
-    func hear(_ push: ConfigurationPush) { heard.yield(push) }
+    /// A message on `cfg/set`, from the device that heard it; false when no one takes pushes any
+    /// more (`run` has ended: the daemon is shutting down), for the device to say so.
+    func hear(_ push: ConfigurationPush) -> Bool {
+        if case .terminated = heard.yield(push) { return false }
+        return true
+    }
 
-    /// Applies each push, until the task is cancelled. Each in a task of its own, as the control
-    /// socket answers each connection in one: a newer push ends a trial under way at once (see
-    /// `DeviceController.apply`) rather than after it.
+    /// Applies each push, in the order the broker delivered them, until the task is cancelled. A
+    /// newer push ends a trial under way at once (rather than after its deadline), then waits for
+    /// the older one to finish: the last push delivered is the one that runs.
     public func run(controller: DeviceController) async {
+        let (inOrder, enqueue) = AsyncStream.makeStream(of: ConfigurationPush.self)
         await withDiscardingTaskGroup { group in
-            for await push in pushes {
-                group.addTask { _ = await controller.apply(push) }
+            group.addTask {
+                for await push in inOrder { _ = await controller.apply(push) }
             }
+            for await push in pushes {
+                await controller.supersedeTrial(by: push.source)
+                enqueue.yield(push)
+            }
+            enqueue.finish()
         }
     }
 }

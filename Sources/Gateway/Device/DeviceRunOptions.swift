@@ -28,8 +28,8 @@ public struct DeviceRunOptions: Sendable {
     /// Runs the operator's program for each valid command on `rdr/cmd` (`run --command-hook`).
     public var commandHook: CommandHook?
     /// Where the MQTT client's connections come from: the network, or channels on which a test
-    /// plays the broker (the device then runs on the test's event loop).
-    public var transport: MQTTTransport = .network
+    /// plays the broker (the device then runs on the test's event loop): the package's tests only.
+    package var transport: MQTTTransport = .network
 
     public init(
         brokerOverride: BrokerAddress? = nil, insecure: Bool = false, protocolVersion: MQTTProtocolVersion? = nil,

@@ -21,7 +21,11 @@ extension SmartReaderDevice {
                     content: Array(message.payload.readableBytesView), source: message.topic,
                     brokerDelivery: message.retain ? .retained : .live)
                 // Handed on, not applied: applying reboots this device, which ends this loop.
-                remoteConfiguration.hear(push)
+                guard !remoteConfiguration.hear(push) else { continue }
+                // No one takes pushes any more: the daemon is shutting down. Said, as apply says it.
+                let outcome = ConfigurationOutcome(result: .rejected, source: push.source, reason: "the device is shutting down")
+                logger.error("configuration \(outcome.description)")
+                await report(outcome)
                 continue
             }
             guard message.topic == settings.topics.readerCommand else {

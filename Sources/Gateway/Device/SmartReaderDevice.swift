@@ -26,7 +26,7 @@ public actor SmartReaderDevice {
     let options: DeviceRunOptions
     private var tasks: [Task<Void, Never>] = []
     private let rejectedEvents = EventCounter()
-    /// Off (`emulator.extensions` false): only what the vendor documents goes on the wire (README, "Extensions").
+    /// Off (`emulator.extensions` false): only what the vendor documents goes on the wire (docs/publishing.md, "Extensions").
     private let extensions: Bool
     private let droppedWhileDisconnected = EventCounter()
     private let reporter: ReadReporter

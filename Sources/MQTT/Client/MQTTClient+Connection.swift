@@ -142,7 +142,13 @@ extension MQTTClient {
                 return try await connect(clock: clock, addMQTTHandlers: addMQTTHandlers)
             case .given(let open):
                 let channel = try await open(configuration.host, configuration.port, eventLoop)
-                precondition(channel.eventLoop === eventLoop, "a given channel must be on the client's event loop, where its session lives")
+                guard channel.eventLoop === eventLoop else {
+                    channel.close(promise: nil)
+                    throw MQTTConnectionError.unreachable(
+                        host: configuration.host, port: configuration.port,
+                        underlying: "the channel given runs on another event loop than the client's, where its session lives; "
+                            + "make the client with the channel's event loop")
+                }
                 do {
                     try await channel.eventLoop.submit { try addMQTTHandlers(channel.pipeline.syncOperations) }.get()
                 } catch {

@@ -54,11 +54,18 @@ public actor MQTTClient {
     var firstOutcome: CheckedContinuation<ConnAckPacket, any Error>?
     var shuttingDown = false
 
-    /// `source`, if any, is published from on every connection once its greeting is out;
-    /// `transport` says where the connections come from.
+    /// `source`, if any, is published from on every connection once its greeting is out.
     public init(
         configuration: MQTTClientConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger,
-        source: (any MQTTPublishSource)? = nil, transport: MQTTTransport = .network
+        source: (any MQTTPublishSource)? = nil
+    ) throws {
+        try self.init(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger, source: source, transport: .network)
+    }
+
+    /// The same, with the connections from `transport` (the package's tests give channels).
+    package init(
+        configuration: MQTTClientConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        source: (any MQTTPublishSource)?, transport: MQTTTransport
     ) throws {
         self.configuration = configuration
         self.transport = transport

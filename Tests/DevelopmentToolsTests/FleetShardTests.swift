@@ -7,7 +7,7 @@ import Testing
 
 /// Sharded fleets: slices of serial numbers, and shard reports merged as one process would have reported.
 @Suite("fleet shards and merged reports")
-struct FleetMergeTests {
+struct FleetShardTests {
     private let broker = BrokerAddress(host: "localhost", port: 8883)
 
     private func plan(shard: FleetShard, devices: Int = 10) -> FleetPlan {
