@@ -49,7 +49,17 @@ public enum ProtectedFile {
     }
 
     public static func read(_ path: String) throws(FileError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .missing(path: path) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            // There but unreadable (a mount's mode, another owner) is not missing: say whose it is.
+            var info = stat()
+            guard stat(path, &info) == 0 else { throw .missing(path: path) }
+            let reason = access(path, R_OK) == 0 ? "it could not be read" : String(cString: strerror(errno))
+            throw .unreadable(
+                path: path,
+                reason:
+                    "\(reason); it is owned by uid \(info.st_uid), gid \(info.st_gid), mode \(String(info.st_mode & 0o7777, radix: 8)), "
+                    + "and this process runs as uid \(geteuid()), gid \(getegid())")
+        }
         return String(decoding: data, as: UTF8.self)
     }
 }

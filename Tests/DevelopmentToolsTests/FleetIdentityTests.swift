@@ -90,6 +90,26 @@ struct FleetIdentityTests {
         }
     }
 
+    @Test("a Client CA key anyone can read (a Secret at Kubernetes' default mode) is refused before a device is issued with it")
+    func readableClientAuthorityKey() async throws {
+        try await withPKI { pki, directory in
+            let plan = FleetPlan(
+                devices: 2, broker: BrokerAddress(host: "localhost", port: 8883), eventsPerSecond: 0, duration: .zero, connectsPerSecond: 0)
+            let fleet = FleetDirectory(directory: directory + "/fleet")
+            let profile = try DeviceProfile.load(name: "springpark", directory: deviceProfilesDirectory)
+            let key = pki.directory + "/client-ca.key"
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key)
+            await #expect {
+                try await fleet.prepare(plan, from: .issuing(pki), profile: profile) { _, _ in }
+            } throws: { error in
+                "\(error)".contains(key) && "\(error)".contains("readable by all users")
+            }
+            #expect(!FileManager.default.fileExists(atPath: fleet.directory + "/5F000000"), "no device issued")
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+            _ = try await fleet.prepare(plan, from: .issuing(pki), profile: profile) { _, _ in }
+        }
+    }
+
     @Test("pre-enrolled identities: each device made beside them once, made again when its identity changes; a wrong one is named")
     func enrolledIdentities() async throws {
         try await withPKI { pki, directory in

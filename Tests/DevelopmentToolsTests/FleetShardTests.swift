@@ -60,8 +60,14 @@ struct FleetShardTests {
                 + "(K counts from 0, as a Job's JOB_COMPLETION_INDEX does)")
         #expect(
             try FleetShard.fromEnvironment(["JOB_COMPLETION_INDEX": "7", "SMARTREADER_SHARDS": "100"]) == FleetShard(index: 7, count: 100))
-        #expect(
-            try FleetShard.fromEnvironment(["SMARTREADER_SHARD": "2/3", "JOB_COMPLETION_INDEX": "7"]) == FleetShard(index: 2, count: 3))
+        #expect(try FleetShard.fromEnvironment(["SMARTREADER_SHARD": "2/3"]) == FleetShard(index: 2, count: 3))
+        // Named twice, or a count without an index (a Job that is not Indexed): which slice was meant is unknown.
+        #expect(throws: FleetError.shardEnvironmentConflict(["SMARTREADER_SHARD=2/3", "JOB_COMPLETION_INDEX=7"])) {
+            try FleetShard.fromEnvironment(["SMARTREADER_SHARD": "2/3", "JOB_COMPLETION_INDEX": "7"])
+        }
+        #expect(throws: FleetError.shardEnvironmentConflict(["SMARTREADER_SHARDS=4"])) {
+            try FleetShard.fromEnvironment(["SMARTREADER_SHARDS": "4"])
+        }
         #expect(try FleetShard.fromEnvironment([:]) == nil)
         #expect(throws: FleetError.shardCountMissing(jobCompletionIndex: "7")) {
             try FleetShard.fromEnvironment(["JOB_COMPLETION_INDEX": "7"])
@@ -181,9 +187,35 @@ struct FleetShardTests {
         #expect(try FleetReport.merged([FleetReport.Source(path: "fleet.json", report: merged)]) == merged)
     }
 
+    @Test(
+        "a shard that sent no event (stopped before --start-at) takes no part in the same-run check; --allow-missing merges what there is")
+    func mergeWithoutEveryShardPublishing() throws {
+        let publishing = FleetStatistics()
+        for _ in 0..<5 { publishing.given() }
+        func source(_ index: Int, _ statistics: FleetStatistics, _ window: FleetReport.Window) throws -> FleetReport.Source {
+            FleetReport.Source(
+                path: "r\(index).json", report: try report(statistics, shard: try FleetShard(index: index, count: 3), window: window))
+        }
+        // Stopped while waiting for the common start: its event phase is the moment it stopped, before the others'.
+        let stoppedBeforeStart = try source(
+            1, FleetStatistics(), FleetReport.Window(connectStartedAt: 90, connectEndedAt: 92, eventsStartedAt: 95, eventsEndedAt: 95))
+        let others = [try source(0, publishing, window(100, 110)), try source(2, publishing, window(100, 110))]
+        let merged = try FleetReport.merged([others[0], stoppedBeforeStart, others[1]])
+        #expect(merged.eventsGiven == 10)
+        #expect(merged.eventsStartedAt == 103 && merged.eventsEndedAt == 110, "the event window of the shards that published")
+
+        #expect(throws: FleetError.shardsMissing([try FleetShard(index: 1, count: 3)])) { try FleetReport.merged(others) }
+        let partial = try FleetReport.merged(others, allowingMissing: true)
+        #expect(partial.shards.map(\.shard) == (0..<3).map { try! FleetShard(index: $0, count: 3) })
+        #expect(partial.shards[1].stoppedEarly == .reportMissing && partial.shards[1].devices == 3 && partial.stoppedEarly)
+        #expect(partial.devices == 10 && partial.connected == 0)
+        #expect(partial.lines.contains { $0.contains("1/3 without a report") }, "\(partial.lines)")
+    }
+
     @Test("a shard missing, a shard twice, another fleet or another format version is an error that names it")
     func mergeRefusals() throws {
         let statistics = FleetStatistics()
+        for _ in 0..<5 { statistics.given() }
         func shard(_ index: Int, of count: Int = 4, devices: Int = 8) throws -> FleetReport.Source {
             FleetReport.Source(
                 path: "r\(index)-\(count).json",

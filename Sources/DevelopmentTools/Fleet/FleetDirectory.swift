@@ -44,6 +44,10 @@ public struct FleetDirectory: Sendable {
             }
             return states
         case .issuing(let pki):
+            // The Client CA's key signs every device: it is judged as a device's key would be.
+            for (name, isKey) in [("root.crt", false), ("client-ca.crt", false), ("client-ca.key", true)] {
+                try FleetSourceFile.check((pki.directory as NSString).appendingPathComponent(name), isKey: isKey)
+            }
             let issuer = try FleetIssuerCheck(pki: pki)
             let strangers = serials.filter { isMade($0) && !issuer.issued(state(serialNumber: $0)) }
             guard strangers.isEmpty else {

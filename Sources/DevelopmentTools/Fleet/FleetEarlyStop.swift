@@ -21,7 +21,11 @@ public struct FleetEarlyStop: Codable, Sendable, Equatable {
     }
 
     /// For the printed report: "by SIGTERM while publishing".
+    /// A shard whose report `report merge --allow-missing` did not get: it failed, or its log is gone.
+    public static let reportMissing = FleetEarlyStop(reason: "no report", phase: "unknown", at: 0)
+
     var text: String {
+        if self == .reportMissing { return "without a report (failed, or its log is gone)" }
         guard let clientID else { return "by \(reason) while \(phase)" }
         return "by the broker giving device \(clientID)'s session to another client with its client ID (\(reason)) while \(phase)"
     }

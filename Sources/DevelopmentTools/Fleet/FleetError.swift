@@ -22,6 +22,7 @@ public enum FleetError: Error, Sendable, Equatable, CustomStringConvertible {
     case otherFleet(path: String, reason: String)
     case shardTwice(FleetShard, paths: [String])
     case shardsMissing([FleetShard])
+    case shardEnvironmentConflict([String])
     case noReports
 
     private static let utcExample = "`date -u -d '+10 minutes' +%Y-%m-%dT%H:%M:%SZ` prints one ten minutes ahead"
@@ -79,9 +80,13 @@ public enum FleetError: Error, Sendable, Equatable, CustomStringConvertible {
         case .shardTwice(let shard, let paths):
             "shard \(shard) is in more than one report (\(paths.joined(separator: ", "))): it ran twice (at once, its devices "
                 + "took each other's sessions), or a report of another run is among them; keep one of them"
+        case .shardEnvironmentConflict(let given):
+            "the environment names the shard in conflicting ways (\(given.joined(separator: ", "))): give SMARTREADER_SHARD=K/N alone, "
+                + "or JOB_COMPLETION_INDEX=K (an Indexed Job sets it) with SMARTREADER_SHARDS=N"
         case .shardsMissing(let shards):
             "no report for shard" + (shards.count == 1 ? " " : "s ") + shards.prefix(10).map(\.description).joined(separator: ", ")
-                + (shards.count > 10 ? " and \(shards.count - 10) more" : "") + ": collect every shard's report, then merge"
+                + (shards.count > 10 ? " and \(shards.count - 10) more" : "")
+                + ": collect every shard's report, then merge; `report merge --allow-missing` merges what there is"
         case .noReports:
             "no reports to merge: give the shards' JSON files, or a directory holding them"
         }

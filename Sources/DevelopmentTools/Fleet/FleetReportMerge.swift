@@ -83,8 +83,9 @@ extension FleetReport {
     }
 
     /// The fleet's report from every shard's; an error names a shard missing or given twice, or a
-    /// report from another fleet.
-    public static func merged(_ sources: [Source]) throws(FleetError) -> FleetReport {
+    /// report from another fleet. `allowingMissing`: a shard without a report (failed, its pod and
+    /// log gone) counts as stopped early with none of its devices connected, and the report says so.
+    public static func merged(_ sources: [Source], allowingMissing: Bool = false) throws(FleetError) -> FleetReport {
         guard let first = sources.first, let shardCount = first.report.shards.first?.shard.count else { throw .noReports }
         var seen: [FleetShard: String] = [:]
         for source in sources {
@@ -102,12 +103,16 @@ extension FleetReport {
             }
         }
         let missing = (0..<shardCount).map { try! FleetShard(index: $0, count: shardCount) }.filter { seen[$0] == nil }
-        guard missing.isEmpty else { throw .shardsMissing(missing) }
+        guard missing.isEmpty || allowingMissing else { throw .shardsMissing(missing) }
         // The shards of one run publish at the same time: a report whose event phase shares no
-        // moment with another's is from another run (a file left from last week's).
-        let latestStart = sources.max { $0.report.eventsStartedAt < $1.report.eventsStartedAt }!
-        let earliestEnd = sources.min { $0.report.eventsEndedAt < $1.report.eventsEndedAt }!
-        guard latestStart.report.eventsStartedAt <= earliestEnd.report.eventsEndedAt else {
+        // moment with another's is from another run (a file left from last week's). A shard that
+        // sent no event (stopped before its start, or none of its devices connected) has no event
+        // phase to compare, and no part in the fleet's.
+        let publishing = sources.filter { $0.report.eventsGiven > 0 }
+        if let latestStart = publishing.max(by: { $0.report.eventsStartedAt < $1.report.eventsStartedAt }),
+            let earliestEnd = publishing.min(by: { $0.report.eventsEndedAt < $1.report.eventsEndedAt }),
+            latestStart.report.eventsStartedAt > earliestEnd.report.eventsEndedAt
+        {
             throw .otherFleet(
                 path: latestStart.path,
                 reason: "its events began after \(earliestEnd.path)'s had ended: the reports are of different runs")
@@ -128,11 +133,18 @@ extension FleetReport {
         }
         let reports = sources.map(\.report)
         func sum(_ value: (FleetReport) -> Int) -> Int { reports.map(value).reduce(0, +) }
+        let eventPhases = publishing.isEmpty ? reports : publishing.map(\.report)
         let window = Window(
             connectStartedAt: reports.map(\.connectStartedAt).min()!, connectEndedAt: reports.map(\.connectEndedAt).max()!,
-            eventsStartedAt: reports.map(\.eventsStartedAt).min()!, eventsEndedAt: reports.map(\.eventsEndedAt).max()!)
+            eventsStartedAt: eventPhases.map(\.eventsStartedAt).min()!, eventsEndedAt: eventPhases.map(\.eventsEndedAt).max()!)
+        let absent = missing.map { shard in
+            ShardSummary(
+                shard: shard, devices: shard.deviceIndices(fleetDevices: first.report.fleetDevices).count, residentMiB: 0,
+                kibibytesPerDevice: 0, stoppedEarly: .reportMissing)
+        }
         return FleetReport(
-            fleetDevices: first.report.fleetDevices, shards: reports.flatMap(\.shards), connected: sum(\.connected), window: window,
+            fleetDevices: first.report.fleetDevices, shards: reports.flatMap(\.shards) + absent, connected: sum(\.connected),
+            window: window,
             tlsHandshake: tlsHandshake, connAck: connAck, puback: puback, eventsGiven: sum(\.eventsGiven),
             eventsAcknowledged: sum(\.eventsAcknowledged), errors: errors,
             eventPhaseCPUSeconds: reports.map(\.eventPhaseCPUSeconds).reduce(0, +))

@@ -44,6 +44,12 @@ public struct FleetShard: Codable, Sendable, Hashable, Comparable, CustomStringC
     /// The shard the environment names: `SMARTREADER_SHARD=K/N`, or the Indexed Job's
     /// `JOB_COMPLETION_INDEX=K` with `SMARTREADER_SHARDS=N`; nil when it names none.
     public static func fromEnvironment(_ environment: [String: String]) throws(FleetError) -> FleetShard? {
+        let given = ["SMARTREADER_SHARD", "JOB_COMPLETION_INDEX", "SMARTREADER_SHARDS"].filter { environment[$0]?.isEmpty == false }
+        // Two ways of naming the shard, or a count without an index, would run another slice than meant
+        // (every pod of a Job that is not Indexed would run the whole fleet).
+        if given.contains("SMARTREADER_SHARD") && given.count > 1 || given == ["SMARTREADER_SHARDS"] {
+            throw .shardEnvironmentConflict(given.map { "\($0)=\(environment[$0]!)" })
+        }
         if let text = environment["SMARTREADER_SHARD"], !text.isEmpty { return try FleetShard(parsing: text, source: "SMARTREADER_SHARD") }
         guard let indexText = environment["JOB_COMPLETION_INDEX"], !indexText.isEmpty else { return nil }
         guard let countText = environment["SMARTREADER_SHARDS"], !countText.isEmpty else {

@@ -54,9 +54,13 @@ public enum FleetSimulation {
         let connected = await connect(devices, plan: plan, statistics: statistics, stop: stop)
         let connectTime = ContinuousClock.now - rampStart
 
+        var eventPhase = plan.duration
         if let startAt = plan.eventsStartAt {
             phase.value = .waiting
             if try await !waitUntil(startAt, stop: stop) { statistics.error("connectedAfterStartAt") }
+            // A shard that connected late ends with the others, at the start plus the duration: the
+            // fleet's event phase is one window, not as many as there are late shards.
+            eventPhase = max(.zero, plan.duration - .milliseconds(Int(max(0, -startAt.timeIntervalSinceNow) * 1000)))
         }
         phase.value = .publishing
         let eventsStartedAt = Date().timeIntervalSince1970
@@ -65,7 +69,7 @@ public enum FleetSimulation {
         let eventsPerSecond = plan.shardEventsPerSecond
         if !connected.isEmpty && eventsPerSecond > 0 {
             var sequence = 0
-            while ContinuousClock.now - eventStart < plan.duration && !stop.isRequested {
+            while ContinuousClock.now - eventStart < eventPhase && !stop.isRequested {
                 let due = Int(eventsPerSecond * Double((ContinuousClock.now - eventStart) / .milliseconds(1)) / 1000)
                 while sequence < due {
                     await connected[sequence % connected.count].accept(plan.event(sequence))

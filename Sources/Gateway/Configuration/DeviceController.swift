@@ -136,10 +136,12 @@ public actor DeviceController {
         return await applyInTurn(push)
     }
 
-    /// A newer push from `source` is on its way: a trial under way ends now, as `apply` would end
-    /// it, for a source that applies its pushes one after another, in the order they came.
-    public func supersedeTrial(by source: String) {
-        interruptTrial(.superseded(by: source))
+    /// `push` is on its way: a trial under way ends now, as `apply` would end it, for a source that
+    /// applies its pushes one after another, in the order they came. Not for the retained message
+    /// taken last, delivered again at the trial's own subscription: `apply` will not apply it.
+    public func supersedeTrial(by push: ConfigurationPush) {
+        if let delivery = push.brokerDelivery, RetainedPushRecord(state: state).isRepeat(push.content, delivery) { return }
+        interruptTrial(.superseded(by: push.source))
     }
 
     /// Shutdown has begun: pushes are refused from now on, and a trial under way ends at once

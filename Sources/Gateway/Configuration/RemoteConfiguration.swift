@@ -29,7 +29,7 @@ public struct RemoteConfiguration: Sendable {
                 for await push in inOrder { _ = await controller.apply(push) }
             }
             for await push in pushes {
-                await controller.supersedeTrial(by: push.source)
+                await controller.supersedeTrial(by: push)
                 enqueue.yield(push)
             }
             enqueue.finish()

@@ -19,9 +19,8 @@ struct RetainedPushRecord {
     /// record that cannot be written is a reason too: a message that could not be remembered
     /// might start the loop this record exists to stop.
     func take(_ content: [UInt8], _ delivery: ConfigurationPush.BrokerDelivery) -> String? {
-        let digest = Hex.encode(SHA256.hash(data: content))
-        let last = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if delivery == .retained && last == digest {
+        let digest = Self.digest(content)
+        if isRepeat(content, delivery) {
             return "this retained message was handled once already; clear it at the broker or publish a new one"
         }
         do {
@@ -31,4 +30,13 @@ struct RetainedPushRecord {
         }
         return nil
     }
+
+    /// Whether `content` is the retained message taken last, delivered again: nothing to apply,
+    /// and nothing for a trial under way to give way to.
+    func isRepeat(_ content: [UInt8], _ delivery: ConfigurationPush.BrokerDelivery) -> Bool {
+        let last = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return delivery == .retained && last == Self.digest(content)
+    }
+
+    private static func digest(_ content: [UInt8]) -> String { Hex.encode(SHA256.hash(data: content)) }
 }

@@ -73,6 +73,7 @@ struct BrokerOutageTests {
             await fixture.broker.stop()
             try await daemon.waitFor("the daemon to notice") { $0.lines.contains { $0.contains("MQTT connection lost") } }
 
+            try await daemon.waitUntilReading(reader)
             reader.write(Array((0..<read).map { String(format: "AB%06X\r\n", $0) }.joined().utf8))
             try await daemon.waitFor("\(read - capacity) events dropped") { _ in
                 ((try? SpoolStoreProbe.summary(state).losses.dropped) ?? 0) >= read - capacity

@@ -30,6 +30,7 @@ struct FaultTests {
             try await observer.waitFor("META") { !$0.payloads(onTopicEndingWith: "DA1275B0/meta").isEmpty }
             await fixture.broker.signal(SIGSTOP)
             // "AB" keeps every line hex: an all-digit line would be read as decimal.
+            try await first.waitUntilReading(reader)
             reader.write(Array((0..<count).map { String(format: "AB%06X\r\n", $0) }.joined().utf8))
             try await first.waitFor("the events read into the spool") { _ in
                 ((try? SpoolStoreProbe.pendingCount(state)) ?? 0) >= count

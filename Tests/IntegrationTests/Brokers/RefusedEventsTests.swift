@@ -34,6 +34,7 @@ struct RefusedEventsTests {
             func delivered(_ tag: String) -> Bool { observer.payloads(onTopicEndingWith: "DA1275B0/rdr/evt").contains { $0.contains(tag) } }
 
             #expect(try await status(exiting: 0).status == 0, "connected, nothing held")
+            try await daemon.waitUntilReading(reader)
             reader.write(Array("AB000001\r\nAB000002\r\n".utf8))
             let refused = try await status(exiting: 4)
             #expect(refused.status == 4, "\(refused.output)\n\(daemon.lines.joined(separator: "\n"))")

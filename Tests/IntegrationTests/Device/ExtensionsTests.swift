@@ -28,6 +28,7 @@ struct ExtensionsTests {
                     "--event-id-in-payload",
                 ])
             try await observer.waitFor("STATUS") { !$0.records(onTopicEndingWith: "/status").isEmpty }
+            try await daemon.waitUntilReading(reader)
             reader.write(Array("AB000001\r\n".utf8))
             try await observer.waitFor("the first event") { $0.records(onTopicEndingWith: "rdr/evt").count == 1 }
 

@@ -46,6 +46,7 @@ struct ReaderCommandTests {
             try await publish(#"{"Buzzer":4242}"#)
             try await daemon.waitFor("the hanging hook to start") { _ in hookLines(heard).count == 3 }
 
+            try await daemon.waitUntilReading(reader)
             reader.write(Array("AB000001\r\n".utf8))
             try await observer.waitFor("a tag event while the hook hangs") { !$0.payloads(onTopicEndingWith: "rdr/evt").isEmpty }
             #expect(!daemon.lines.contains { $0.contains("killed") }, "the event waited for the hook: \(daemon.lines)")

@@ -168,6 +168,12 @@ final class Subscriber: Sendable {
         }
     }
 
+    /// Waits until the daemon has `reader` open: what is written before is flushed away by the
+    /// open (tcflush), as a real serial reader's stale bytes are, and would never be read.
+    func waitUntilReading(_ reader: PseudoTerminal) async throws {
+        try await waitFor("the daemon to open \(reader.path)") { $0.lines.contains { $0.contains("\(reader.path): reading") } }
+    }
+
     func stop() async { await process.terminate() }
 }
 

@@ -205,8 +205,24 @@ struct ShardedFleetTests {
             #expect(
                 refused.status != 0 && refused.output.contains("5F000000.key") && refused.output.contains("readable by all users")
                     && refused.output.contains("defaultMode"), "\(refused.output)")
+            // 0400 without fsGroup: root's alone, unreadable to the pod's user. Said as that, not as a missing file.
+            let rootsOnly = fixture.directory + "/identities-0400"
+            try writeSecretVolume(at: rootsOnly, files: files, mode: 0o400, group: nil)
+            if asRoot {
+                let unreadable = try await runTool(
+                    "/usr/bin/setpriv",
+                    [
+                        "--reuid=65534", "--regid=65534", "--clear-groups", binary, "simulate", "--devices", String(devices),
+                        "--identities",
+                        rootsOnly, "--fleet-directory", fleet, "--broker", "localhost:\(fixture.broker.port)",
+                    ])
+                #expect(
+                    unreadable.status != 0 && unreadable.output.contains("Permission denied")
+                        && unreadable.output.contains("owned by uid 0") && !unreadable.output.contains("no such file"),
+                    "\(unreadable.output)")
+            }
             // Writable again, for the fixture to remove them.
-            for directory in [secret, open] {
+            for directory in [secret, open, rootsOnly] {
                 for path in [directory, directory + "/" + Self.secretTimestamp] {
                     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
                 }
