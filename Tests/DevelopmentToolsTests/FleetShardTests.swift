@@ -90,7 +90,7 @@ struct FleetShardTests {
         #expect(try start("2026-12-01T09:00:00.250Z") == 1_796_115_600.25)
         for bad in [
             "tomorrow", "2026-12-01T10:00:00+01:00", "2026-12-01T09:00:00", "2026-12-01t09:00:00z", "2026-12-01T09:00:00.25Z",
-            "２０26-12-01T09:00:00Z",
+            "２０26-12-01T09:00:00Z", "2026-11-31T09:00:00Z", "2026-02-30T09:00:00Z", "2026-12-01T24:00:00Z", "2026-12-01T09:60:00Z",
         ] {
             #expect(throws: FleetError.badStartTime(bad)) { try start(bad) }
         }
@@ -199,10 +199,15 @@ struct FleetShardTests {
         // Stopped while waiting for the common start: its event phase is the moment it stopped, before the others'.
         let stoppedBeforeStart = try source(
             1, FleetStatistics(), FleetReport.Window(connectStartedAt: 90, connectEndedAt: 92, eventsStartedAt: 95, eventsEndedAt: 95))
-        let others = [try source(0, publishing, window(100, 110)), try source(2, publishing, window(100, 110))]
+        let started = FleetReport.Window(connectStartedAt: 90, connectEndedAt: 92, eventsStartedAt: 100, eventsEndedAt: 110)
+        let others = [try source(0, publishing, started), try source(2, publishing, started)]
         let merged = try FleetReport.merged([others[0], stoppedBeforeStart, others[1]])
         #expect(merged.eventsGiven == 10)
-        #expect(merged.eventsStartedAt == 103 && merged.eventsEndedAt == 110, "the event window of the shards that published")
+        #expect(merged.eventsStartedAt == 100 && merged.eventsEndedAt == 110, "the event window of the shards that published")
+        // Started together without --start-at, on a busy machine: one shard publishes after another has finished.
+        let late = try source(
+            2, publishing, FleetReport.Window(connectStartedAt: 91, connectEndedAt: 111, eventsStartedAt: 112, eventsEndedAt: 122))
+        #expect(try FleetReport.merged([others[0], stoppedBeforeStart, late]).eventsEndedAt == 122)
 
         #expect(throws: FleetError.shardsMissing([try FleetShard(index: 1, count: 3)])) { try FleetReport.merged(others) }
         let partial = try FleetReport.merged(others, allowingMissing: true)
@@ -239,7 +244,7 @@ struct FleetShardTests {
             report: try report(statistics, shard: try FleetShard(index: 1, count: 4), devices: 8, window: window(-604_800, -604_790)))
         #expect(
             throws: FleetError.otherFleet(
-                path: "r0-4.json", reason: "its events began after old-r1-4.json's had ended: the reports are of different runs")
+                path: "r0-4.json", reason: "it started after old-r1-4.json had ended: the reports are of different runs")
         ) {
             try FleetReport.merged([try shard(0), lastWeeks, try shard(2), try shard(3)])
         }

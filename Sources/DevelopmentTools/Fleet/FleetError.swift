@@ -40,8 +40,9 @@ public enum FleetError: Error, Sendable, Equatable, CustomStringConvertible {
             "--devices \(devices) is more than a fleet holds: its serial numbers are \(Self.serialRange), "
                 + "\(FleetPlan.maximumDevices) devices at most"
         case .badStartTime(let text):
-            "--start-at \"\(text)\" is not a UTC time ending in Z, such as 2026-12-01T09:00:00Z or 2026-12-01T09:00:00.250Z: "
-                + "an offset such as +01:00 is not taken, give the time in UTC (\(Self.utcExample))"
+            "--start-at \"\(text)\" is not a UTC time ending in Z, such as 2026-12-01T09:00:00Z or 2026-12-01T09:00:00.250Z "
+                + "(a real date and time, to the second or with exactly three digits of milliseconds): an offset such as +01:00 "
+                + "is not taken, give the time in UTC (\(Self.utcExample))"
         case .startTimeTooFarAhead(let text, let seconds):
             "--start-at \"\(text)\" is \(Self.spoken(seconds)) ahead, and a shard waits at most 24 h for its start: "
                 + "is the date right? (the time is UTC; \(Self.utcExample))"

@@ -67,7 +67,10 @@ public struct FleetPlan: Sendable {
         let form = #/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3})?Z/#
         let formatter = ISO8601DateFormatter()
         if text.contains(".") { formatter.formatOptions.insert(.withFractionalSeconds) }
-        guard text.wholeMatch(of: form) != nil, let date = formatter.date(from: text) else { throw .badStartTime(text) }
+        // Written back, the date must read as given: the parser rolls 2026-11-31 over to December 1.
+        guard text.wholeMatch(of: form) != nil, let date = formatter.date(from: text), formatter.string(from: date) == text else {
+            throw .badStartTime(text)
+        }
         let ahead = date.timeIntervalSince(now)
         if ahead > longestWaitForStart { throw .startTimeTooFarAhead(text, seconds: ahead) }
         let seconds = Double(duration / .milliseconds(1)) / 1000

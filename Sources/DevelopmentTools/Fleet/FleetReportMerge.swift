@@ -104,19 +104,19 @@ extension FleetReport {
         }
         let missing = (0..<shardCount).map { try! FleetShard(index: $0, count: shardCount) }.filter { seen[$0] == nil }
         guard missing.isEmpty || allowingMissing else { throw .shardsMissing(missing) }
-        // The shards of one run publish at the same time: a report whose event phase shares no
-        // moment with another's is from another run (a file left from last week's). A shard that
-        // sent no event (stopped before its start, or none of its devices connected) has no event
-        // phase to compare, and no part in the fleet's.
-        let publishing = sources.filter { $0.report.eventsGiven > 0 }
-        if let latestStart = publishing.max(by: { $0.report.eventsStartedAt < $1.report.eventsStartedAt }),
-            let earliestEnd = publishing.min(by: { $0.report.eventsEndedAt < $1.report.eventsEndedAt }),
-            latestStart.report.eventsStartedAt > earliestEnd.report.eventsEndedAt
-        {
+        // The shards of one run are at work at the same time: a report whose run, from its first
+        // connection to its last event, shares no moment with another's is from another run (a
+        // file left from last week's). Whole runs, not event phases: without --start-at, shards
+        // started together on a busy machine may publish one after another.
+        let latestStart = sources.max { $0.report.connectStartedAt < $1.report.connectStartedAt }!
+        let earliestEnd = sources.min { $0.report.eventsEndedAt < $1.report.eventsEndedAt }!
+        guard latestStart.report.connectStartedAt <= earliestEnd.report.eventsEndedAt else {
             throw .otherFleet(
-                path: latestStart.path,
-                reason: "its events began after \(earliestEnd.path)'s had ended: the reports are of different runs")
+                path: latestStart.path, reason: "it started after \(earliestEnd.path) had ended: the reports are of different runs")
         }
+        // A shard that sent no event (stopped before its start, or none of its devices connected)
+        // has no part in the fleet's event phase.
+        let publishing = sources.filter { $0.report.eventsGiven > 0 }
 
         var tlsHandshake = FleetStatistics.histogram()
         var connAck = FleetStatistics.histogram()

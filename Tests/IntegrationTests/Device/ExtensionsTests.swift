@@ -30,7 +30,12 @@ struct ExtensionsTests {
             try await observer.waitFor("STATUS") { !$0.records(onTopicEndingWith: "/status").isEmpty }
             try await daemon.waitUntilReading(reader)
             reader.write(Array("AB000001\r\n".utf8))
-            try await observer.waitFor("the first event") { $0.records(onTopicEndingWith: "rdr/evt").count == 1 }
+            do {
+                try await observer.waitFor("the first event") { $0.records(onTopicEndingWith: "rdr/evt").count == 1 }
+            } catch {
+                Issue.record("the daemon said:\n\(daemon.lines.joined(separator: "\n"))")
+                throw error
+            }
 
             // A subscriber that comes late hears META and STATUS from the broker only if they were retained;
             // they arrive right after its SUBACK, before the probe `watch` waits for.
