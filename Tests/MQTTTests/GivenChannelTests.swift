@@ -93,3 +93,23 @@ private func exchange(_ client: MQTTClient, _ connections: AsyncStream<BrokerEnd
     await client.disconnect()
     guard case .disconnect = try await second.next() else { Issue.record("no DISCONNECT"); return }
 }
+
+@Test("after disconnect, publish and subscribe fail: the answer's promise is failed, not dropped (debug builds stop on that)")
+func publishAndSubscribeAfterDisconnect() async throws {
+    let loop = NIOAsyncTestingEventLoop()
+    let (client, connections) = try clientOnTestingChannels(loop)
+    var opened = connections.makeAsyncIterator()
+    async let started = client.start(retryUntilConnected: true)
+    var broker = try #require(await opened.next())
+    guard case .connect = try await broker.next() else { throw MQTTConnectionError.notConnected }
+    try await broker.answer(.connAck(ConnAckPacket(sessionPresent: false, reasonCode: .success)))
+    _ = try await started
+    await client.disconnect()
+    await #expect(throws: MQTTConnectionError.self) {
+        try await client.publish(topic: "t/late", payload: ByteBuffer(string: "late"), qos: .atLeastOnce)
+    }
+    await #expect(throws: MQTTConnectionError.self) {
+        try await client.subscribe([MQTTSubscription(topicFilter: "t/#", qos: .atLeastOnce)])
+    }
+    await loop.shutdownGracefully()
+}

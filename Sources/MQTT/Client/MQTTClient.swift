@@ -131,13 +131,13 @@ public actor MQTTClient {
         topic: String, payload: ByteBuffer, qos: MQTTQoS, retain: Bool = false,
         properties: MQTTProperties = []
     ) async throws -> PublishResult {
-        let answer = eventLoop.makePromise(of: PublishResult.self)
-        try await send([
-            OutboundMessage(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties) {
-                answer.completeWith($0)
-            }
-        ])
-        return try await Self.value(of: answer)
+        try await answer(of: PublishResult.self) { answer in
+            try await send([
+                OutboundMessage(topic: topic, payload: payload, qos: qos, retain: retain, properties: properties) {
+                    answer.completeWith($0)
+                }
+            ])
+        }
     }
 
     /// Hands messages to the session in order and returns once they are admitted; each
@@ -150,9 +150,25 @@ public actor MQTTClient {
 
     public func subscribe(_ subscriptions: [MQTTSubscription]) async throws -> [MQTTReasonCode] {
         guard !shuttingDown else { throw MQTTConnectionError.shutDown }
-        let answer = eventLoop.makePromise(of: SubscriptionAckPacket.self)
-        try await onSession { $0.subscribe(subscriptions, promise: answer) }
-        return try await Self.value(of: answer).reasonCodes
+        return try await answer(of: SubscriptionAckPacket.self) { answer in
+            try await onSession { $0.subscribe(subscriptions, promise: answer) }
+        }.reasonCodes
+    }
+
+    /// The broker's answer to what `handOver` gives the session. A promise that never reaches the
+    /// session (the client shut down, the loop gone) is failed here: NIO stops a debug build
+    /// that drops a promise uncompleted, and a release build would leak it.
+    private func answer<T: Sendable>(
+        of: T.Type, _ handOver: (EventLoopPromise<T>) async throws -> Void
+    ) async throws -> T {
+        let answer = eventLoop.makePromise(of: T.self)
+        do {
+            try await handOver(answer)
+        } catch {
+            answer.fail(error)
+            throw error
+        }
+        return try await Self.value(of: answer)
     }
 
     /// Waits for the broker's answer, or for the waiting task's cancellation (a deadline), which

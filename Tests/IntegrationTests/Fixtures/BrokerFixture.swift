@@ -153,7 +153,7 @@ final class Subscriber: Sendable {
 
     func waitForExit(timeout: Duration = .seconds(10)) async throws -> Int32 {
         guard let status = await process.waitForExit(timeout: timeout) else {
-            throw FixtureError("the process did not exit within \(timeout)")
+            throw FixtureError("the process did not exit within \(timeout); its output:\n\(lines.joined(separator: "\n"))")
         }
         return status
     }
