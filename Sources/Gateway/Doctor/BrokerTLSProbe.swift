@@ -84,7 +84,13 @@ struct BrokerTLSProbe {
                         }
                         let done = channel.eventLoop.makePromise(of: Void.self)
                         promiseBox.withLock { $0 = done.futureResult }
-                        try channel.pipeline.syncOperations.addHandlers([handler, HandshakeWatcher(done: done)])
+                        do {
+                            try channel.pipeline.syncOperations.addHandlers([handler, HandshakeWatcher(done: done)])
+                        } catch {
+                            // Not in the pipeline, the watcher never answers: a dropped promise stops a debug build.
+                            done.fail(error)
+                            throw error
+                        }
                     }
                 }
                 .connect(host: host, port: port).get()
