@@ -111,5 +111,8 @@ func publishAndSubscribeAfterDisconnect() async throws {
     await #expect(throws: MQTTConnectionError.self) {
         try await client.subscribe([MQTTSubscription(topicFilter: "t/#", qos: .atLeastOnce)])
     }
+    // Failed off the loop, the promise takes its value in a task on it: run that before the
+    // testing loop's shutdown would drop it.
+    await loop.run()
     await loop.shutdownGracefully()
 }
