@@ -211,7 +211,19 @@ struct OutboxQueue {
             unsavedLosses = SpoolLosses()
             unsavedMarks.removeAll()
         }
-        return SpoolCommit(inserts: staged, deletes: settled, losses: unsavedLosses, refusedMarks: unsavedMarks)
+        // A mark without its event in `refused` is of an event let go since: `settled` has it.
+        let refusals = unsavedMarks.compactMap { id, refused in refused ? heldEvent(id) : nil }
+        return SpoolCommit(inserts: staged, deletes: settled, losses: unsavedLosses, refusedMarks: unsavedMarks, refusals: refusals)
+    }
+
+    /// The refused event `id`, if still held.
+    private func heldEvent(_ id: UInt64) -> OutboxEvent? {
+        var (low, high) = (0, refused.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if refused[middle].id < id { low = middle + 1 } else { high = middle }
+        }
+        return low < refused.count && refused[low].id == id ? refused[low] : nil
     }
 
     /// The commit is on disk: its events may go to the broker. They are newer than every
@@ -241,4 +253,9 @@ public struct SpoolCommit: Sendable {
     public var losses: SpoolLosses
     /// Events refused (true) or put back to be sent (false) since the last commit.
     public var refusedMarks: [UInt64: Bool] = [:]
+    /// The refused events still held, to be kept on rows of their own.
+    public var refusals: [OutboxEvent] = []
+
+    /// Refused events put back in line to be sent.
+    var retries: [UInt64] { refusedMarks.filter { !$0.value }.map(\.key) }
 }

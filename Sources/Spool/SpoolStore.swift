@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The outbox's durable half: every event is in SQLite before it goes to the broker, and leaves
 /// only once the broker has acknowledged it (or a spool limit let it go, which is counted here).
@@ -7,9 +8,12 @@ import GRDB
 ///
 /// Durability: WAL journal with `synchronous = FULL`, so a committed event survives a killed
 /// process and a power cut (NORMAL would survive the first but may lose the last commits to the
-/// second). Commits are grouped by the outbox, so the fsync is paid per group, not per event.
-/// A deletion lost to a crash means an event sent again, which at-least-once delivery allows
-/// and the event id lets a consumer recognise.
+/// second). Commits are grouped by the outbox, so the fsync is paid per group, not per event,
+/// and each group is one row (`SpoolSegment`) whose acknowledged events are bits in a small
+/// row beside it; the segment goes once all its events are settled. An event the broker
+/// refused moves to a row of its own in `events` (which also holds what spools from before
+/// segments wrote). A deletion lost to a crash means an event sent again, which at-least-once
+/// delivery allows and the event id lets a consumer recognise.
 ///
 /// Two processes meet here: the daemon writes, `smartreader status` reads. Both wait for the
 /// other's lock (busy timeout) rather than fail, and a reader opens the file read-only: a health
@@ -17,6 +21,9 @@ import GRDB
 public final class SpoolStore: Sendable {
     public let path: String
     private let database: DatabaseQueue
+    /// What the segments on disk hold waiting, as the last commit left them; read from disk by
+    /// `contents`, or by the first commit of a store whose contents nobody asked for.
+    private let index = Mutex<SegmentIndex?>(nil)
 
     /// How long either side waits for the other's lock: far longer than any commit takes.
     static let busyTimeout: TimeInterval = 10
@@ -52,10 +59,26 @@ public final class SpoolStore: Sendable {
                             reason TEXT PRIMARY KEY,
                             count INTEGER NOT NULL
                         );
+                        CREATE TABLE IF NOT EXISTS segments (
+                            first INTEGER PRIMARY KEY,
+                            count INTEGER NOT NULL,
+                            events BLOB NOT NULL
+                        );
+                        CREATE TABLE IF NOT EXISTS segment_settled (
+                            first INTEGER PRIMARY KEY,
+                            bits BLOB NOT NULL
+                        );
                         """)
                 if try !Self.marksRefusals(db) {
                     try db.execute(sql: "ALTER TABLE events ADD COLUMN refused REAL")
                 }
+                // The sequence segments advance too (`insertSegments`); SQLite makes its row only
+                // at the first insert into `events`.
+                try db.execute(
+                    sql: """
+                        INSERT INTO sqlite_sequence (name, seq) SELECT 'events', 0
+                        WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')
+                        """)
             }
         } catch {
             throw SpoolError(path: path, error)
@@ -88,32 +111,65 @@ public final class SpoolStore: Sendable {
         }
     }
 
-    /// One transaction, one fsync: new events in (with the ids the outbox gave them), refused
-    /// marks set or cleared, acknowledged ones out, losses added to the counters.
+    /// One transaction, one fsync: new events in as segments (with the ids the outbox gave them),
+    /// refused events moved to rows of their own or put back in line, acknowledged ones settled,
+    /// losses added to the counters.
     public func commit(_ commit: SpoolCommit) throws(SpoolError) {
-        try change { db in
-            if !commit.inserts.isEmpty {
-                let insert = try db.cachedStatement(sql: "INSERT INTO events (id, topic, payload, stored) VALUES (?, ?, ?, ?)")
-                for event in commit.inserts {
-                    try insert.execute(arguments: [
-                        Int64(event.id), event.topic, Data(event.payload), event.stored.timeIntervalSince1970,
-                    ])
-                }
-            }
+        let known = self.index.withLock { $0 }
+        let index = try change { db in
+            var index = try known ?? Self.readIndex(db)
+            try Self.insertSegments(commit.inserts, into: &index, db)
             let now = Date().timeIntervalSince1970
-            for refused in [true, false] {
-                let ids = commit.refusedMarks.filter { $0.value == refused }.map(\.key)
-                try Self.forEachChunk(of: ids) { marks, arguments in
-                    try db.execute(
-                        sql: "UPDATE events SET refused = ? WHERE id IN (\(marks))",
-                        arguments: [refused ? now : nil] + arguments)
+            if !commit.refusals.isEmpty {
+                let hold = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO events (id, topic, payload, stored, refused) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET refused = excluded.refused
+                        """)
+                for event in commit.refusals {
+                    try hold.execute(arguments: [
+                        Int64(event.id), event.topic, Data(event.payload), event.stored.timeIntervalSince1970, now,
+                    ])
+                    _ = index.settle(event.id)
                 }
             }
-            try Self.forEachChunk(of: commit.deletes) { marks, arguments in
+            try Self.forEachChunk(of: commit.retries) { marks, arguments in
+                try db.execute(sql: "UPDATE events SET refused = NULL WHERE id IN (\(marks))", arguments: arguments)
+            }
+            let ownRows = commit.deletes.filter { !index.settle($0) }
+            try Self.forEachChunk(of: ownRows) { marks, arguments in
                 try db.execute(sql: "DELETE FROM events WHERE id IN (\(marks))", arguments: arguments)
             }
+            try Self.write(index.takeChanges(), db)
             try Self.add(commit.losses, db)
+            return index
         }
+        self.index.withLock { $0 = index }
+    }
+
+    private static func insertSegments(_ events: [OutboxEvent], into index: inout SegmentIndex, _ db: Database) throws {
+        guard let last = events.last else { return }
+        let insert = try db.cachedStatement(sql: "INSERT INTO segments (first, count, events) VALUES (?, ?, ?)")
+        for start in stride(from: 0, to: events.count, by: SpoolSegment.maximumEvents) {
+            let segment = events[start..<min(start + SpoolSegment.maximumEvents, events.count)]
+            let first = segment.first!.id
+            // The outbox gives ids in order and commits them in order: a segment is a range.
+            precondition(segment.last!.id == first + UInt64(segment.count - 1), "a segment's ids are consecutive")
+            try insert.execute(arguments: [Int64(first), segment.count, Data(SpoolSegment.pack(segment))])
+            index.add(SegmentIndex.Segment(first: first, count: segment.count))
+        }
+        // One sequence for both tables: an id is never given twice, even once its segment is gone.
+        try db.execute(sql: "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'events'", arguments: [Int64(last.id)])
+    }
+
+    private static func write(_ changes: (settled: [UInt64], partly: [SegmentIndex.Segment]), _ db: Database) throws {
+        try forEachChunk(of: changes.settled) { marks, arguments in
+            try db.execute(sql: "DELETE FROM segments WHERE first IN (\(marks))", arguments: arguments)
+            try db.execute(sql: "DELETE FROM segment_settled WHERE first IN (\(marks))", arguments: arguments)
+        }
+        guard !changes.partly.isEmpty else { return }
+        let update = try db.cachedStatement(sql: "INSERT OR REPLACE INTO segment_settled (first, bits) VALUES (?, ?)")
+        for segment in changes.partly { try update.execute(arguments: [Int64(segment.first), Data(segment.settled)]) }
     }
 
     /// With no daemon running: the refused events go back in line, for the next start; returns how many.
@@ -134,8 +190,8 @@ public final class SpoolStore: Sendable {
         }
     }
 
-    /// What the spool holds, without reading payloads: for `smartreader status`, while a daemon
-    /// writes, possibly one still making the tables.
+    /// What the spool holds: for `smartreader status`, while a daemon writes, possibly one still
+    /// making the tables. Segments are read to count what still waits in them.
     public func summary() throws(SpoolError) -> SpoolReport {
         try access { db in
             guard try db.tableExists("events") else { return SpoolReport(depth: 0, bytes: 0, oldestStored: nil, losses: SpoolLosses()) }
@@ -148,10 +204,15 @@ public final class SpoolStore: Sendable {
                     FROM events WHERE \(waiting)
                     """)
             let refused = waiting == "1" ? 0 : try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE refused IS NOT NULL") ?? 0
-            let oldest: Double? = row?["oldest"]
+            var (depth, bytes, oldest): (Int, Int, Double?) = (row?["count"] ?? 0, row?["bytes"] ?? 0, row?["oldest"])
+            _ = try Self.forEachSegmentEvent(db) { _, stored, bytesOf in
+                depth += 1
+                bytes += bytesOf.topic.count + bytesOf.payload.count
+                oldest = min(oldest ?? stored, stored)
+            }
             return SpoolReport(
-                depth: row?["count"] ?? 0, bytes: row?["bytes"] ?? 0, oldestStored: oldest.map(Date.init(timeIntervalSince1970:)),
-                losses: try Self.losses(db), refused: refused)
+                depth: depth, bytes: bytes, oldestStored: oldest.map(Date.init(timeIntervalSince1970:)), losses: try Self.losses(db),
+                refused: refused)
         }
     }
 
@@ -159,7 +220,7 @@ public final class SpoolStore: Sendable {
     /// first, the next free id (ids are never reused, so a consumer's duplicate check stays
     /// sound), and the loss counters.
     public func contents() throws(SpoolError) -> (events: [OutboxEvent], refused: [OutboxEvent], nextID: UInt64, losses: SpoolLosses) {
-        try access { db in
+        let (contents, index) = try access { db in
             try Self.requireWellFormed(db)
             var (events, refused) = ([OutboxEvent](), [OutboxEvent]())
             for row in try Row.fetchAll(db, sql: "SELECT id, topic, payload, stored, refused FROM events ORDER BY id") {
@@ -168,9 +229,57 @@ public final class SpoolStore: Sendable {
                     stored: Date(timeIntervalSince1970: row["stored"]))
                 if (row["refused"] as Double?) == nil { events.append(event) } else { refused.append(event) }
             }
+            let index = try Self.forEachSegmentEvent(db) { id, stored, bytesOf in
+                events.append(
+                    OutboxEvent(
+                        id: id, topic: String(decoding: bytesOf.topic, as: UTF8.self), payload: Array(bytesOf.payload),
+                        stored: Date(timeIntervalSince1970: stored)))
+            }
+            // Events put back in line after a refusal have rows of their own, among the segments' ids.
+            events.sort { $0.id < $1.id }
             let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
-            return (events, refused, UInt64(max(sequence, 0)) + 1, try Self.losses(db))
+            return ((events, refused, UInt64(max(sequence, 0)) + 1, try Self.losses(db)), index)
         }
+        self.index.withLock { $0 = index }
+        return contents
+    }
+
+    private static func readIndex(_ db: Database) throws -> SegmentIndex {
+        try requireWellFormed(db)
+        return try forEachSegmentEvent(db) { _, _, _ in }
+    }
+
+    /// Calls `visit` with the id, time read, topic and payload of each event still waiting in a
+    /// segment, in id order; returns the segments as an index. Throws, as corrupt, on a segment
+    /// that is not what `commit` writes.
+    private static func forEachSegmentEvent(
+        _ db: Database, _ visit: (UInt64, Double, (topic: ArraySlice<UInt8>, payload: ArraySlice<UInt8>)) throws -> Void
+    ) throws -> SegmentIndex {
+        var index = SegmentIndex()
+        guard try db.tableExists("segments") else { return index }
+        let rows = try Row.fetchCursor(
+            db,
+            sql: "SELECT first, count, events, bits FROM segments LEFT JOIN segment_settled USING (first) ORDER BY first")
+        var end: UInt64 = 0
+        while let row = try rows.next() {
+            let (first, count) = (UInt64(row["first"] as Int64), row["count"] as Int)
+            let bytes = [UInt8](row["events"] as Data)
+            let segment = SegmentIndex.Segment(first: first, count: count, settled: (row["bits"] as Data?).map { [UInt8]($0) })
+            do {
+                guard first >= end else { throw SegmentError(first: first, reason: "it overlaps the segment before it") }
+                try SpoolSegment.forEachEvent(first: first, count: count, in: bytes) { offset, stored, topic, payload in
+                    guard stored.isFinite, (0...latestTime).contains(stored) else {
+                        throw SegmentError(first: first, reason: "event \(offset) was read at \(stored) s, out of range")
+                    }
+                    if !segment.isSettled(offset) { try visit(first + UInt64(offset), stored, (bytes[topic], bytes[payload])) }
+                }
+            } catch let error as SegmentError {
+                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: error.description)
+            }
+            end = first + UInt64(count)
+            index.add(segment)
+        }
+        return index
     }
 
     private static func marksRefusals(_ db: Database) throws -> Bool {
@@ -202,11 +311,22 @@ public final class SpoolStore: Sendable {
                 sql:
                     "SELECT COUNT(*) FROM losses WHERE NOT (typeof(reason) = 'text' AND typeof(count) = 'integer' AND count BETWEEN 0 AND \(maximumCount))"
             ) ?? 0 : 0
-        guard malformedEvents + malformedSequence + malformedCounts == 0 else {
+        let malformedSegments =
+            try db.tableExists("segments") && db.tableExists("segment_settled")
+            ? try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT COUNT(*) FROM segments WHERE NOT (typeof(first) = 'integer' AND first BETWEEN 1 AND \(maximumID)
+                        AND typeof(count) = 'integer' AND count BETWEEN 1 AND \(SpoolSegment.maximumEvents)
+                        AND typeof(events) = 'blob'))
+                    + (SELECT COUNT(*) FROM segment_settled LEFT JOIN segments USING (first)
+                        WHERE segments.count IS NULL OR typeof(bits) != 'blob' OR length(bits) != (segments.count + 7) / 8)
+                    """) ?? 0 : 0
+        guard malformedEvents + malformedSequence + malformedCounts + malformedSegments == 0 else {
             throw DatabaseError(
                 resultCode: .SQLITE_CORRUPT,
                 message:
-                    "\(malformedEvents) events, \(malformedSequence) sequence and \(malformedCounts) counter rows hold values this spool never writes"
+                    "\(malformedEvents) events, \(malformedSegments) segment, \(malformedSequence) sequence and \(malformedCounts) counter rows hold values this spool never writes"
             )
         }
     }

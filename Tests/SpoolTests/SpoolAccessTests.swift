@@ -97,7 +97,7 @@ struct SpoolAccessTests {
     }
 
     @Test(
-        "a spool whose rows were tampered with (wrong types, ids, times or counters out of range) is refused as corrupt by the daemon and by status, never a trap"
+        "a spool whose rows were tampered with (wrong types, ids, times or counters out of range, segments cut, overlapping or with foreign bits) is refused as corrupt by the daemon and by status, never a trap"
     )
     func tamperedRowsRefused() throws {
         let tampering = [
@@ -105,12 +105,24 @@ struct SpoolAccessTests {
             "UPDATE events SET stored = -1e308", "UPDATE events SET id = 9223372036854775807",
             "UPDATE sqlite_sequence SET seq = 9223372036854775807", "INSERT INTO losses VALUES ('dropped', 9223372036854775807)",
             "INSERT INTO losses VALUES ('discarded', 9.2e18)", "UPDATE events SET refused = 'x'",
+            "UPDATE segments SET first = -5", "UPDATE segments SET count = 0", "UPDATE segments SET count = 3",
+            "UPDATE segments SET count = 'two'", "UPDATE segments SET events = 'text'", "UPDATE segments SET events = x'00'",
+            "UPDATE segments SET events = events || x'00'", "UPDATE segments SET events = substr(events, 1, length(events) - 1)",
+            "UPDATE segments SET events = x'a0c8eb85f3cce1ff' || substr(events, 9)",
+            "UPDATE segments SET events = x'000000000000f87f' || substr(events, 9)",
+            "INSERT INTO segments SELECT 2, count, events FROM segments", "UPDATE segment_settled SET bits = x'0000'",
+            "UPDATE segment_settled SET bits = 2", "INSERT INTO segment_settled VALUES (99, x'00')",
         ]
         for tamper in tampering {
             let path = temporaryDirectory("spool") + "/spool.sqlite"
             let store = try SpoolStore(path: path)
-            try store.commit(
-                SpoolCommit(inserts: [OutboxEvent(id: 1, topic: "t", payload: [1], stored: Date())], deletes: [], losses: SpoolLosses()))
+            let events = [1, 2].map {
+                OutboxEvent(id: $0, topic: "t", payload: [UInt8($0)], stored: Date(timeIntervalSince1970: 1_764_000_000))
+            }
+            try store.commit(SpoolCommit(inserts: events, deletes: [], losses: SpoolLosses()))
+            // The second refused: a row of its own in `events`, a bit set in its segment.
+            try store.commit(SpoolCommit(inserts: [], deletes: [], losses: SpoolLosses(), refusedMarks: [2: true], refusals: [events[1]]))
+            #expect(try SpoolStore(path: path).contents().events == [events[0]])
             try DatabaseQueue(path: path).write { try $0.execute(sql: tamper) }
             #expect(throws: SpoolError.self, "\(tamper)") { _ = try SpoolStore(path: path).contents() }
             #expect(throws: SpoolError.self, "status: \(tamper)") { _ = try SpoolStore.openForReading(path: path)?.summary() }
