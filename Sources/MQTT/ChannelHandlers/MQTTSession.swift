@@ -207,7 +207,7 @@ final class MQTTSession {
     /// window's worth of messages and leaves the rest for the next turn.
     private func pump() {
         guard context != nil else { return }
-        let limit = min(maximumInFlight, limits.receiveMaximum)
+        let limit = windowLimit
         var pulled = 0
         while window.onWire < limit {
             if let packet = window.takeUnsent() {
@@ -288,9 +288,14 @@ final class MQTTSession {
         }
     }
 
+    private var windowLimit: Int { min(maximumInFlight, limits.receiveMaximum) }
+
     /// The end of what one read brought: the window refills and everything goes in one flush.
+    /// A broker that sends each PUBACK at once (TCP_NODELAY) brings them one a read: refilled at
+    /// each, the window would cost a TLS record and a write for every publish, so it waits until
+    /// a quarter of it is free (what is on the wire brings the next read).
     func readComplete() {
-        pump()
+        if window.onWire == 0 || windowLimit - window.onWire >= max(1, windowLimit / 4) { pump() }
         flush()
         if let quiet, window.onWire == 0 {
             self.quiet = nil

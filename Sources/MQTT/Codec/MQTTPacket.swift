@@ -221,8 +221,12 @@ public struct ReasonPacket: Sendable, Equatable {
 
 extension String {
     /// A topic name is non-empty and free of the wildcards `+` and `#`; both are ASCII, so a
-    /// byte scan is exact and avoids walking grapheme clusters on every packet.
+    /// byte scan is exact. It runs for every publish: over the contiguous bytes, not through the
+    /// UTF-8 view's iterator.
     var isValidTopicName: Bool {
-        !isEmpty && !utf8.contains { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") }
+        var topic = self
+        return topic.withUTF8 { bytes in
+            !bytes.isEmpty && !bytes.contains { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") }
+        }
     }
 }

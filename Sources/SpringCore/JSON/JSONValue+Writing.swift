@@ -50,9 +50,15 @@ extension JSONValue {
     /// `text` as a JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
     static func appendQuoted(_ text: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        // Most strings (tag IDs, protocol names) need no escape: one copy instead of a byte at a time.
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-            output.append(contentsOf: text.utf8)
+        // Most strings (tag IDs, protocol names) need no escape: one copy instead of a byte at a
+        // time, checked over the contiguous bytes (this runs several times for every tag event).
+        var text = text
+        let plain = text.withUTF8 { bytes in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        guard !plain else {
             output.append(UInt8(ascii: "\""))
             return
         }
