@@ -102,7 +102,8 @@ private func makeClient(
     try MQTTClient(
         configuration: MQTTClientConfiguration(
             host: "127.0.0.1", port: port, tls: tls, fallsBackToVersion311: fallsBack, clientIdentifier: "version-test",
-            connectTimeout: .milliseconds(500), backoff: backoff),
+            // Long enough for a busy machine (the whole suite in parallel) to answer; the silent cases wait it out.
+            connectTimeout: .seconds(2), backoff: backoff),
         eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
 }
 

@@ -53,6 +53,7 @@ final class BrokerFixture: Sendable {
         do {
             try await body(fixture)
         } catch {
+            fixture.showOutputs()
             await fixture.stop()
             throw error
         }
@@ -109,6 +110,14 @@ final class BrokerFixture: Sendable {
         ]
     }
 
+    /// What each process the fixture started wrote last, and the broker's log: a failed wait
+    /// says what was seen, not why it never came.
+    private func showOutputs() {
+        for child in children.withLock({ $0 }) {
+            print("--- \(child.name), last lines:\n" + child.lines.suffix(30).joined(separator: "\n"))
+        }
+    }
+
     private func stop() async {
         for child in children.withLock({ $0 }) { await child.stop() }
         await broker.stop()
@@ -125,9 +134,12 @@ struct FixtureError: Error, CustomStringConvertible {
 final class Subscriber: Sendable {
     private let process: ChildProcess
     private let outputPath: String
+    /// The command line, for the output shown when a test fails.
+    let name: String
 
     init(arguments: [String], tool: String, outputPath: String) throws {
         self.outputPath = outputPath
+        name = ([tool] + arguments).joined(separator: " ")
         process = try ChildProcess(executable: tool, arguments: arguments, output: .file(outputPath))
     }
 
