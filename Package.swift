@@ -128,6 +128,7 @@ let package = Package(
             dependencies: [
                 "MQTT", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "SpringCoreTests", dependencies: ["SpringCore", "HostSystem"]),

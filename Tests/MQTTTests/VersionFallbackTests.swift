@@ -215,7 +215,7 @@ fileprivate func noFallBackWhenTLSFails(otherBytes: OtherBytesAnswer) async thro
             Issue.record("a TLS client connected to a plain listener")
         } catch MQTTConnectionError.tlsHandshakeFailed {
         } catch MQTTConnectionError.closedByBroker where otherBytes == .hangUp {
-        } catch MQTTConnectionError.connectTimeout where otherBytes == .silence {
+        } catch MQTTConnectionError.tlsHandshakeTimeout where otherBytes == .silence {
         }
         try await Task.sleep(for: .milliseconds(200))
         #expect(broker.connections == 1, "one attempt only")

@@ -124,13 +124,14 @@ extension MQTTClient {
     func openChannel(clock: TLSHandshakeClock, version: MQTTProtocolVersion, answers: MQTTConnectionAnswers) async throws -> any Channel {
         let configuration = self.configuration
         let session = self.session
+        let overTLS = sslContext != nil
         // The MQTT end of the pipeline, the same on every connection whatever carries its bytes.
         let addMQTTHandlers: @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void = { pipeline in
             try pipeline.addHandler(
                 ByteToMessageHandler(MQTTPacketDecoder(version: version, maximumPacketSize: configuration.maximumPacketSize)))
             try pipeline.addHandler(MQTTPacketEncoder(version: version))
             // After the encoder, so that it sees the CONNECT as a packet on its way out.
-            try pipeline.addHandler(MQTTConnectTimeoutHandler(timeout: configuration.connectTimeout))
+            try pipeline.addHandler(MQTTConnectTimeoutHandler(timeout: configuration.connectTimeout, overTLS: overTLS))
             if configuration.keepAlive > 0 {
                 try pipeline.addHandler(MQTTKeepAliveHandler(keepAlive: .seconds(Int64(configuration.keepAlive))))
             }

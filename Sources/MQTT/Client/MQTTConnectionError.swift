@@ -4,6 +4,8 @@ import NIOSSL
 public enum MQTTConnectionError: Error, Sendable, CustomStringConvertible {
     case refused(MQTTReasonCode, reasonString: String?)
     case connectTimeout(seconds: Double)
+    /// The TCP connection opened, but TLS never finished: the CONNECT never reached MQTT.
+    case tlsHandshakeTimeout(seconds: Double)
     case responseTimeout(packet: MQTTPacketType, seconds: Double)
     case keepAliveTimeout(seconds: Double)
     case closedByBroker
@@ -23,6 +25,7 @@ public enum MQTTConnectionError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .refused: "refused"
         case .connectTimeout: "connectTimeout"
+        case .tlsHandshakeTimeout: "tlsHandshakeTimeout"
         case .responseTimeout: "responseTimeout"
         case .keepAliveTimeout: "keepAliveTimeout"
         case .closedByBroker, .closedWithVersionPinned: "closedByBroker"
@@ -43,6 +46,10 @@ public enum MQTTConnectionError: Error, Sendable, CustomStringConvertible {
             "the broker refused the connection: \(code)" + (reason.map { " (\($0))" } ?? "")
         case .connectTimeout(let seconds):
             "no CONNACK within the connect timeout of \(seconds) s; is the port an MQTT listener, and is TLS on both sides?"
+        case .tlsHandshakeTimeout(let seconds):
+            "the TLS handshake did not finish within the connect timeout of \(seconds) s: the port accepts connections but does "
+                + "not answer TLS (a listener without TLS, another service, or a broker that hangs); check the port (register 0285) "
+                + "and that the broker is running"
         case .responseTimeout(let packet, let seconds):
             "no answer to \(packet) within the response timeout of \(seconds) s"
         case .keepAliveTimeout(let seconds):
