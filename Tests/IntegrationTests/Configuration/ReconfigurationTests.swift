@@ -23,10 +23,7 @@ struct ReconfigurationTests {
     @Test("config push, a bad push, the inbox and SIGHUP: offline, then META with the new ConfigId; a bad file changes nothing")
     func socketInboxAndSIGHUP() async throws {
         try await BrokerFixture.with { fixture in
-            let state = try fixture.provision()
-            let observer = try await fixture.watch()
-            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path])
-            try await observer.waitFor("first META") { configIDs($0) == [""] }
+            let (state, observer, daemon) = try await fixture.startDevice()
 
             // A merge into the running configuration, through the control socket.
             let small = try write(Array(#"{"config": {"00.s": "v2"}}"#.utf8), fixture.directory + "/small.json")
@@ -78,19 +75,14 @@ struct ReconfigurationTests {
             try await observer.waitFor("META v5") { configIDs($0).last == "v5" }
             #expect(configIDs(observer) == ["", "v2", "v3", "v5"], "the bad pushes and the stored one never rebooted the device")
 
-            daemon.signal(SIGTERM)
-            #expect(try await daemon.waitForExit() == 0, "\(daemon.lines.joined(separator: "\n"))")
+            try await fixture.stopCleanly(daemon)
         }
     }
 
     @Test("cfg/set, when enabled: a good file reboots with it and cfg/result says applied; a bad one says rejected")
     func mqttConfigurationSet() async throws {
         try await BrokerFixture.with { fixture in
-            let state = try fixture.provision()
-            try state.editConfiguration { $0.otherSections["emulator"] = .object(["remote-config": .bool(true)]) }
-            let observer = try await fixture.watch()
-            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path])
-            try await observer.waitFor("first META") { configIDs($0) == [""] }
+            let (state, observer, daemon) = try await fixture.startDevice(remoteConfiguration: true)
             let control = try fixture.identity(role: .control, cn: "control-it")
             let topic = "springcard/springcore/DA1275B0/cfg/set"
             let good = try write(try wholeFile(state) { $0.setString(.configID, "remote-1") }, fixture.directory + "/good.json")
@@ -109,18 +101,14 @@ struct ReconfigurationTests {
                 }
             }
             #expect(configIDs(observer) == ["", "remote-1"])
-            daemon.signal(SIGTERM)
-            #expect(try await daemon.waitForExit() == 0)
+            try await fixture.stopCleanly(daemon)
         }
     }
 
     @Test("a push pointing the broker at a closed port rolls back to the last known good configuration")
     func rollbackWhenBrokerUnreachable() async throws {
         try await BrokerFixture.with { fixture in
-            let state = try fixture.provision()
-            let observer = try await fixture.watch()
-            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--rollback-after", "3"])
-            try await observer.waitFor("first META") { configIDs($0) == [""] }
+            let (state, observer, daemon) = try await fixture.startDevice(["--rollback-after", "3"])
             let file = try fixture.portPush(port: try LocalMosquitto.freeLoopbackPort(), configID: "unreachable")
             let pushed = try await runTool(binary, ["config", "push", file, "--state-dir", state.path, "--no-load-defaults"])
             #expect(pushed.status != 0)
@@ -130,8 +118,7 @@ struct ReconfigurationTests {
                     && observer.payloads(onTopicEndingWith: "DA1275B0/cfg/result").contains { $0.contains(#""Result":"rolled-back""#) }
             }
             #expect(try state.loadCurrentFile().string(.configID) == "")
-            daemon.signal(SIGTERM)
-            #expect(try await daemon.waitForExit() == 0)
+            try await fixture.stopCleanly(daemon)
         }
     }
 }

@@ -51,8 +51,7 @@ struct DeviceLifecycleTests {
             #expect(pushed.status == 0 && pushed.output.contains("applied"), "\(pushed.output)")
             // The sample trace's 8 lines are 5 readings and 3 removals; factory 02A0 reports readings only.
             try await observer.waitFor("the 5 events read while the broker was away") { eventCount($0) == 5 }
-            daemon.signal(SIGTERM)
-            #expect(try await daemon.waitForExit() == 0)
+            try await fixture.stopCleanly(daemon)
         }
     }
 
@@ -87,18 +86,14 @@ struct DeviceLifecycleTests {
             try await observer.waitFor("META of the last known good configuration") { configIDs($0) == ["", ""] }
             #expect(try state.loadCurrentFile().string(.configID) == "")
             #expect(!FileManager.default.fileExists(atPath: state.file("config.trial.json")))
-            daemon.signal(SIGTERM)
-            #expect(try await daemon.waitForExit() == 0)
+            try await fixture.stopCleanly(daemon)
         }
     }
 
     @Test("a corrective push ends a bad push's trial at once instead of waiting for its deadline")
     func newerPushEndsTheTrial() async throws {
         try await BrokerFixture.with { fixture in
-            let state = try fixture.provision()
-            let observer = try await fixture.watch()
-            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--rollback-after", "60"])
-            try await observer.waitFor("first META") { configIDs($0) == [""] }
+            let (state, observer, daemon) = try await fixture.startDevice(["--rollback-after", "60"])
             let bad = try fixture.portPush(port: try LocalMosquitto.freeLoopbackPort(), configID: "unreachable")
             let badPusher = try fixture.spawn(binary, ["config", "push", bad, "--state-dir", state.path, "--no-load-defaults"])
             try await observer.waitFor("the reboot into the pushed configuration") { offlineCount($0) == 1 }
@@ -111,19 +106,14 @@ struct DeviceLifecycleTests {
             #expect(try await badPusher.waitForExit() != 0)
             #expect(badPusher.lines.joined().contains("rolled back") && badPusher.lines.joined().contains("arrived before"))
             try await observer.waitFor("META of the corrected configuration") { configIDs($0).last == "corrected" }
-            daemon.signal(SIGTERM)
-            #expect(try await daemon.waitForExit() == 0)
+            try await fixture.stopCleanly(daemon)
         }
     }
 
     @Test("a retained cfg/set is applied once, a repeated push or SIGHUP of what runs does not reboot, SIGHUPs coalesce")
     func repeatedPushesDoNotReboot() async throws {
         try await BrokerFixture.with { fixture in
-            let state = try fixture.provision()
-            try state.editConfiguration { $0.otherSections["emulator"] = .object(["remote-config": .bool(true)]) }
-            let observer = try await fixture.watch()
-            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path])
-            try await observer.waitFor("first META") { configIDs($0) == [""] }
+            let (state, observer, daemon) = try await fixture.startDevice(remoteConfiguration: true)
 
             var retained = try state.loadCurrentFile()
             retained.setString(.configID, "retained")
@@ -159,8 +149,7 @@ struct DeviceLifecycleTests {
             try await Task.sleep(for: .seconds(2))
             #expect(try bootCount(state) == before + 1)
             #expect(daemon.lines.filter { $0.contains("SIGHUP: reloading") }.count < 50)
-            daemon.signal(SIGTERM)
-            #expect(try await daemon.waitForExit() == 0)
+            try await fixture.stopCleanly(daemon)
         }
     }
 
@@ -169,11 +158,7 @@ struct DeviceLifecycleTests {
     )
     func retainedBadPushTriedOnce() async throws {
         try await BrokerFixture.with { fixture in
-            let state = try fixture.provision()
-            try state.editConfiguration { $0.otherSections["emulator"] = .object(["remote-config": .bool(true)]) }
-            let observer = try await fixture.watch()
-            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--rollback-after", "2"])
-            try await observer.waitFor("first META") { configIDs($0) == [""] }
+            let (state, observer, daemon) = try await fixture.startDevice(["--rollback-after", "2"], remoteConfiguration: true)
             var bad = try state.loadCurrentFile()
             bad.setString(.configID, "retained-bad")
             bad[.networkPorts] = [UInt8](repeating: 0, count: 10) + [0xFF, 0xFE, 0, 0]
@@ -195,18 +180,14 @@ struct DeviceLifecycleTests {
                 "mosquitto_pub", fixture.tlsArguments(prefix: control, clientID: "backend") + ["-t", topic, "-n", "-q", "1", "-r"])
             try await Task.sleep(for: .seconds(1))
             #expect(!observer.payloads(onTopicEndingWith: "DA1275B0/cfg/result").contains { $0.contains(#""Result":"rejected""#) })
-            daemon.signal(SIGTERM)
-            #expect(try await daemon.waitForExit() == 0)
+            try await fixture.stopCleanly(daemon)
         }
     }
 
     @Test("SIGHUP during a trial reloads what the trial leaves on disk: after a rollback, the last known good, unchanged")
     func reloadDuringTrialReadsAfterIt() async throws {
         try await BrokerFixture.with { fixture in
-            let state = try fixture.provision()
-            let observer = try await fixture.watch()
-            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path, "--rollback-after", "2"])
-            try await observer.waitFor("first META") { configIDs($0) == [""] }
+            let (state, observer, daemon) = try await fixture.startDevice(["--rollback-after", "2"])
             let bad = try fixture.portPush(port: try LocalMosquitto.freeLoopbackPort(), configID: "unreachable")
             let pusher = try fixture.spawn(binary, ["config", "push", bad, "--state-dir", state.path, "--no-load-defaults"])
             try await observer.waitFor("the reboot into the pushed configuration") { offlineCount($0) == 1 }
@@ -217,18 +198,14 @@ struct DeviceLifecycleTests {
             #expect(configIDs(observer) == ["", ""], "the reload brought the rolled-back configuration back")
             #expect(daemon.lines.filter { $0.contains("rolling back") }.count == 1, "\(daemon.lines.joined(separator: "\n"))")
             #expect(try state.loadCurrentFile().string(.configID) == "")
-            daemon.signal(SIGTERM)
-            #expect(try await daemon.waitForExit() == 0)
+            try await fixture.stopCleanly(daemon)
         }
     }
 
     @Test("replay on the state directory of a running daemon is refused instead of taking over its MQTT session")
     func secondDeviceProcessRefused() async throws {
         try await BrokerFixture.with { fixture in
-            let state = try fixture.provision()
-            let observer = try await fixture.watch()
-            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path])
-            try await observer.waitFor("first META") { configIDs($0) == [""] }
+            let (state, observer, daemon) = try await fixture.startDevice()
             let replay = try await runTool(
                 binary, ["replay", sampleTrace, "--state-dir", state.path, "--fast"])
             #expect(replay.status != 0 && replay.output.contains("another smartreader"), "\(replay.output)")
@@ -236,8 +213,7 @@ struct DeviceLifecycleTests {
             #expect(second.status != 0 && second.output.contains("another smartreader"), "\(second.output)")
             #expect(eventCount(observer) == 0)
             #expect(try await health(state)?.connected == true, "the daemon kept its session")
-            daemon.signal(SIGTERM)
-            #expect(try await daemon.waitForExit() == 0)
+            try await fixture.stopCleanly(daemon)
         }
     }
 }

@@ -12,10 +12,7 @@ struct ShutdownDuringRebootTests {
     @Test("the daemon exits 0 within 5 s however far the reboot has gone", arguments: [0, 10, 20, 30])
     func sigtermDuringReboot(delayMilliseconds: Int) async throws {
         try await BrokerFixture.with { fixture in
-            let state = try fixture.provision()
-            let observer = try await fixture.watch()
-            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path])
-            try await observer.waitFor("first META") { configIDs($0) == [""] }
+            let (state, _, daemon) = try await fixture.startDevice()
             #expect(try await runTool(binary, ["config", "set", "--state-dir", state.path, "device.config-id", "next"]).status == 0)
             daemon.signal(SIGHUP)
             try await Task.sleep(for: .milliseconds(delayMilliseconds))
