@@ -31,6 +31,7 @@ struct SpoolSegment {
         first: UInt64, count: Int, in bytes: [UInt8],
         _ visit: (_ index: Int, _ stored: Double, _ topic: Range<Int>, _ payload: Range<Int>) throws -> Void
     ) throws {
+        guard count >= 0 else { throw SegmentError(first: first, reason: "it claims \(count) events") }
         var offset = 0
         func take(_ length: Int) throws -> Range<Int> {
             guard length >= 0, length <= bytes.count - offset else {
@@ -96,6 +97,9 @@ struct SegmentIndex {
 
     /// In id order: segments are made in id order and only ever removed.
     private(set) var segments: [Segment] = []
+
+    /// One past the last id of the last segment; 1 when there is none.
+    var end: UInt64 { segments.last.map { $0.first + UInt64($0.count) } ?? 1 }
     /// Firsts of the segments changed since `takeChanges`.
     private var changed: Set<UInt64> = []
 

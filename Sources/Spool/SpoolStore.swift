@@ -46,6 +46,13 @@ public final class SpoolStore: Sendable {
             try database.writeWithoutTransaction { db in
                 // WAL must be set outside a transaction; it persists in the file.
                 _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            }
+            // One transaction: `status`, reading meanwhile, sees all the tables or none of them.
+            try database.write { db in
+                // Made together: one without the other is a damaged file, not one to complete.
+                if try db.tableExists("segments") != db.tableExists("segment_settled") {
+                    throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "the spool has one of its two segment tables only")
+                }
                 try db.execute(
                     sql: """
                         CREATE TABLE IF NOT EXISTS events (
@@ -238,7 +245,10 @@ public final class SpoolStore: Sendable {
             // Events put back in line after a refusal have rows of their own, among the segments' ids.
             events.sort { $0.id < $1.id }
             let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'") ?? 0
-            return ((events, refused, UInt64(max(sequence, 0)) + 1, try Self.losses(db)), index)
+            // Past every id the file holds, whatever its sequence says: a segment's acknowledged
+            // tail is in no list above, and a new segment must never overlap it.
+            let highest = max(UInt64(max(sequence, 0)), index.end - 1, refused.last?.id ?? 0)
+            return ((events, refused, highest + 1, try Self.losses(db)), index)
         }
         self.index.withLock { $0 = index }
         return contents
@@ -311,17 +321,7 @@ public final class SpoolStore: Sendable {
                 sql:
                     "SELECT COUNT(*) FROM losses WHERE NOT (typeof(reason) = 'text' AND typeof(count) = 'integer' AND count BETWEEN 0 AND \(maximumCount))"
             ) ?? 0 : 0
-        let malformedSegments =
-            try db.tableExists("segments") && db.tableExists("segment_settled")
-            ? try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT (SELECT COUNT(*) FROM segments WHERE NOT (typeof(first) = 'integer' AND first BETWEEN 1 AND \(maximumID)
-                        AND typeof(count) = 'integer' AND count BETWEEN 1 AND \(SpoolSegment.maximumEvents)
-                        AND typeof(events) = 'blob'))
-                    + (SELECT COUNT(*) FROM segment_settled LEFT JOIN segments USING (first)
-                        WHERE segments.count IS NULL OR typeof(bits) != 'blob' OR length(bits) != (segments.count + 7) / 8)
-                    """) ?? 0 : 0
+        let malformedSegments = try malformedSegmentRows(db)
         guard malformedEvents + malformedSequence + malformedCounts + malformedSegments == 0 else {
             throw DatabaseError(
                 resultCode: .SQLITE_CORRUPT,
@@ -329,6 +329,23 @@ public final class SpoolStore: Sendable {
                     "\(malformedEvents) events, \(malformedSegments) segment, \(malformedSequence) sequence and \(malformedCounts) counter rows hold values this spool never writes"
             )
         }
+    }
+
+    /// Segment rows this store never writes; a spool from before segments has neither table,
+    /// and the two are made together.
+    private static func malformedSegmentRows(_ db: Database) throws -> Int {
+        let (segments, settled) = (try db.tableExists("segments"), try db.tableExists("segment_settled"))
+        guard segments || settled else { return 0 }
+        guard segments && settled else { return 1 }
+        return try Int.fetchOne(
+            db,
+            sql: """
+                SELECT (SELECT COUNT(*) FROM segments WHERE NOT (typeof(first) = 'integer' AND first BETWEEN 1 AND \(maximumID)
+                    AND typeof(count) = 'integer' AND count BETWEEN 1 AND \(SpoolSegment.maximumEvents)
+                    AND typeof(events) = 'blob'))
+                + (SELECT COUNT(*) FROM segment_settled LEFT JOIN segments USING (first)
+                    WHERE segments.count IS NULL OR typeof(bits) != 'blob' OR length(bits) != (segments.count + 7) / 8)
+                """) ?? 0
     }
 
     /// Far beyond what a device reads in its life, and far below where the arithmetic on them could overflow.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Gateway
 
 @main
@@ -16,4 +17,13 @@ struct SmartReaderCommand: AsyncParsableCommand {
             BenchCommand.self, ReadersCommand.self, RecordCommand.self, StatusCommand.self, EnrollCommand.self, DoctorCommand.self,
             InstallCommand.self, CreateCommand.self, SimulateCommand.self, SpoolCommand.self, ReportCommand.self,
         ])
+
+    static func main() async {
+        // The daemon listens for SIGHUP (reload) only once its service runs; until then the
+        // default action would end it, and a reload sent right after a start (systemd's
+        // ExecReload, an integrator's script) comes while the arguments are parsed. Other
+        // commands keep the default: a closed terminal ends them.
+        if CommandLine.arguments.dropFirst().first == RunCommand.configuration.commandName { signal(SIGHUP, SIG_IGN) }
+        await main(nil)
+    }
 }

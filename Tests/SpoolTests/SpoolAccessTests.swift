@@ -111,7 +111,8 @@ struct SpoolAccessTests {
             "UPDATE segments SET events = x'a0c8eb85f3cce1ff' || substr(events, 9)",
             "UPDATE segments SET events = x'000000000000f87f' || substr(events, 9)",
             "INSERT INTO segments SELECT 2, count, events FROM segments", "UPDATE segment_settled SET bits = x'0000'",
-            "UPDATE segment_settled SET bits = 2", "INSERT INTO segment_settled VALUES (99, x'00')",
+            "UPDATE segment_settled SET bits = 2", "INSERT INTO segment_settled VALUES (99, x'00')", "DROP TABLE segment_settled",
+            "DROP TABLE segment_settled; CREATE VIEW segment_settled AS SELECT 0 AS first, x'' AS bits WHERE 0; UPDATE segments SET count = -1",
         ]
         for tamper in tampering {
             let path = temporaryDirectory("spool") + "/spool.sqlite"

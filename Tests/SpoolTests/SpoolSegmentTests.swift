@@ -33,3 +33,20 @@ func segmentsSettleByBits() throws {
     let empty = try SpoolStore(path: path).contents()
     #expect(empty.events.isEmpty && empty.nextID == 2501, "ids are never given twice, though no row holds 2500 any more")
 }
+
+@Test("a sequence below the end of a segment whose last events are acknowledged (a tampered file): new ids start past the segment")
+func sequenceBelowSegmentEnd() async throws {
+    let path = temporaryDirectory("spool") + "/spool.sqlite"
+    do {
+        let events = (1...10).map { OutboxEvent(id: UInt64($0), topic: "t", payload: [UInt8($0)], stored: Date()) }
+        let store = try SpoolStore(path: path)
+        try store.commit(SpoolCommit(inserts: events, deletes: [], losses: SpoolLosses()))
+        try store.commit(SpoolCommit(inserts: [], deletes: [8, 9, 10], losses: SpoolLosses()))
+    }
+    try await DatabaseQueue(path: path).write { try $0.execute(sql: "DELETE FROM sqlite_sequence") }
+    let outbox = try Outbox(store: SpoolStore(path: path))
+    let id = await outbox.append(topic: "t", payload: [11])
+    #expect(id == 11, "not 8: that id is in a segment still on disk")
+    await outbox.flush()
+    #expect(try SpoolStore(path: path).contents().events.map(\.id) == Array(1...7) + [11])
+}

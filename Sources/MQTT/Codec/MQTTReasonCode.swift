@@ -102,9 +102,15 @@ public struct MQTTReasonCode: RawRepresentable, Hashable, Sendable, CustomString
         return "0x\(hex(rawValue)) \(text)"
     }
 
-    /// The codes MQTT 5 allows in each packet (section 2.4 and each packet's reason code table).
+    /// The codes MQTT 5 allows in each packet (section 2.4 and each packet's reason code table),
+    /// and any failure code (0x80 and above) in a PUBACK or PUBREC: mosquitto 2.0 answers a
+    /// PUBLISH over its `message_size_limit` with 0x95, which the table leaves out. Taken as a
+    /// malformed packet, that refusal would drop the connection and bring the message back on
+    /// every reconnection; taken as what it says, the message is refused and the link stays.
     static func isValid(_ code: UInt8, in packet: MQTTPacketType) -> Bool {
         switch packet {
+        case .pubAck where code >= 0x80, .pubRec where code >= 0x80:
+            true
         case .connAck:
             [
                 0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x90, 0x95, 0x97, 0x99,

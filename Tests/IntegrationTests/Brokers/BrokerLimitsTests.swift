@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 import MQTT
 import NIOCore
 import TestSupport
@@ -23,6 +24,34 @@ struct BrokerLimitsTests {
             try await observer.waitFor("the small message") { $0.lines.contains("limits/small fits") }
             #expect(!observer.lines.contains { $0.hasPrefix("limits/big") })
             await sender.disconnect()
+        }
+    }
+
+    /// mosquitto 2.0.11 answers a PUBLISH over `message_size_limit` with PUBACK 0x95, a code
+    /// MQTT 5 lists for CONNACK and DISCONNECT but not for PUBACK. Taken for a malformed packet,
+    /// it dropped the connection and sent the message again on every reconnection.
+    @Test("mosquitto's message_size_limit answers PUBACK 0x95: the publish is refused, the link stays up, nothing is sent again")
+    func messageSizeLimitRefusal() async throws {
+        try await BrokerFixture.with(brokerSettings: ["message_size_limit 300"]) { fixture in
+            let observer = try await fixture.watch("limits/#")
+            let sender = try client(fixture, cn: "control-it")
+            _ = try await sender.start()
+            var events = sender.connectionEvents.makeAsyncIterator()
+            _ = await events.next()
+            let big = try await withDeadline(.seconds(10)) {
+                try await sender.publish(topic: "limits/big", payload: ByteBuffer(repeating: 0x78, count: 400), qos: .atLeastOnce)
+            }
+            #expect(big?.reasonCode == .packetTooLarge && big?.reasonCode.isFailure == true, "answered: \(String(describing: big))")
+            let small = try await withDeadline(.seconds(10)) {
+                try await sender.publish(topic: "limits/small", payload: ByteBuffer(string: "fits"), qos: .atLeastOnce)
+            }
+            #expect(small?.reasonCode == .success)
+            try await observer.waitFor("the small message") { $0.lines.contains("limits/small fits") }
+            #expect(await sender.isConnected, "one connection throughout")
+            await sender.disconnect()
+            var later: [MQTTConnectionEvent] = []
+            while let event = await events.next() { later.append(event) }
+            #expect(later.allSatisfy { if case .connected = $0 { false } else { true } }, "no reconnection: \(later)")
         }
     }
 

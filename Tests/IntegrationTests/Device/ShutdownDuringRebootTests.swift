@@ -20,4 +20,20 @@ struct ShutdownDuringRebootTests {
             #expect(try await daemon.waitForExit(timeout: .seconds(5)) == 0, "\(daemon.lines.joined(separator: "\n"))")
         }
     }
+
+    @Test("SIGHUPs while the daemon starts, before it listens for them, do not end it")
+    func sighupDuringStart() async throws {
+        try await BrokerFixture.with { fixture in
+            let state = try fixture.provision()
+            let observer = try await fixture.watch()
+            let daemon = try fixture.spawn(binary, ["run", "--state-dir", state.path])
+            for _ in 0..<4 {
+                try await Task.sleep(for: .milliseconds(100))
+                daemon.signal(SIGHUP)
+            }
+            try await observer.waitFor("first META") { configIDs($0).count >= 1 }
+            #expect(daemon.exitStatus() == nil, "still running")
+            try await fixture.stopCleanly(daemon)
+        }
+    }
 }
