@@ -215,7 +215,8 @@ public actor DeviceController {
         trial = TrialState()
         await device?.stop(forReboot: true)
         runningFile = file
-        var problem: String
+        /// Why the trial failed, unless something interrupted it.
+        var failure: String
         do {
             let settings = try store.settings(for: file, source: state.configurationPath)
             let (device, connection) = try await boot(settings)
@@ -230,17 +231,28 @@ public actor DeviceController {
                 )
             }
             if try await withDeadline(limit, { try await connection.value }) != nil {
-                trial = nil
-                ConfigurationTrial.end(in: state)
-                let applied = outcome(.applied)
-                await device.report(applied)
-                return applied
+                // Connected, the broker may still close the new topics to this device (its ACL):
+                // MQTT 5 says so in META's PUBACK. No answer in time is not taken for a refusal.
+                let responseTimeout = Duration.seconds(Int(max(settings.clientOptions.responseTimeout, 1)))
+                if let code = await device.metaAnswer(within: responseTimeout), code.isFailure, trial?.interruption == nil {
+                    failure =
+                        "with it the device reached its broker, but the broker refused its META on \(settings.topics.meta): \(code) "
+                        + "(check the topic prefix, register 028E, against the broker's ACL)"
+                } else {
+                    trial = nil
+                    ConfigurationTrial.end(in: state)
+                    let applied = outcome(.applied)
+                    await device.report(applied)
+                    return applied
+                }
+            } else {
+                let problem =
+                    await device.lastConnectionProblem.map { "the last attempt: \($0)" }
+                    ?? "no connection attempt finished (connect timeout \(connectTimeout))"
+                failure = "with it the device could not reach its broker within \(limit): \(problem)"
             }
-            problem =
-                await device.lastConnectionProblem.map { "the last attempt: \($0)" }
-                ?? "no connection attempt finished (connect timeout \(connectTimeout))"
         } catch {
-            problem = "\(error)"
+            failure = "with it the device could not reach its broker within \(limit): \(error)"
         }
         let interruption = trial?.interruption
         trial = nil
@@ -251,7 +263,7 @@ public actor DeviceController {
         case .superseded(let newer)?:
             reason = "\(newer) arrived before it reached the broker"
         case nil:
-            reason = "with it the device could not reach its broker within \(limit): \(problem)"
+            reason = failure
         }
         logger.error("rolling back \(source): \(reason)")
         await device?.stop(forReboot: true)

@@ -45,6 +45,10 @@ public actor SmartReaderDevice {
     private var announced = false
     /// Once set, `start` refuses: a reboot or shutdown may come before the boot's start has run.
     private var stopping = false
+    /// The broker's answer to each connection's META, newest kept: a pushed configuration's trial
+    /// waits for it, since a broker that takes the connection may still close the device's topics.
+    private let metaAnswers: AsyncStream<MQTTReasonCode>
+    private let metaAnswer: AsyncStream<MQTTReasonCode>.Continuation
 
     /// `remoteConfiguration` hears what arrives on `cfg/set` when the configuration enables it.
     public init(
@@ -87,12 +91,14 @@ public actor SmartReaderDevice {
         // cfg/set is heard only when the configuration enables it and someone takes the pushes.
         let remoteConfiguration = settings.device.remoteConfiguration ? remoteConfiguration : nil
         let subscribeQoS = MQTTQoS(rawValue: min(settings.clientOptions.subscribeQoS, 2))!
+        let (metaAnswers, metaAnswer) = AsyncStream.makeStream(of: MQTTReasonCode.self, bufferingPolicy: .bufferingNewest(1))
+        (self.metaAnswers, self.metaAnswer) = (metaAnswers, metaAnswer)
         let announcement = DeviceAnnouncement(
             settings: settings, bootCount: try state.nextBootCount(logger: logger), bootInstant: .now, outbox: outbox,
             statusReportsSpool: effectiveOptions.statusReportsSpool, qos: publishQoS, retain: retainState,
             subscriptions: ([settings.topics.readerCommand] + (remoteConfiguration != nil ? [settings.topics.configurationSet] : []))
                 .map { MQTTSubscription(topicFilter: $0, qos: subscribeQoS) },
-            logger: logger)
+            metaAnswered: { metaAnswer.yield($0) }, logger: logger)
         let source = OutboxPublishSource(
             outbox: outbox, announcement: announcement, tagsEventID: extensions, rejected: rejectedEvents,
             eventAcknowledged: options.eventAcknowledged, logger: logger)
@@ -140,6 +146,17 @@ public actor SmartReaderDevice {
         tasks.append(Task { await self.publishStatusPeriodically() })
         if reporter.repeatsHeldTags { tasks.append(Task { await self.reporter.repeatHeldTags { await self.record($0) } }) }
         if options.reportsSpoolMetrics { tasks.append(Task { await self.reportSpoolMetrics() }) }
+    }
+
+    /// The broker's answer to this connection's META, once it comes within `limit`; nil without
+    /// one (QoS 0, or no answer in time). One caller at a time: the trial of this boot.
+    public func metaAnswer(within limit: Duration) async -> MQTTReasonCode? {
+        guard publishQoS != .atMostOnce else { return nil }
+        let answers = metaAnswers
+        return try? await withDeadline(limit) {
+            for await code in answers { return code }
+            return nil
+        } ?? nil
     }
 
     /// Takes a tag event into the outbox as registers 02A0/02A1 report it; each report is
@@ -198,6 +215,8 @@ public actor SmartReaderDevice {
     /// For a reboot the outbox stays open: events not yet acknowledged wait for the next boot.
     public func stop(forReboot: Bool = false) async {
         stopping = true
+        // A trial waiting for META's answer has nothing more to wait for.
+        metaAnswer.finish()
         if !forReboot { outbox.close() }
         let grace = Duration.seconds(Int(max(settings.clientOptions.responseTimeout, 1)))
         if await client.isConnected {

@@ -18,6 +18,8 @@ struct DeviceAnnouncement: Sendable {
     let qos: MQTTQoS
     let retain: Bool
     let subscriptions: [MQTTSubscription]
+    /// Told the broker's answer to each connection's META (a QoS 0 META is never answered).
+    let metaAnswered: @Sendable (MQTTReasonCode) -> Void
     let logger: Logger
 
     var uptime: Uptime { Uptime(bootCount: bootCount, since: bootInstant) }
@@ -44,19 +46,21 @@ struct DeviceAnnouncement: Sendable {
     func greeting(localAddress: SocketAddress?) -> MQTTGreeting {
         MQTTGreeting(
             messages: [
-                message(topic: settings.topics.meta, json: meta(ipAddress: localAddress?.ipAddress ?? "").json),
+                message(topic: settings.topics.meta, json: meta(ipAddress: localAddress?.ipAddress ?? "").json, answered: metaAnswered),
                 message(topic: settings.topics.status, json: status(.ready).json),
             ],
             subscriptions: subscriptions)
     }
 
     /// A state message (META, STATUS, cfg/result) at the device's QoS; a refusal is logged.
-    func message(topic: String, json: String, retain: Bool? = nil) -> OutboundMessage {
+    func message(
+        topic: String, json: String, retain: Bool? = nil, answered: (@Sendable (MQTTReasonCode) -> Void)? = nil
+    ) -> OutboundMessage {
         let logger = self.logger
         return OutboundMessage(topic: topic, payload: ByteBuffer(string: json), qos: qos, retain: retain ?? self.retain) { result in
-            if case .success(let ack) = result, ack.reasonCode.isFailure {
-                logger.error("the broker refused \(topic): \(ack.reasonCode)")
-            }
+            guard case .success(let ack) = result else { return }
+            if ack.reasonCode.isFailure { logger.error("the broker refused \(topic): \(ack.reasonCode)") }
+            if qos != .atMostOnce { answered?(ack.reasonCode) }
         }
     }
 

@@ -121,4 +121,20 @@ struct ReconfigurationTests {
             try await fixture.stopCleanly(daemon)
         }
     }
+
+    @Test("a push moving the device's topics outside the broker's ACL is rolled back: connected, but META refused (PUBACK 0x87)")
+    func rollbackWhenTopicsClosed() async throws {
+        try await BrokerFixture.with { fixture in
+            let (state, observer, daemon) = try await fixture.startDevice(["--rollback-after", "20"])
+            let push = try write(Array(#"{"config": {"00.s": "closed", "8E.s": "elsewhere"}}"#.utf8), fixture.directory + "/closed.json")
+            let pushed = try await runTool(binary, ["config", "push", push, "--state-dir", state.path, "--no-load-defaults"])
+            #expect(pushed.status != 0)
+            #expect(
+                pushed.output.contains("rolled back") && pushed.output.contains("refused its META on elsewhere/DA1275B0/meta")
+                    && pushed.output.contains("0x87"), "\(pushed.output)")
+            try await observer.waitFor("META again with the old configuration") { configIDs($0) == ["", ""] }
+            #expect(try state.loadCurrentFile().string(.configID) == "")
+            try await fixture.stopCleanly(daemon)
+        }
+    }
 }
