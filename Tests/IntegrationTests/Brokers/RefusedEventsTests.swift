@@ -56,9 +56,17 @@ struct RefusedEventsTests {
             #expect(fixed.status == 0, "\(fixed.output)")
             #expect(try await health().spoolRefused == 0)
 
-            // Wrong again: a third event is refused and this time discarded, counted.
+            // Wrong again, pushed to the running daemon: its trial sees META refused and rolls back.
             #expect(try await tool(["config", "set", "mqtt.device-id", "CAFEBABE"]).status == 0)
-            #expect(try await tool(["config", "reload"]).status == 0)
+            let rolledBack = try await tool(["config", "reload"])
+            #expect(rolledBack.status != 0 && rolledBack.output.contains("refused its META"), "\(rolledBack.output)")
+            // Started that way (no trial at a start), a third event is refused, and this time discarded, counted.
+            daemon.signal(SIGTERM)
+            #expect(try await daemon.waitForExit() == 0)
+            #expect(try await tool(["config", "set", "mqtt.device-id", "CAFEBABE"]).status == 0)
+            let restarted = try fixture.spawn(
+                binary, ["run", "--state-dir", state.path, "--reader", "serial:\(reader.path)?protocol=lines", "--status-spool"])
+            try await restarted.waitUntilReading(reader)
             reader.write(Array("AB000003\r\n".utf8))
             #expect(try await status(exiting: 4).status == 4)
             let discarded = try await tool(["spool", "discard"])
@@ -67,8 +75,7 @@ struct RefusedEventsTests {
             #expect(after.spoolRefused == 0 && after.spoolDiscarded == 1 && after.spoolRefusedTotal == 3, "\(after)")
             #expect(try await tool(["status"]).status == 0)
 
-            daemon.signal(SIGTERM)
-            #expect(try await daemon.waitForExit() == 0)
+            try await fixture.stopCleanly(restarted)
             let stopped = try await tool(["status"])
             #expect(stopped.status == 3 && stopped.output.contains("3 refused, 1 discarded"), "\(stopped.output)")
         }
