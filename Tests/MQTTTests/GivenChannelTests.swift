@@ -116,3 +116,23 @@ func publishAndSubscribeAfterDisconnect() async throws {
     await loop.run()
     await loop.shutdownGracefully()
 }
+
+@Test("the link is up from the moment the CONNACK is read, before the client actor learns of it, and down once the connection is lost")
+func linkUpAtConnAck() async throws {
+    let loop = NIOAsyncTestingEventLoop()
+    let (client, connections) = try clientOnTestingChannels(loop)
+    var opened = connections.makeAsyncIterator()
+    async let started = client.start(retryUntilConnected: true)
+    var broker = try #require(await opened.next())
+    guard case .connect = try await broker.next() else { throw MQTTConnectionError.notConnected }
+    #expect(!client.isLinkUp)
+    // Read on the loop within `answer`: what a publisher checks right after the greeting sees the link up.
+    try await broker.answer(.connAck(ConnAckPacket(sessionPresent: false, reasonCode: .success)))
+    #expect(client.isLinkUp)
+    _ = try await started
+    try await broker.channel.close().get()
+    #expect(!client.isLinkUp)
+    await client.disconnect()
+    await loop.run()
+    await loop.shutdownGracefully()
+}

@@ -168,7 +168,8 @@ public actor SmartReaderDevice {
     private nonisolated func record(_ report: ReadReport) async {
         GatewayMetrics.eventsRead.increment()
         // A SpringPark has no spool: what it reads while it has no broker is not sent later.
-        if !extensions, !(await client.isConnected) {
+        // As the event loop sees it: a tag read once STATUS "ready" is on its way is sent.
+        if !extensions, !client.isLinkUp {
             droppedWhileDisconnected.increment()
             logger.warning(
                 "tag read while not connected: dropped, as a real device does with emulator.extensions off (\(droppedWhileDisconnected.value) so far)"

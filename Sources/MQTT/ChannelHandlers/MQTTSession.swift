@@ -18,6 +18,7 @@ final class MQTTSession {
     private let source: (any MQTTPublishSource)?
     private let deliver: @Sendable (MQTTInboundMessage) -> Void
     private let logger: Logger
+    let link = MQTTLinkState()
 
     private var version: MQTTProtocolVersion
     private var limits = BrokerLimits()
@@ -60,6 +61,7 @@ final class MQTTSession {
     func attach(_ context: ChannelHandlerContext, connAck: ConnAckPacket, version: MQTTProtocolVersion) {
         self.context = context
         self.version = version
+        link.set(true)
         attachedAt = .now()
         limits = BrokerLimits(connAck)
         if window.count > 0 { logger.info("sending \(window.count) unacknowledged messages again") }
@@ -81,6 +83,7 @@ final class MQTTSession {
     /// The connection is gone: everything in flight waits for the next one; SUBSCRIBE answers never come.
     func detach(error: any Error) {
         guard context != nil else { return }
+        link.set(false)
         flush()
         if version != .v5, MQTTClient.isHangUp(error), NIODeadline.now() - attachedAt < .seconds(10),
             let refused = window.suspectLargestOnWire()

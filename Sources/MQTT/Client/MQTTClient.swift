@@ -40,6 +40,7 @@ public actor MQTTClient {
     /// Every connection of this client runs on this loop, where its session lives.
     nonisolated let eventLoop: any EventLoop
     nonisolated let session: NIOLoopBoundBox<MQTTSession>
+    nonisolated let link: MQTTLinkState
     nonisolated let transport: MQTTTransport
     /// nil when the connections are plain TCP, or channels given with their own security.
     let sslContext: NIOSSLContext?
@@ -94,9 +95,9 @@ public actor MQTTClient {
             }
         }
         // Made off its loop and handed over whole: from here on only its loop touches it.
-        session = NIOLoopBoundBox.makeBoxSendingValue(
-            MQTTSession(eventLoop: eventLoop, configuration: configuration, source: source, logger: logger, deliver: deliver),
-            eventLoop: eventLoop)
+        let made = MQTTSession(eventLoop: eventLoop, configuration: configuration, source: source, logger: logger, deliver: deliver)
+        link = made.link
+        session = NIOLoopBoundBox.makeBoxSendingValue(made, eventLoop: eventLoop)
         if let source {
             // Weak: the source (an outbox) holds the waker, and the session holds the source.
             source.setWaker { [weak session] in
@@ -123,6 +124,10 @@ public actor MQTTClient {
     }
 
     public var isConnected: Bool { channel != nil }
+
+    /// Connected as the event loop sees it: from the CONNACK, when the greeting goes out, until
+    /// the connection is lost; `isConnected` follows a little later. Read without waiting.
+    public nonisolated var isLinkUp: Bool { link.isUp }
 
     // MARK: Publishing
 
