@@ -54,6 +54,9 @@ func stagedInstallationMatchesDirectOne() throws {
     let unit = try String(contentsOfFile: scratch + "/stage/lib/systemd/system/smartreader@.service", encoding: .utf8)
     #expect(unit == staged.unit)
     #expect(unit.contains("\nExecStart=/usr/bin/smartreader run --state-dir /var/lib/smartreader/%i $SMARTREADER_OPTIONS\n"))
+    // Through the control socket: a reload right after a start fails, saying why, rather than
+    // a SIGHUP ending a daemon that does not listen for it yet; and it waits for the outcome.
+    #expect(unit.contains("\nExecReload=/usr/bin/smartreader config reload --state-dir /var/lib/smartreader/%i\n"))
     #expect(unit.contains("\nEnvironmentFile=-/etc/smartreader/%i.env\n"))
     #expect(!unit.contains(scratch), "the staging directory leaks into the unit")
 }

@@ -213,6 +213,7 @@ public actor DeviceController {
             ConfigurationOutcome(result: result, source: source, configID: configID, reason: reason)
         }
         trial = TrialState()
+        let started = ContinuousClock.now
         await device?.stop(forReboot: true)
         runningFile = file
         /// Why the trial failed, unless something interrupted it.
@@ -232,18 +233,29 @@ public actor DeviceController {
             }
             if try await withDeadline(limit, { try await connection.value }) != nil {
                 // Connected, the broker may still close the new topics to this device (its ACL):
-                // MQTT 5 says so in META's PUBACK. No answer in time is not taken for a refusal.
+                // MQTT 5 says so in META's PUBACK, and some brokers drop such a client instead.
+                // A META not answered by the trial's end is not taken for a refusal.
                 let responseTimeout = Duration.seconds(Int(max(settings.clientOptions.responseTimeout, 1)))
-                if let code = await device.metaAnswer(within: responseTimeout), code.isFailure, trial?.interruption == nil {
-                    failure =
-                        "with it the device reached its broker, but the broker refused its META on \(settings.topics.meta): \(code) "
-                        + "(check the topic prefix, register 028E, against the broker's ACL)"
-                } else {
-                    trial = nil
-                    ConfigurationTrial.end(in: state)
-                    let applied = outcome(.applied)
-                    await device.report(applied)
-                    return applied
+                let meta = await device.metaOutcome(within: max(limit - (ContinuousClock.now - started), responseTimeout))
+                failure = ""
+                if trial?.interruption == nil {
+                    let checkACL = "check the topic prefix (register 028E) and the Device ID (028F) against the broker's ACL"
+                    switch meta {
+                    case .answered(let code)? where code.isFailure:
+                        failure =
+                            "with it the device reached its broker, but the broker refused its META on \(settings.topics.meta): \(code); "
+                            + checkACL
+                    case .connectionLost(let error)?:
+                        failure =
+                            "with it the device reached its broker, but lost the connection before META on \(settings.topics.meta) was "
+                            + "answered (\(error)): a broker that drops a client for a publish it refuses does this; " + checkACL
+                    default:
+                        trial = nil
+                        ConfigurationTrial.end(in: state)
+                        let applied = outcome(.applied)
+                        await device.report(applied)
+                        return applied
+                    }
                 }
             } else {
                 let problem =

@@ -45,10 +45,10 @@ public actor SmartReaderDevice {
     private var announced = false
     /// Once set, `start` refuses: a reboot or shutdown may come before the boot's start has run.
     private var stopping = false
-    /// The broker's answer to each connection's META, newest kept: a pushed configuration's trial
-    /// waits for it, since a broker that takes the connection may still close the device's topics.
-    private let metaAnswers: AsyncStream<MQTTReasonCode>
-    private let metaAnswer: AsyncStream<MQTTReasonCode>.Continuation
+    /// What became of this boot's first META, the first outcome kept: a pushed configuration's
+    /// trial waits for it, since a broker that takes the connection may still close the device's topics.
+    private let metaOutcomes: AsyncStream<MetaOutcome>
+    private let metaOutcome: AsyncStream<MetaOutcome>.Continuation
 
     /// `remoteConfiguration` hears what arrives on `cfg/set` when the configuration enables it.
     public init(
@@ -91,14 +91,14 @@ public actor SmartReaderDevice {
         // cfg/set is heard only when the configuration enables it and someone takes the pushes.
         let remoteConfiguration = settings.device.remoteConfiguration ? remoteConfiguration : nil
         let subscribeQoS = MQTTQoS(rawValue: min(settings.clientOptions.subscribeQoS, 2))!
-        let (metaAnswers, metaAnswer) = AsyncStream.makeStream(of: MQTTReasonCode.self, bufferingPolicy: .bufferingNewest(1))
-        (self.metaAnswers, self.metaAnswer) = (metaAnswers, metaAnswer)
+        let (metaOutcomes, metaOutcome) = AsyncStream.makeStream(of: MetaOutcome.self, bufferingPolicy: .bufferingOldest(1))
+        (self.metaOutcomes, self.metaOutcome) = (metaOutcomes, metaOutcome)
         let announcement = DeviceAnnouncement(
             settings: settings, bootCount: try state.nextBootCount(logger: logger), bootInstant: .now, outbox: outbox,
             statusReportsSpool: effectiveOptions.statusReportsSpool, qos: publishQoS, retain: retainState,
             subscriptions: ([settings.topics.readerCommand] + (remoteConfiguration != nil ? [settings.topics.configurationSet] : []))
                 .map { MQTTSubscription(topicFilter: $0, qos: subscribeQoS) },
-            metaAnswered: { metaAnswer.yield($0) }, logger: logger)
+            metaAnswered: { metaOutcome.yield(.answered($0)) }, logger: logger)
         let source = OutboxPublishSource(
             outbox: outbox, announcement: announcement, tagsEventID: extensions, rejected: rejectedEvents,
             eventAcknowledged: options.eventAcknowledged, logger: logger)
@@ -148,13 +148,14 @@ public actor SmartReaderDevice {
         if options.reportsSpoolMetrics { tasks.append(Task { await self.reportSpoolMetrics() }) }
     }
 
-    /// The broker's answer to this connection's META, once it comes within `limit`; nil without
-    /// one (QoS 0, or no answer in time). One caller at a time: the trial of this boot.
-    public func metaAnswer(within limit: Duration) async -> MQTTReasonCode? {
+    /// What became of this boot's first META, once known within `limit`; nil without an
+    /// outcome (a QoS 0 META is never answered, or none came in time, or the device stopped).
+    /// One caller: the trial of this boot.
+    public func metaOutcome(within limit: Duration) async -> MetaOutcome? {
         guard publishQoS != .atMostOnce else { return nil }
-        let answers = metaAnswers
+        let outcomes = metaOutcomes
         return try? await withDeadline(limit) {
-            for await code in answers { return code }
+            for await outcome in outcomes { return outcome }
             return nil
         } ?? nil
     }
@@ -217,7 +218,7 @@ public actor SmartReaderDevice {
     public func stop(forReboot: Bool = false) async {
         stopping = true
         // A trial waiting for META's answer has nothing more to wait for.
-        metaAnswer.finish()
+        metaOutcome.finish()
         if !forReboot { outbox.close() }
         let grace = Duration.seconds(Int(max(settings.clientOptions.responseTimeout, 1)))
         if await client.isConnected {
@@ -264,7 +265,10 @@ public actor SmartReaderDevice {
                 await publishResults()
             case .disconnected(let error):
                 GatewayMetrics.connectionError(error)
-                if isConnected { options.connectionLost?(error) }
+                if isConnected {
+                    options.connectionLost?(error)
+                    metaOutcome.yield(.connectionLost("\(error)"))
+                }
                 noteDisconnected()
                 announced = false
                 lastConnectionProblem = "\(error)"
@@ -309,4 +313,12 @@ public actor SmartReaderDevice {
             do { try await Task.sleep(for: .seconds(1)) } catch { return }
         }
     }
+}
+
+/// What became of a boot's first META on the broker.
+public enum MetaOutcome: Sendable {
+    /// The broker's PUBACK, whatever its reason code.
+    case answered(MQTTReasonCode)
+    /// The connection was lost first.
+    case connectionLost(String)
 }

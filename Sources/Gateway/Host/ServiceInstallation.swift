@@ -59,7 +59,7 @@ public struct ServiceInstallation: Sendable {
         SupplementaryGroups=dialout input
         EnvironmentFile=-\(configurationDirectory)/%i.env
         ExecStart=\(binaryPath) run --state-dir \(Self.stateRoot)/%i $SMARTREADER_OPTIONS
-        ExecReload=/bin/kill -HUP $MAINPID
+        ExecReload=\(binaryPath) config reload --state-dir \(Self.stateRoot)/%i
         Restart=on-failure
         RestartSec=5
         TimeoutStopSec=30
