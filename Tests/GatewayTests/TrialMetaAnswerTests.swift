@@ -8,68 +8,60 @@ import Testing
 /// on disk, a newer push rolls it back; and a connection lost before the answer is a failure.
 @Suite("the trial's wait for META's answer, without a broker")
 struct TrialMetaAnswerTests {
-    private static let pushed = ConfigurationPush(
-        content: Array(#"{"config": {"00.s": "late"}}"#.utf8), source: "test", loadDefaults: false)
-
-    /// The pushed boot's META, unanswered.
-    private static func withholdPushedMeta(_ broker: TestingBroker) {
-        broker.withholdAcknowledgement { $0.topic.hasSuffix("/meta") && String(buffer: $0.payload).contains("late") }
+    /// A push under way whose new boot is connected and waits for the answer to its META,
+    /// which the broker withholds: `body` gets the push's outcome to come.
+    private static func withTrialWaitingForMeta(
+        _ name: String = #function,
+        _ body: (DeviceStateDirectory, TestingBroker, DeviceController, Task<ConfigurationOutcome, Never>) async throws -> Void
+    ) async throws {
+        let state = try BrokerlessDevice.provision(name)
+        try await TestingBroker.with { broker in
+            broker.withholdAcknowledgement { $0.topic.hasSuffix("/meta") && String(buffer: $0.payload).contains("late") }
+            try await BrokerlessDevice.withController(state, broker) { controller in
+                try await broker.waitFor("the first boot's greeting") { $0.first?.metaConfigIDs.count == 1 }
+                let push = Task {
+                    await controller.apply(
+                        ConfigurationPush(content: Array(#"{"config": {"00.s": "late"}}"#.utf8), source: "test", loadDefaults: false))
+                }
+                try await broker.waitFor("the pushed boot's META") { $0.count == 2 && $0[1].metaConfigIDs == ["late"] }
+                try await body(state, broker, controller, push)
+            }
+        }
     }
 
     @Test("a shutdown while the trial waits: interrupted, and the trial stays on disk to resume (it was 'applied')")
     func shutdownDuringTheWait() async throws {
-        let state = try BrokerlessDevice.provision()
-        try await TestingBroker.with { broker in
-            Self.withholdPushedMeta(broker)
-            try await BrokerlessDevice.withController(state, broker) { controller in
-                try await broker.waitFor("the first boot's greeting") { $0.first?.metaConfigIDs.count == 1 }
-                async let outcome = controller.apply(Self.pushed)
-                try await broker.waitFor("the pushed boot's META") { $0.count == 2 && $0[1].metaConfigIDs == ["late"] }
-                await controller.beginShutdown()
-                let result = await outcome
-                #expect(result.result == .interrupted, "\(result)")
-                #expect(FileManager.default.fileExists(atPath: state.file("config.trial.json")))
-                // The stop gives the unanswered META the response timeout, on the loop's clock: hang up instead.
-                await broker.hangUp()
-            }
+        try await Self.withTrialWaitingForMeta { state, broker, controller, push in
+            await controller.beginShutdown()
+            let result = await push.value
+            #expect(result.result == .interrupted, "\(result)")
+            #expect(FileManager.default.fileExists(atPath: state.file("config.trial.json")))
+            // The stop gives the unanswered META the response timeout, on the loop's clock: hang up instead.
+            await broker.hangUp()
         }
     }
 
     @Test("a newer push while the trial waits: the first is rolled back as superseded, the newer one applied")
     func newerPushDuringTheWait() async throws {
-        let state = try BrokerlessDevice.provision()
-        try await TestingBroker.with { broker in
-            Self.withholdPushedMeta(broker)
-            try await BrokerlessDevice.withController(state, broker) { controller in
-                try await broker.waitFor("the first boot's greeting") { $0.first?.metaConfigIDs.count == 1 }
-                async let first = controller.apply(Self.pushed)
-                try await broker.waitFor("the pushed boot's META") { $0.count == 2 && $0[1].metaConfigIDs == ["late"] }
-                async let newer = controller.apply(
-                    ConfigurationPush(content: Array(#"{"config": {"00.s": "newer"}}"#.utf8), source: "newer", loadDefaults: false))
-                // The rollback's stop gives the unanswered META the response timeout, on the loop's clock.
-                try await broker.advance(until: "the newer boot's META") { $0.last?.metaConfigIDs == ["newer"] }
-                let (result, applied) = await (first, newer)
-                #expect(result.result == .rolledBack && result.reason?.contains("newer arrived before") == true, "\(result)")
-                #expect(applied.result == .applied, "\(applied)")
-                #expect(try state.loadCurrentFile().string(.configID) == "newer")
-            }
+        try await Self.withTrialWaitingForMeta { state, broker, controller, push in
+            async let newer = controller.apply(
+                ConfigurationPush(content: Array(#"{"config": {"00.s": "newer"}}"#.utf8), source: "newer", loadDefaults: false))
+            // The rollback's stop gives the unanswered META the response timeout, on the loop's clock.
+            try await broker.advance(until: "the newer boot's META") { $0.last?.metaConfigIDs == ["newer"] }
+            let (result, applied) = await (push.value, newer)
+            #expect(result.result == .rolledBack && result.reason?.contains("newer arrived before") == true, "\(result)")
+            #expect(applied.result == .applied, "\(applied)")
+            #expect(try state.loadCurrentFile().string(.configID) == "newer")
         }
     }
 
     @Test("the connection lost before META is answered (a broker that drops a client its ACL refuses): rolled back")
     func connectionLostBeforeTheAnswer() async throws {
-        let state = try BrokerlessDevice.provision()
-        try await TestingBroker.with { broker in
-            Self.withholdPushedMeta(broker)
-            try await BrokerlessDevice.withController(state, broker) { controller in
-                try await broker.waitFor("the first boot's greeting") { $0.first?.metaConfigIDs.count == 1 }
-                async let outcome = controller.apply(Self.pushed)
-                try await broker.waitFor("the pushed boot's META") { $0.count == 2 && $0[1].metaConfigIDs == ["late"] }
-                try await broker.dropConnection()
-                let result = await outcome
-                #expect(result.result == .rolledBack && result.reason?.contains("lost the connection before META") == true, "\(result)")
-                #expect(try state.loadCurrentFile().string(.configID) == "")
-            }
+        try await Self.withTrialWaitingForMeta { state, broker, _, push in
+            try await broker.dropConnection()
+            let result = await push.value
+            #expect(result.result == .rolledBack && result.reason?.contains("lost the connection before META") == true, "\(result)")
+            #expect(try state.loadCurrentFile().string(.configID) == "")
         }
     }
 }
