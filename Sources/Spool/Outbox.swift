@@ -38,6 +38,12 @@ public final class Outbox: Sendable {
         var lossesLogged = SpoolLosses()
         var lossesLoggedAt = ContinuousClock.now - .seconds(60)
 
+        /// Drops or expiries not yet logged: checked under the lock the caller holds anyway, so
+        /// that the common case (nothing let go) costs no second lock per event.
+        var hasUnloggedLosses: Bool {
+            (queue.losses.dropped, queue.losses.expired) != (lossesLogged.dropped, lossesLogged.expired)
+        }
+
         /// Closed, and every event read is committed: nothing more will become waiting. An event
         /// taken by a commit round is no longer staged but not yet waiting; `commitQueued` covers it.
         var finished: Bool { closed && queue.staged.isEmpty && !commitQueued }
@@ -95,7 +101,8 @@ public final class Outbox: Sendable {
     public func append(topic: String, payload makePayload: (UInt64) -> [UInt8]) async -> UInt64 {
         var size = 0
         while true {
-            let added = state.withLock { state -> (event: OutboxEvent, consumer: (@Sendable () -> Void)?, commit: Bool)? in
+            let added = state.withLock {
+                state -> (event: OutboxEvent, consumer: (@Sendable () -> Void)?, commit: Bool, losses: Bool)? in
                 let payload = makePayload(state.queue.upcomingID)
                 size = OutboxEvent.size(topic: topic, payload: payload)
                 let now = Date()
@@ -103,12 +110,12 @@ public final class Outbox: Sendable {
                 let event = state.queue.add(topic: topic, payload: payload, now: now)
                 let commit = store != nil && !state.commitQueued
                 if commit { state.commitQueued = true }
-                return (event, store == nil ? state.wakeConsumer() : nil, commit)
+                return (event, store == nil ? state.wakeConsumer() : nil, commit, state.hasUnloggedLosses)
             }
             if let added {
                 added.consumer?()
                 if added.commit { writer.async { self.commitRound() } }
-                logLosses()
+                if added.losses { logLosses() }
                 return added.event.id
             }
             await withCheckedContinuation { continuation in
@@ -133,13 +140,15 @@ public final class Outbox: Sendable {
     /// Up to `limit` events in order, now. Empty when none wait; the waker is then called once
     /// some do, or once the outbox has finished.
     public func takeBatch(limit: Int) -> [OutboxEvent] {
-        let batch = state.withLock { state -> [OutboxEvent] in
+        let (batch, losses) = state.withLock { state -> ([OutboxEvent], Bool) in
             state.queue.expire(now: Date())
-            if state.queue.hasWaiting { return state.queue.takeBatch(limit: limit) }
-            state.consumerWaiting = !state.finished
-            return []
+            guard state.queue.hasWaiting else {
+                state.consumerWaiting = !state.finished
+                return ([], state.hasUnloggedLosses)
+            }
+            return (state.queue.takeBatch(limit: limit), state.hasUnloggedLosses)
         }
-        logLosses()
+        if losses { logLosses() }
         return batch
     }
 
@@ -327,9 +336,7 @@ public final class Outbox: Sendable {
     private func logLosses() {
         let news = state.withLock { state -> (SpoolLosses, SpoolReport)? in
             // Refusals are logged where they happen, one by one, with the broker's reason.
-            let (now, logged) = (state.queue.losses, state.lossesLogged)
-            guard (now.dropped, now.expired) != (logged.dropped, logged.expired), ContinuousClock.now - state.lossesLoggedAt >= .seconds(10)
-            else { return nil }
+            guard state.hasUnloggedLosses, ContinuousClock.now - state.lossesLoggedAt >= .seconds(10) else { return nil }
             state.lossesLogged = state.queue.losses
             state.lossesLoggedAt = .now
             return (state.queue.losses, state.queue.report)

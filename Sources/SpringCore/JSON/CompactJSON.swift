@@ -2,9 +2,14 @@
 /// device sends META, STATUS and READER EVENT (the reference's examples keep a fixed order).
 /// Built as UTF-8 bytes because that is what goes on the wire, once per tag event.
 public struct CompactJSONObject: Sendable {
-    private var body: [UInt8] = [UInt8(ascii: "{")]
+    private var body: [UInt8]
 
-    public init() {}
+    /// Room for a READER EVENT, so that writing one allocates once rather than at each doubling.
+    public init() {
+        body = []
+        body.reserveCapacity(256)
+        body.append(UInt8(ascii: "{"))
+    }
 
     public mutating func add(_ key: String, _ value: String) {
         appendKey(key)
@@ -37,7 +42,17 @@ public struct CompactJSONObject: Sendable {
         if let value, !value.isEmpty { add(key, value) }
     }
 
-    public var bytes: [UInt8] { body + [UInt8(ascii: "}")] }
+    public var bytes: [UInt8] {
+        var closed = body
+        closed.append(UInt8(ascii: "}"))
+        return closed
+    }
+
+    /// The object's bytes, taking its buffer rather than copying it: for the last use of an object.
+    public consuming func finish() -> [UInt8] {
+        body.append(UInt8(ascii: "}"))
+        return body
+    }
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
     private mutating func appendKey(_ key: String) {

@@ -227,6 +227,6 @@ public struct ReaderEventMessage: Sendable, Equatable {
         object.addIfPresent("TagDetails", tagDetails)
         object.add("Uptime", uptime.description)
         if let eventID { object.add("EventId", Int(eventID)) }
-        return object.bytes
+        return object.finish()
     }
 }

@@ -1,25 +1,40 @@
 /// The topics of one device: `{prefix}/{id}/...` with the prefix from register 028E and the id
 /// from the Device ID register 028F (the serial number when that is empty).
+///
+/// Each topic is made once, when the device's settings are: the reader event's is used for every
+/// tag read, and one string shared by every event costs neither an allocation per event nor a
+/// topic check per event in the MQTT session (the same storage compares equal at once).
 public struct DeviceTopics: Sendable, Equatable {
     public let prefix: String
     public let deviceID: String
+    public let meta: String
+    public let status: String
+    public let readerEvent: String
+    public let readerCommand: String
+    /// Configuration pushed by MQTT, and what became of it (an emulator extension, off by default).
+    public let configurationSet: String
+    public let configurationResult: String
+    /// The doctor's probe topic (an emulator extension; nothing subscribes to it).
+    public let doctor: String
+    /// Everything the device may publish or subscribe to, for ACLs and observers.
+    public let all: String
 
     public init(prefix: String, deviceID: String) {
-        self.prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+        let prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+        self.prefix = prefix
         self.deviceID = deviceID
+        let base = prefix.isEmpty ? deviceID : "\(prefix)/\(deviceID)"
+        meta = "\(base)/meta"
+        status = "\(base)/status"
+        readerEvent = "\(base)/rdr/evt"
+        readerCommand = "\(base)/rdr/cmd"
+        configurationSet = "\(base)/cfg/set"
+        configurationResult = "\(base)/cfg/result"
+        doctor = "\(base)/doctor"
+        all = "\(base)/#"
     }
 
-    private var base: String { prefix.isEmpty ? deviceID : "\(prefix)/\(deviceID)" }
-
-    public var meta: String { "\(base)/meta" }
-    public var status: String { "\(base)/status" }
-    public var readerEvent: String { "\(base)/rdr/evt" }
-    public var readerCommand: String { "\(base)/rdr/cmd" }
-    /// Configuration pushed by MQTT, and what became of it (an emulator extension, off by default).
-    public var configurationSet: String { "\(base)/cfg/set" }
-    public var configurationResult: String { "\(base)/cfg/result" }
-    /// The doctor's probe topic (an emulator extension; nothing subscribes to it).
-    public var doctor: String { "\(base)/doctor" }
-    /// Everything the device may publish or subscribe to, for ACLs and observers.
-    public var all: String { "\(base)/#" }
+    public static func == (lhs: DeviceTopics, rhs: DeviceTopics) -> Bool {
+        lhs.prefix == rhs.prefix && lhs.deviceID == rhs.deviceID
+    }
 }

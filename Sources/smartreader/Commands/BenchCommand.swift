@@ -13,6 +13,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "replay",
             abstract: """
                 Replay N events at QoS 1 over mutual TLS, then publish the same payloads with `mosquitto_pub -l`, alternating \
                 for some rounds; print both rates and CPU per event.

@@ -7,6 +7,7 @@ import SpringCore
 extension ConfigCommand {
     struct Push: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "push",
             abstract: "Push a CONFIG-DATA file to the running device, as SpringCoreConfig does, and wait for the outcome.",
             discussion: """
                 By default the factory defaults are restored and the file applied over them, then the device reboots: STATUS \
@@ -59,6 +60,7 @@ extension ConfigCommand {
 
     struct Reload: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "reload",
             abstract: "Make the running device reload config.json from its state directory (what SIGHUP does), and wait.")
 
         @OptionGroup var stateDirectory: StateDirectoryOption

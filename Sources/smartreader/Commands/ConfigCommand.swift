@@ -16,6 +16,7 @@ struct ConfigCommand: AsyncParsableCommand {
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "validate",
             abstract: "Judge a CONFIG-DATA file as a push would, without pushing it.",
             discussion: """
                 The same judgement as `config push`: JSON syntax, addresses, format modifiers, sizes, every register the \
@@ -64,7 +65,8 @@ struct ConfigCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The device's effective settings: in words, then every named setting.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "The device's effective settings: in words, then every named setting.")
 
         @OptionGroup var stateDirectory: StateDirectoryOption
 
@@ -89,7 +91,8 @@ struct ConfigCommand: AsyncParsableCommand {
     }
 
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print one named setting (see `config show` for the names).")
+        static let configuration = CommandConfiguration(
+            commandName: "get", abstract: "Print one named setting (see `config show` for the names).")
 
         @OptionGroup var stateDirectory: StateDirectoryOption
 
@@ -150,6 +153,7 @@ struct ConfigCommand: AsyncParsableCommand {
 
     struct Diff: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "diff",
             abstract: "Show what differs between two CONFIG-DATA files, by setting name where possible.",
             discussion: "Exits 0 when they configure the same thing, 1 when they differ, like diff(1).")
 

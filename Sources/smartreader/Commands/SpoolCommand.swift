@@ -20,6 +20,7 @@ struct SpoolCommand: AsyncParsableCommand {
 
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "retry",
             abstract: "Send the refused events again, oldest first, once the broker's ACL or the device's identity is fixed.")
 
         @OptionGroup var stateDirectory: StateDirectoryOption
@@ -32,6 +33,7 @@ struct SpoolCommand: AsyncParsableCommand {
 
     struct Discard: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "discard",
             abstract: "Drop the refused events; they are counted as discarded (status, STATUS, metrics).")
 
         @OptionGroup var stateDirectory: StateDirectoryOption
