@@ -108,6 +108,14 @@ struct FleetShardTests {
         #expect(FleetPlan.fleetDevice(serialNumber: "5EFFFFFF") == nil && FleetPlan.fleetDevice(serialNumber: "+5F00000") == nil)
     }
 
+    @Test("a run cut short by a signal exits as one ended by it would; other stops leave the status to their own rules")
+    func signalExitStatus() {
+        #expect(FleetEarlyStop(reason: "SIGINT", phase: "publishing", at: 1).signalExitStatus == 130)
+        #expect(FleetEarlyStop(reason: "SIGTERM", phase: "waiting", at: 1).signalExitStatus == 143)
+        #expect(FleetEarlyStop(reason: "sessionTakenOver", phase: "publishing", at: 1, clientID: "5F000001").signalExitStatus == nil)
+        #expect(FleetEarlyStop.reportMissing.signalExitStatus == nil)
+    }
+
     @Test("a shard stopped early is marked in its report and in the fleet's, printed and in the JSON")
     func stoppedEarly() throws {
         let statistics = FleetStatistics()

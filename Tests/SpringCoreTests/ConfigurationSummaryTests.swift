@@ -31,3 +31,15 @@ func retainedFollowsExtensions() throws {
     #expect(on.hasSuffix("retained META/STATUS on"), "\(on)")
     #expect(off.hasSuffix("retained META/STATUS off"), "\(off)")
 }
+
+@Test(
+    "the topics shown are those the device forms from 028E: a trailing slash dropped, none before the ID of an empty prefix",
+    arguments: [
+        ("a/b/", "topics a/b/{serial}/..."), ("a/b", "topics a/b/{serial}/..."), ("/", "topics {serial}/..."), ("", "topics {serial}/..."),
+    ])
+func topicsAsTheDeviceFormsThem(prefix: String, shown: String) throws {
+    let topics = try summary(#"{"config": {"8E.s": "\#(prefix)"}}"#)[1]
+    let device = DeviceTopics(prefix: prefix, deviceID: "{serial}")
+    #expect(topics.hasPrefix(shown + ","), "\(topics)")
+    #expect(device.meta.hasPrefix(String(shown.dropFirst("topics ".count).dropLast("...".count))), "\(device.meta)")
+}

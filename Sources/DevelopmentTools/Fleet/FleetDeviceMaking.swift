@@ -12,7 +12,11 @@ struct FleetDeviceMaking: Sendable {
     /// Makes the device `serial` in the (new) state directory given.
     var makeDevice: @Sendable (_ serial: String, _ state: DeviceStateDirectory) throws -> Void
 
-    func make(serials: [String], progress: @escaping @Sendable (_ made: Int, _ missing: Int) -> Void) async throws {
+    /// Stops taking devices once `stop` is requested (the devices made are kept) and then throws
+    /// `stoppedWhileMaking`: a fleet's making can take minutes, which a signal should not have to wait for.
+    func make(
+        serials: [String], stop: FleetStopRequest, progress: @escaping @Sendable (_ made: Int, _ missing: Int) -> Void
+    ) async throws {
         let next = Atomic(0)
         let made = Atomic(0)
         let failure = Mutex<(any Error)?>(nil)
@@ -31,9 +35,12 @@ struct FleetDeviceMaking: Sendable {
         // Awaited, not waited for: a blocked thread of the concurrency pool (two on two cores) stalls every task.
         await withCheckedContinuation { continuation in finished.notify(queue: .global()) { continuation.resume() } }
         if let error = failure.withLock({ $0 }) { throw error }
+        if case .signal(let name)? = stop.current?.reason, made.load(ordering: .relaxed) < serials.count {
+            throw FleetError.stoppedWhileMaking(signal: name, made: made.load(ordering: .relaxed), of: serials.count)
+        }
 
         @Sendable func makeUntilDone() {
-            while failure.withLock({ $0 == nil }) {
+            while failure.withLock({ $0 == nil }) && !stop.isRequested {
                 let index = next.add(1, ordering: .relaxed).oldValue
                 guard index < serials.count else { return }
                 do {

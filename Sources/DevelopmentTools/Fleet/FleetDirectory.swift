@@ -28,7 +28,7 @@ public struct FleetDirectory: Sendable {
     /// `progress` hears each new one, from any thread. The broker address is not stored: the run
     /// passes it, so one fleet serves any broker.
     public func prepare(
-        _ plan: FleetPlan, from source: FleetIdentitySource, profile: DeviceProfile,
+        _ plan: FleetPlan, from source: FleetIdentitySource, profile: DeviceProfile, stop: FleetStopRequest = FleetStopRequest(),
         progress: @escaping @Sendable (_ made: Int, _ missing: Int) -> Void
     ) async throws -> [DeviceStateDirectory] {
         let serials = plan.deviceIndices.map(plan.serialNumber)
@@ -66,7 +66,7 @@ public struct FleetDirectory: Sendable {
             make = { serial, state in try identities.install(serial: serial, into: state, profile: profile) }
         }
         guard !toMake.isEmpty else { return states }
-        try await FleetDeviceMaking(directory: self, makeDevice: make).make(serials: toMake, progress: progress)
+        try await FleetDeviceMaking(directory: self, makeDevice: make).make(serials: toMake, stop: stop, progress: progress)
         return states
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why and when a simulation stopped before the end of its run, as its report says: its figures
 /// cover less than asked. A signal (SIGINT: Ctrl-C; SIGTERM: `kubectl delete`, a Job's
 /// `activeDeadlineSeconds`, an evicted pod), or the broker giving one of its devices' sessions to
@@ -23,6 +25,20 @@ public struct FleetEarlyStop: Codable, Sendable, Equatable {
     /// For the printed report: "by SIGTERM while publishing".
     /// A shard whose report `report merge --allow-missing` did not get: it failed, or its log is gone.
     public static let reportMissing = FleetEarlyStop(reason: "no report", phase: "unknown", at: 0)
+
+    /// The status a run cut short by a signal exits with: 128 + the signal's number, as a process
+    /// ended by it would (130 for SIGINT, 143 for SIGTERM), so that a script or a Kubernetes Job does
+    /// not count a partial run as a success; nil for any other stop.
+    public var signalExitStatus: Int32? { Self.exitStatus(signal: reason) }
+
+    /// 128 + the number of the signal named (`SIGINT`, `SIGTERM`); nil for any other name.
+    public static func exitStatus(signal name: String) -> Int32? {
+        switch name {
+        case "SIGINT": 128 + SIGINT
+        case "SIGTERM": 128 + SIGTERM
+        default: nil
+        }
+    }
 
     var text: String {
         if self == .reportMissing { return "without a report (failed, or its log is gone)" }

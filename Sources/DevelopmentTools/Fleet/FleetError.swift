@@ -24,6 +24,8 @@ public enum FleetError: Error, Sendable, Equatable, CustomStringConvertible {
     case shardsMissing([FleetShard])
     case shardEnvironmentConflict([String])
     case noReports
+    /// A signal came while the shard's devices were being made: nothing ran, so there is no report.
+    case stoppedWhileMaking(signal: String, made: Int, of: Int)
 
     private static let utcExample = "`date -u -d '+10 minutes' +%Y-%m-%dT%H:%M:%SZ` prints one ten minutes ahead"
 
@@ -65,6 +67,9 @@ public enum FleetError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(serial) is the serial number and client ID of fleet device \(device): `smartreader simulate` gives its devices "
                 + "\(Self.serialRange), and a device of your own with one of them would take that device's session on a broker "
                 + "both use, or lose its own; choose one outside that range"
+        case .stoppedWhileMaking(let signal, let made, let total):
+            "stopped by \(signal) while making the devices, \(made) of \(total) made (kept: the next run makes only the rest); "
+                + "no device ran, so there is no report"
         case .sessionTakenOver(let clientID, let shard):
             "the broker gave device \(clientID)'s session to another client with its client ID (session taken over: a "
                 + "DISCONNECT saying so, or its connection closed \(FleetSessionWatch.closures) times within "

@@ -41,10 +41,12 @@ public enum FleetSimulation {
                     logger: logger))
         }
         let phase = PhaseBox()
-        let reporter = Task {
+        let reporter = Task { [devices] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
-                progress(phase.value, statistics.snapshot)
+                var snapshot = statistics.snapshot
+                snapshot.online = devices.count { $0.isOnline }
+                progress(phase.value, snapshot)
             }
         }
         defer { reporter.cancel() }

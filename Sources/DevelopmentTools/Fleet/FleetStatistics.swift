@@ -5,7 +5,11 @@ import Synchronization
 /// histograms (HdrHistogram, microseconds, 3 significant digits, up to an hour).
 public final class FleetStatistics: Sendable {
     public struct Snapshot: Sendable {
+        /// Devices that have connected, once each: the report's count.
         public var connected = 0
+        /// Devices whose connection is up at the snapshot (fewer than `connected` during an outage),
+        /// for the progress line; the simulation fills it in, the devices' own counts do not.
+        public var online = 0
         public var eventsGiven = 0
         public var eventsAcknowledged = 0
         public var errors: [String: Int] = [:]

@@ -1,6 +1,7 @@
 import DeviceIdentity
 import Foundation
 import HostSystem
+import SpringCore
 
 #if canImport(Glibc)
     import Glibc
@@ -52,7 +53,8 @@ public actor LocalMosquitto {
         guard let executable = executable() else { throw LocalMosquittoError.notInstalled }
         let port = try freeLoopbackPort()
         var configuration = MosquittoConfiguration(
-            pki: pki, port: port, topicPrefix: topicPrefix, runAsUser: geteuid() == 0 ? "root" : nil)
+            pki: pki, port: port, deviceTopics: DeviceTopics(prefix: topicPrefix, deviceID: "%u").all,
+            runAsUser: geteuid() == 0 ? "root" : nil)
         configure(&configuration)
         let configurationPath = (workDirectory as NSString).appendingPathComponent("mosquitto-\(port).conf")
         try configuration.write(to: configurationPath)

@@ -9,7 +9,10 @@ public struct MosquittoConfiguration: Sendable {
     public var pki: DevelopmentPKI
     public var port: Int
     public var bindAddress: String
-    public var topicPrefix: String
+    /// The topics each device may read and write, `%u` standing for its CN: made by the device
+    /// model (`DeviceTopics(prefix:deviceID: "%u").all`), so that the ACL names the topics exactly as
+    /// a device forms them from its 028E prefix (a trailing slash dropped, none for an empty prefix).
+    public var deviceTopics: String
     /// mosquitto started as root drops to the `mosquitto` user before reading the 0600 broker
     /// key; naming a user here keeps it able to read the key.
     public var runAsUser: String?
@@ -21,13 +24,13 @@ public struct MosquittoConfiguration: Sendable {
     public var additionalSettings: [String] = []
 
     public init(
-        pki: DevelopmentPKI, port: Int, bindAddress: String = "127.0.0.1", topicPrefix: String = "springcard/springcore",
+        pki: DevelopmentPKI, port: Int, bindAddress: String = "127.0.0.1", deviceTopics: String = "springcard/springcore/%u/#",
         runAsUser: String? = nil
     ) {
         self.pki = pki
         self.port = port
         self.bindAddress = bindAddress
-        self.topicPrefix = topicPrefix
+        self.deviceTopics = deviceTopics
         self.runAsUser = runAsUser
     }
 
@@ -85,7 +88,7 @@ public struct MosquittoConfiguration: Sendable {
         let names = try pki.issuedNames()
         var lines = [
             "# Devices: their own topics only (the username is the certificate CN).",
-            "pattern readwrite \(topicPrefix)/%u/#",
+            "pattern readwrite \(deviceTopics)",
         ]
         for entry in names where entry.role == .watch {
             lines += ["", "# Watch: reads everything, publishes nothing.", "user \(entry.commonName)", "topic read #"]

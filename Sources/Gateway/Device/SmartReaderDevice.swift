@@ -120,6 +120,9 @@ public actor SmartReaderDevice {
 
     public nonisolated var uptime: Uptime { announcement.uptime }
 
+    /// Whether the connection to the broker is up now, as its event loop sees it.
+    public nonisolated var isOnline: Bool { client.isLinkUp }
+
     /// How the current (or last) connection came up.
     public var lastConnectTimings: MQTTConnectTimings? { get async { await client.lastConnectTimings } }
 

@@ -27,11 +27,11 @@ public enum ConfigurationSummary {
         // Retaining META and STATUS is an extension: with extensions off nothing is retained, whatever 0289 says.
         let extensions = (try? DeviceConfiguration.emulatorFlag(DeviceConfiguration.extensionsKey, in: data)) ?? nil ?? true
         let retained = options.brokerAcceptsRetain && extensions
-        let prefix = data.string(.topicPrefix)
-        let deviceID = data.string(.deviceID).isEmpty ? "{serial}" : data.string(.deviceID)
+        let topics = DeviceTopics(
+            prefix: data.string(.topicPrefix), deviceID: data.string(.deviceID).isEmpty ? "{serial}" : data.string(.deviceID))
         return [
             "broker \(broker), \(transport)",
-            "topics \(prefix.isEmpty ? "" : prefix + "/")\(deviceID)/..., client ID \(data.string(.clientID).isEmpty ? "= certificate CN" : data.string(.clientID))",
+            "topics \(topics.all.dropLast())..., client ID \(data.string(.clientID).isEmpty ? "= certificate CN" : data.string(.clientID))",
             "publish QoS \(options.publishQoS), subscribe QoS \(options.subscribeQoS), keep-alive \(options.keepAlive) s, "
                 + "connect timeout \(options.connectTimeout) s, response timeout \(options.responseTimeout) s",
             "STATUS every \(options.statusInterval) s, reconnect backoff up to \(options.reconnectInterval) s, "

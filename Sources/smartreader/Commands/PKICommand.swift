@@ -18,6 +18,7 @@ struct PKICommand: AsyncParsableCommand {
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create a Root CA and the Cloud (brokers), Client (devices), Watch and Control CAs, EC P-256.")
 
         @Argument(help: "Directory for the PKI; created if missing, refused if it already holds one.")
@@ -31,6 +32,7 @@ struct PKICommand: AsyncParsableCommand {
 
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "issue",
             abstract: "Issue a leaf certificate: PREFIX.key (mode 0600) and PREFIX.crt (leaf, then its CA).")
 
         @Argument(help: "The PKI directory.")
@@ -61,6 +63,7 @@ struct PKICommand: AsyncParsableCommand {
 
     struct Sign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sign",
             abstract: "Sign a PKCS#10 request with one of the PKI's CAs (the Client CA for devices): what a CA does in the enrolment flow.")
 
         @Argument(help: "The PKI directory.")
@@ -93,6 +96,7 @@ struct PKICommand: AsyncParsableCommand {
 
     struct Provision: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "provision",
             abstract: "Create a factory-fresh device state directory with its key, certificate (CN = serial) and TLS on.")
 
         @Argument(help: "The PKI directory.")
@@ -122,6 +126,7 @@ struct PKICommand: AsyncParsableCommand {
 
     struct Mosquitto: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "mosquitto",
             abstract: "Write a mosquitto configuration and ACL for this PKI (issuing the broker certificate if needed).",
             discussion: "Run it again after issuing Watch or Control certificates: their CNs are listed in the ACL.")
 
@@ -145,7 +150,9 @@ struct PKICommand: AsyncParsableCommand {
 
         func run() async throws {
             let pki = try DevelopmentPKI(opening: directory)
-            try MosquittoConfiguration(pki: pki, port: port, bindAddress: bind, topicPrefix: prefix, runAsUser: user).write(to: out)
+            try MosquittoConfiguration(
+                pki: pki, port: port, bindAddress: bind, deviceTopics: DeviceTopics(prefix: prefix, deviceID: "%u").all, runAsUser: user
+            ).write(to: out)
             print("wrote \(out) and \(out).acl; start the broker with: mosquitto -c \(out)")
         }
     }

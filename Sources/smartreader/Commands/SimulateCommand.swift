@@ -24,7 +24,10 @@ struct SimulateCommand: AsyncParsableCommand {
             disconnects. A progress line shows connected devices, events and errors each second; the report gives \
             connects per second, TLS handshake, CONNACK and publish-to-PUBACK latencies (p50/p95/p99/max, HdrHistogram), \
             events per second, errors by kind and memory per device. SIGINT (Ctrl-C) or SIGTERM ends the run early, \
-            with the devices saying offline and the report covering what ran and saying that it stopped early.
+            with the devices saying offline and the report covering what ran and saying that it stopped early; it \
+            then exits 130 (SIGINT) or 143 (SIGTERM), as a process ended by the signal would, so that a script or a \
+            Kubernetes Job does not take a run cut short for a success. While the devices are being made, a signal \
+            stops the making (what is made is kept) and exits so, without a report: nothing ran.
 
             A fleet larger than one machine runs as shards: `--shard K/N` (K from 0; or SMARTREADER_SHARD=K/N, or a \
             Kubernetes Indexed Job's JOB_COMPLETION_INDEX=K with SMARTREADER_SHARDS=N) runs the K-th of N disjoint \
@@ -140,18 +143,27 @@ struct SimulateCommand: AsyncParsableCommand {
         } else {
             (source, making) = (.present, "")
         }
-        let states = try await fleet.prepare(plan, from: source, profile: profile) { made, missing in
-            if made == missing || made % 50 == 0 { progressLine.show("making devices: \(made) of \(missing) \(making)") }
-        }
-        let endpoint = try await metrics.start(logger: logger)
+        // Trapped before the devices are made: as a container's first process (PID 1) a signal
+        // without a handler is ignored, and the pod would wait for SIGKILL.
         let stop = FleetStopRequest()
         let signals = Task {
             for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
-                progressLine.show("stopping early (\(signal)): the report covers what ran")
+                progressLine.show("\(signal): stopping")
                 stop.request(.signal("\(signal)"))
             }
         }
         defer { signals.cancel() }
+        let states: [DeviceStateDirectory]
+        do {
+            states = try await fleet.prepare(plan, from: source, profile: profile, stop: stop) { made, missing in
+                if made == missing || made % 50 == 0 { progressLine.show("making devices: \(made) of \(missing) \(making)") }
+            }
+        } catch FleetError.stoppedWhileMaking(let signal, let made, let total) {
+            progressLine.finish()
+            FileHandle.standardError.write(Data("Error: \(FleetError.stoppedWhileMaking(signal: signal, made: made, of: total))\n".utf8))
+            throw ExitCode(FleetEarlyStop.exitStatus(signal: signal) ?? 1)
+        }
+        let endpoint = try await metrics.start(logger: logger)
         let report: FleetReport
         do {
             report = try await FleetSimulation.run(
@@ -160,7 +172,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 logger: logger
             ) { phase, snapshot in
                 progressLine.show(
-                    "\(phase.rawValue): connected \(snapshot.connected)/\(states.count), events \(snapshot.eventsGiven) given, "
+                    "\(phase.rawValue): connected \(snapshot.online)/\(states.count), events \(snapshot.eventsGiven) given, "
                         + "\(snapshot.eventsAcknowledged) acknowledged, errors \(snapshot.errorCount)")
             }
         } catch {
@@ -177,6 +189,7 @@ struct SimulateCommand: AsyncParsableCommand {
         if let json {
             if json == "-" { print(report.jsonLine) } else { try Data((report.json + "\n").utf8).write(to: URL(fileURLWithPath: json)) }
         }
+        if let status = report.shards.first?.stoppedEarly?.signalExitStatus { throw ExitCode(status) }
         if takenOver != nil || report.connected < states.count { throw ExitCode.failure }
     }
 }

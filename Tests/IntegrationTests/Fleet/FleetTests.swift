@@ -40,7 +40,8 @@ struct FleetTests {
             #expect(metrics.contains("smartreader_connected_devices 20"), "\(metrics)\n\(simulation.lines.joined(separator: "\n"))")
             #expect(metrics.contains(#"smartreader_spool_depth{device="5F000013"}"#), "one spool gauge a device")
             simulation.signal(SIGINT)
-            #expect(try await simulation.waitForExit(timeout: .seconds(30)) == 0, "\(simulation.lines.joined(separator: "\n"))")
+            // 128 + SIGINT, as a process ended by Ctrl-C: a partial run is not a success.
+            #expect(try await simulation.waitForExit(timeout: .seconds(30)) == 130, "\(simulation.lines.joined(separator: "\n"))")
 
             let report = try JSONDecoder().decode(FleetReport.self, from: Data(contentsOf: URL(fileURLWithPath: reportPath)))
             #expect(report.connected == 20 && report.errors.isEmpty, "\(report)")
@@ -103,6 +104,57 @@ struct FleetTests {
             #expect(missing.output == "404")
             daemon.signal(SIGTERM)
             #expect(try await daemon.waitForExit() == 0)
+        }
+    }
+
+    @Test("the progress line counts the devices connected now: 0 during a broker outage, all again after; SIGTERM exits 143")
+    func progressDuringOutage() async throws {
+        try await BrokerFixture.with { fixture in
+            let simulation = try fixture.spawn(
+                binary,
+                [
+                    "simulate", "--devices", "2", "--pki", fixture.pki.directory, "--broker", "localhost:\(fixture.broker.port)",
+                    "--rate", "2", "--duration", "120", "--connect-rate", "0",
+                ])
+            try await simulation.waitFor("both devices publishing", timeout: .seconds(30)) {
+                $0.lines.contains { $0.contains("publishing: connected 2/2") }
+            }
+            await fixture.broker.stop()
+            try await simulation.waitFor("the outage on the progress line", timeout: .seconds(15)) {
+                $0.lines.contains { $0.contains("publishing: connected 0/2") }
+            }
+            try await fixture.broker.startAgain()
+            try await simulation.waitFor("both devices back", timeout: .seconds(30)) { subscriber in
+                guard let outage = subscriber.lines.firstIndex(where: { $0.contains("publishing: connected 0/2") }) else { return false }
+                return subscriber.lines[outage...].contains { $0.contains("publishing: connected 2/2") }
+            }
+            simulation.signal(SIGTERM)
+            // 128 + SIGTERM: a Kubernetes Job does not count the cut-short shard a success.
+            #expect(try await simulation.waitForExit(timeout: .seconds(30)) == 143, "\(simulation.lines.joined(separator: "\n"))")
+            #expect(simulation.lines.contains { $0.hasPrefix("stopped     early, by SIGTERM while publishing") })
+        }
+    }
+
+    @Test("SIGTERM while the devices are being made stops the making at once: exit 143, no report, the devices made kept")
+    func signalWhileMaking() async throws {
+        try await BrokerFixture.with { fixture in
+            let fleet = fixture.directory + "/fleet"
+            let simulation = try fixture.spawn(
+                binary,
+                [
+                    "simulate", "--devices", "5000", "--pki", fixture.pki.directory, "--fleet-directory", fleet, "--broker",
+                    "localhost:\(fixture.broker.port)", "--rate", "1", "--duration", "1", "--json", "-",
+                ])
+            try await simulation.waitFor("the first devices made", timeout: .seconds(60)) {
+                $0.lines.contains { $0.contains("making devices: 50 of 5000") }
+            }
+            simulation.signal(SIGTERM)
+            let output = { simulation.lines.joined(separator: "\n") }
+            #expect(try await simulation.waitForExit(timeout: .seconds(10)) == 143, "\(output())")
+            #expect(output().contains("stopped by SIGTERM while making the devices"), "\(output())")
+            #expect(!output().contains("\"fleetDevices\""), "no report: nothing ran")
+            let made = try FileManager.default.contentsOfDirectory(atPath: fleet).filter { !$0.hasSuffix(".partial") }
+            #expect(made.count >= 50 && made.count < 5000, "\(made.count) devices kept")
         }
     }
 }
