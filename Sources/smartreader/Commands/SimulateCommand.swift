@@ -158,9 +158,10 @@ struct SimulateCommand: AsyncParsableCommand {
             states = try await fleet.prepare(plan, from: source, profile: profile, stop: stop) { made, missing in
                 if made == missing || made % 50 == 0 { progressLine.show("making devices: \(made) of \(missing) \(making)") }
             }
-        } catch FleetError.stoppedWhileMaking(let signal, let made, let total) {
+        } catch let error as FleetError {
+            guard case .stoppedWhileMaking(let signal, _, _) = error else { throw error }
             progressLine.finish()
-            FileHandle.standardError.write(Data("Error: \(FleetError.stoppedWhileMaking(signal: signal, made: made, of: total))\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(FleetEarlyStop.exitStatus(signal: signal) ?? 1)
         }
         let endpoint = try await metrics.start(logger: logger)
