@@ -216,8 +216,9 @@ public actor DeviceController {
         let started = ContinuousClock.now
         await device?.stop(forReboot: true)
         runningFile = file
-        /// Why the trial failed, unless something interrupted it.
-        var failure: String
+        let unreachable = "with it the device could not reach its broker within \(limit)"
+        /// Why the trial failed; none is needed when something interrupted it (the interruption is the reason).
+        var failure = ""
         do {
             let settings = try store.settings(for: file, source: state.configurationPath)
             let (device, connection) = try await boot(settings)
@@ -237,7 +238,6 @@ public actor DeviceController {
                 // A META not answered by the trial's end is not taken for a refusal.
                 let responseTimeout = Duration.seconds(Int(max(settings.clientOptions.responseTimeout, 1)))
                 let meta = await device.metaOutcome(within: max(limit - (ContinuousClock.now - started), responseTimeout))
-                failure = ""
                 if trial?.interruption == nil {
                     let checkACL = "check the topic prefix (register 028E) and the Device ID (028F) against the broker's ACL"
                     switch meta {
@@ -261,10 +261,10 @@ public actor DeviceController {
                 let problem =
                     await device.lastConnectionProblem.map { "the last attempt: \($0)" }
                     ?? "no connection attempt finished (connect timeout \(connectTimeout))"
-                failure = "with it the device could not reach its broker within \(limit): \(problem)"
+                failure = "\(unreachable): \(problem)"
             }
         } catch {
-            failure = "with it the device could not reach its broker within \(limit): \(error)"
+            failure = "\(unreachable): \(error)"
         }
         let interruption = trial?.interruption
         trial = nil

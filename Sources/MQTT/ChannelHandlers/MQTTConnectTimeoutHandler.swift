@@ -39,7 +39,7 @@ final class MQTTConnectTimeoutHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event as? TLSUserEvent ?? .shutdownCompleted { awaitingTLS = false }
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event { awaitingTLS = false }
         context.fireUserInboundEventTriggered(event)
     }
 

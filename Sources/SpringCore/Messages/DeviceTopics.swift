@@ -33,8 +33,4 @@ public struct DeviceTopics: Sendable, Equatable {
         doctor = "\(base)/doctor"
         all = "\(base)/#"
     }
-
-    public static func == (lhs: DeviceTopics, rhs: DeviceTopics) -> Bool {
-        lhs.prefix == rhs.prefix && lhs.deviceID == rhs.deviceID
-    }
 }
