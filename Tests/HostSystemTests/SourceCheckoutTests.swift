@@ -7,7 +7,7 @@ import Testing
 func checkoutFromNestedFile() throws {
     let root = temporaryDirectory()
     try FileManager.default.createDirectory(atPath: root + "/Sources/Module/Concern", withIntermediateDirectories: true)
-    FileManager.default.createFile(atPath: root + "/Package.swift", contents: Data())
+    #expect(FileManager.default.createFile(atPath: root + "/Package.swift", contents: Data()))
     #expect(SourceCheckout.root(of: root + "/Sources/Module/Concern/File.swift") == root)
     #expect(SourceCheckout.root(of: root + "/Sources/Module/File.swift") == root)
     #expect(SourceCheckout.root(of: temporaryDirectory() + "/Elsewhere/File.swift") == nil)

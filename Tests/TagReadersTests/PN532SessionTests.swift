@@ -3,13 +3,6 @@ import TagReaders
 import TestSupport
 import Testing
 
-/// Runs blocking serial I/O on a thread of its own, off the two cooperative threads.
-private func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-    }
-}
-
 /// The wire form of what a PN532 sends back for `code`.
 private func response(to code: UInt8, _ data: [UInt8]) -> [UInt8] {
     PN532Frame.information(tfi: PN532Frame.chipToHost, code: code &+ 1, data: data).bytes

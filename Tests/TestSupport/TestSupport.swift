@@ -1,15 +1,21 @@
 import Foundation
 import HostSystem
 
+/// Runs blocking or CPU-bound work (serial I/O, a process to wait for, an RSA key to make) on a
+/// thread of its own. This machine has two cooperative threads for every test of the process:
+/// each one held starves the rest, and a 1 s timer was once noticed after 10 s.
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
+
 /// Runs a system tool (openssl, mosquitto_pub: test peers nobody here wrote, or our binary) to
-/// completion. The wait happens on a thread of its own: blocking one of the two cooperative
-/// threads of this machine could starve an in-process peer the tool talks to (the test
-/// certificate authority), and with both blocked the suite would hang.
+/// completion, waiting on a thread of its own: with both cooperative threads blocked, an
+/// in-process peer the tool talks to (the test certificate authority) would never answer.
 @discardableResult
 public func runTool(_ tool: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try runToolBlocking(tool, arguments) }) }
-    }
+    try await onOwnThread { try runToolBlocking(tool, arguments) }
 }
 
 private func runToolBlocking(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {

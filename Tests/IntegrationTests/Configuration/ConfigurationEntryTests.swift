@@ -152,9 +152,7 @@ struct ConfigurationEntryTests {
 /// own (a peer nobody here wrote, and no blocking of the cooperative pool).
 enum UnixSocketLine {
     static func exchange(path: String, line: [UInt8]) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try exchangeBlocking(path: path, line: line) }) }
-        }
+        try await onOwnThread { try exchangeBlocking(path: path, line: line) }
     }
 
     private static func exchangeBlocking(path: String, line: [UInt8]) throws -> String {

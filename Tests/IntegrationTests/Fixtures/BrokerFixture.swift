@@ -36,28 +36,30 @@ final class BrokerFixture: Sendable {
         brokerIdentity: ((DevelopmentPKI, String) throws -> Void)? = nil, persistentBroker: Bool = false, brokerSettings: [String] = [],
         name: String = #function, _ body: (BrokerFixture) async throws -> Void
     ) async throws {
-        let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent(
-            "sr-it-\(name.filter(\.isLetter).prefix(24))-\(UUID().uuidString.prefix(8))")
-        let pki = try DevelopmentPKI.create(at: (directory as NSString).appendingPathComponent("pki"))
-        try brokerIdentity?(pki, (pki.directory as NSString).appendingPathComponent("broker"))
-        // The ACL lists Watch and Control names as they are when the broker starts.
-        _ = try pki.issue(role: .watch, commonName: "watch-it")
-        _ = try pki.issue(role: .control, commonName: "control-it")
-        let persistence = (directory as NSString).appendingPathComponent("mosquitto-data")
-        if persistentBroker { try FileManager.default.createDirectory(atPath: persistence, withIntermediateDirectories: true) }
-        let broker = try await LocalMosquitto.start(pki: pki, workDirectory: directory) { configuration in
-            configuration.persistenceDirectory = persistentBroker ? persistence : nil
-            configuration.additionalSettings = brokerSettings
-        }
-        let fixture = BrokerFixture(directory: directory, pki: pki, broker: broker)
-        do {
-            try await body(fixture)
-        } catch {
-            fixture.showOutputs()
+        try await FixtureSlots.shared.run {
+            let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+                "sr-it-\(name.filter(\.isLetter).prefix(24))-\(UUID().uuidString.prefix(8))")
+            let pki = try DevelopmentPKI.create(at: (directory as NSString).appendingPathComponent("pki"))
+            try brokerIdentity?(pki, (pki.directory as NSString).appendingPathComponent("broker"))
+            // The ACL lists Watch and Control names as they are when the broker starts.
+            _ = try pki.issue(role: .watch, commonName: "watch-it")
+            _ = try pki.issue(role: .control, commonName: "control-it")
+            let persistence = (directory as NSString).appendingPathComponent("mosquitto-data")
+            if persistentBroker { try FileManager.default.createDirectory(atPath: persistence, withIntermediateDirectories: true) }
+            let broker = try await LocalMosquitto.start(pki: pki, workDirectory: directory) { configuration in
+                configuration.persistenceDirectory = persistentBroker ? persistence : nil
+                configuration.additionalSettings = brokerSettings
+            }
+            let fixture = BrokerFixture(directory: directory, pki: pki, broker: broker)
+            do {
+                try await body(fixture)
+            } catch {
+                fixture.showOutputs()
+                await fixture.stop()
+                throw error
+            }
             await fixture.stop()
-            throw error
         }
-        await fixture.stop()
     }
 
     /// Starts a process that the fixture stops at the end.
