@@ -85,7 +85,7 @@ public enum FleetSimulation {
         let stopRequest = stop.current
         phase.value = .draining
         let drainLimit = Duration.seconds(10)
-        let drained = try await withDeadline(drainLimit) {
+        let drained: Void? = try await withDeadline(drainLimit) {
             for device in connected { await device.drained() }
         }
         if drained == nil { statistics.error("notAcknowledgedWithin\(drainLimit)") }

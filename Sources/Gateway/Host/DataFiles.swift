@@ -1,27 +1,72 @@
 import Foundation
 import HostSystem
 
-/// Finds the data the tool ships beside its code (`DeviceProfiles/`, `Traces/`): first
-/// `$SMARTREADER_DATA`, then `../share/smartreader` beside the executable (an installed copy,
-/// the executable found from /proc/self/exe), then the source checkout the binary was built from.
+/// Finds the data the tool ships beside its code (`DeviceProfiles/`, `Traces/`). `$SMARTREADER_DATA`,
+/// when set, is the only place looked in: a user who names a directory means that one. Otherwise
+/// `../share/smartreader` beside the executable (an installed copy, the executable found from
+/// /proc/self/exe), the source checkout the binary was built from, then the system's
+/// /usr/local/share/smartreader and /usr/share/smartreader (a binary copied on its own to a
+/// gateway where the package is installed).
 public enum DataFiles {
-    public static func directory(_ name: String) -> String {
-        let candidates = candidates(name)
-        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates.last!
+    /// A place data may be, and why it is looked in, for an error that lists them.
+    public struct Root: Sendable, Equatable {
+        public var path: String
+        public var reason: String
+
+        public init(_ path: String, _ reason: String) {
+            self.path = path
+            self.reason = reason
+        }
     }
 
-    private static func candidates(_ name: String) -> [String] {
-        var roots: [String] = []
-        if let override = ProcessInfo.processInfo.environment["SMARTREADER_DATA"] { roots.append(override) }
+    /// The directory `name` (`DeviceProfiles`, `Traces`) in the first root that has it.
+    public static func directory(_ name: String) throws(DataFilesError) -> String {
+        try directory(name, among: roots)
+    }
+
+    static func directory(_ name: String, among roots: [Root]) throws(DataFilesError) -> String {
+        let candidates = roots.map { ($0.path as NSString).appendingPathComponent(name) }
+        guard let found = candidates.first(where: isDirectory) else { throw DataFilesError(name: name, searched: roots) }
+        return found
+    }
+
+    static var roots: [Root] {
+        if let override = ProcessInfo.processInfo.environment["SMARTREADER_DATA"] { return [Root(override, "$SMARTREADER_DATA")] }
         let executable = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath()
-        roots.append(executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/smartreader").path)
-        if let checkout = SourceCheckout.root(of: #filePath) { roots.append(checkout) }
-        return roots.map { ($0 as NSString).appendingPathComponent(name) }
+        var roots = [
+            Root(
+                executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/smartreader").path,
+                "beside the executable \(executable.path)")
+        ]
+        if let checkout = SourceCheckout.root(of: #filePath) { roots.append(Root(checkout, "the source checkout it was built from")) }
+        roots += ["/usr/local/share/smartreader", "/usr/share/smartreader"].map { Root($0, "the system's") }
+        return roots
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
     }
 
     /// The running binary as the kernel knows it: argv[0] of a command typed by name has no
     /// directory, and read against the current one it would take data from wherever the user stands.
     public static var executablePath: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}
+
+/// None of the places data may be holds the directory asked for.
+public struct DataFilesError: Error, Equatable, CustomStringConvertible {
+    public var name: String
+    public var searched: [DataFiles.Root]
+
+    public var description: String {
+        let places = searched.map { "  \(($0.path as NSString).appendingPathComponent(name)) (\($0.reason))" }
+        let fix =
+            searched.count == 1 && searched[0].reason == "$SMARTREADER_DATA"
+            ? "Point SMARTREADER_DATA at a directory holding DeviceProfiles/ and Traces/, or unset it."
+            : "Install the Debian package, or set SMARTREADER_DATA to a directory holding DeviceProfiles/ and Traces/ "
+                + "(the source tree has them; `smartreader install` then copies them beside the binary it installs)."
+        return "\(name)/ not found; looked in:\n" + places.joined(separator: "\n") + "\n" + fix
     }
 }

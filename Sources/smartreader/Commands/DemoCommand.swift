@@ -27,7 +27,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.makeLogger()
-        let tracePath = trace ?? (DataFiles.directory("Traces") as NSString).appendingPathComponent("springpark-sample.jsonl")
+        let tracePath = try trace ?? (DataFiles.directory("Traces") as NSString).appendingPathComponent("springpark-sample.jsonl")
         let loaded = try Trace.load(contentsOf: tracePath)
         let work = (NSTemporaryDirectory() as NSString).appendingPathComponent("smartreader-demo-\(getpid())")
         let demo = Demo(trace: loaded, speed: speed.effectiveSpeed, workDirectory: work, keepFiles: keep)

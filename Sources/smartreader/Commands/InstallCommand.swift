@@ -52,7 +52,8 @@ struct InstallCommand: AsyncParsableCommand {
                 "this smartreader comes from the Debian package, which already installed the binary, its data and the unit: "
                     + "upgrade it with apt; `smartreader install` is for a binary you built yourself")
         }
-        let data = ["DeviceProfiles", "Traces"].map(DataFiles.directory).filter { FileManager.default.fileExists(atPath: $0) }
+        // Without its profiles an installed device could not be provisioned, nor upgraded.
+        let data = try ["DeviceProfiles", "Traces"].map { name throws(DataFilesError) in try DataFiles.directory(name) }
         for line in try installation.installFiles(executable: executable, data: data) { print("installed  \(line)") }
         // Read to the end: /proc files report size 0, and String(contentsOfFile:) returned only the start of this one.
         let maps = String(decoding: FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)

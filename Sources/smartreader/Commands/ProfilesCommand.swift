@@ -8,7 +8,7 @@ struct ProfilesCommand: AsyncParsableCommand {
         abstract: "List the device profiles (DeviceProfiles/*.json) that `pki provision --profile` accepts.")
 
     func run() async throws {
-        let directory = DataFiles.directory("DeviceProfiles")
+        let directory = try DataFiles.directory("DeviceProfiles")
         let profiles = try DeviceProfile.loadAll(directory: directory)
         let width = profiles.map(\.name.count).max() ?? 0
         for profile in profiles {

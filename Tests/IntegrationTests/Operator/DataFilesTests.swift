@@ -17,3 +17,15 @@ func dataBesideTheBinaryNotTheCurrentDirectory() async throws {
     #expect(listed.status == 0, "\(listed.output)")
     #expect(!listed.output.contains("PLANTED") && listed.output.contains("springpark"), "\(listed.output)")
 }
+
+/// A directory the user names is the one meant: data elsewhere would hide the mistake.
+@Test("SMARTREADER_DATA is the only place looked in when set, and a wrong one is an error naming it")
+func dataDirectoryNamedByTheUser() async throws {
+    let directory = temporaryDirectory(#function)
+    let wrong = try await runTool("/usr/bin/env", ["SMARTREADER_DATA=\(directory)", binary, "profiles"])
+    #expect(wrong.status != 0, "\(wrong.output)")
+    #expect(
+        wrong.output.contains("\(directory)/DeviceProfiles ($SMARTREADER_DATA)") && wrong.output.contains("or unset it"), "\(wrong.output)")
+    let right = try await runTool("/usr/bin/env", ["SMARTREADER_DATA=\(packageRoot)", binary, "profiles"])
+    #expect(right.status == 0 && right.output.contains("springpark"), "\(right.output)")
+}
