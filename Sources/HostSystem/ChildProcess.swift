@@ -73,6 +73,17 @@ public struct ChildProcess: Sendable {
 
     public func signal(_ number: Int32) { kill(pid, number) }
 
+    /// Whether the child has a handler for signal `number` now (Linux: /proc/PID/status, SigCgt).
+    /// A server may listen before it sets its handlers, as mosquitto does: a SIGHUP sent in between
+    /// takes the default action and ends it.
+    public func catches(_ number: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+            let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        return number >= 1 && number <= 64 && mask & (1 << UInt64(number - 1)) != 0
+    }
+
     /// The exit status once the child has ended, nil while it runs. Reaps it.
     public func exitStatus() -> Int32? {
         var status: Int32 = 0

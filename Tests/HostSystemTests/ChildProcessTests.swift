@@ -19,3 +19,17 @@ func childInheritsNothingElse() async throws {
     let listed = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").compactMap { Int($0) }
     #expect(!listed.contains(Int(inherited)) && Set(listed).isSubset(of: [0, 1, 2, 3]), "descriptors open in the child: \(listed)")
 }
+
+@Test("a child's signal handlers are read from the kernel: none at first, SIGHUP once its trap is set, not an ignored one")
+func childCatchesSignal() async throws {
+    let marker = temporaryDirectory("child-trap") + "/trapped"
+    let child = try ChildProcess(
+        executable: "/bin/sh", arguments: ["-c", "trap '' USR1; sleep 0.3; trap 'exit 7' HUP; touch \(marker); exec sleep 30 & wait"])
+    #expect(!child.catches(SIGHUP))
+    for _ in 0..<200 where !FileManager.default.fileExists(atPath: marker) { try await Task.sleep(for: .milliseconds(20)) }
+    #expect(child.catches(SIGHUP))
+    #expect(!child.catches(SIGUSR1), "an ignored signal has no handler")
+    #expect(!child.catches(0) && !child.catches(65))
+    child.signal(SIGHUP)
+    #expect(await child.waitForExit(timeout: .seconds(10)) == 7)
+}

@@ -22,7 +22,7 @@ public enum LocalMosquittoError: Error, Sendable, CustomStringConvertible {
         case .noFreePort(let reason):
             "cannot find a free loopback port for mosquitto: \(reason)"
         case .notListening(let port, let log):
-            "mosquitto did not listen on port \(port) within 10 s:\n\(log)"
+            "mosquitto did not listen on port \(port) and set its signal handlers within 10 s:\n\(log)"
         }
     }
 }
@@ -45,12 +45,13 @@ public actor LocalMosquitto {
     }
 
     /// Starts mosquitto with `pki`'s broker identity and ACL, returning once it accepts
-    /// connections; `configure` adjusts the configuration first (tests: limits, persistence).
+    /// connections and handles its signals; `configure` adjusts the configuration first (tests:
+    /// limits, persistence). `executable` is another broker that takes mosquitto's `-c FILE`.
     public static func start(
         pki: DevelopmentPKI, workDirectory: String, topicPrefix: String = "springcard/springcore",
-        configure: (inout MosquittoConfiguration) -> Void = { _ in }
+        executable: String? = LocalMosquitto.executable(), configure: (inout MosquittoConfiguration) -> Void = { _ in }
     ) async throws -> LocalMosquitto {
-        guard let executable = executable() else { throw LocalMosquittoError.notInstalled }
+        guard let executable else { throw LocalMosquittoError.notInstalled }
         let port = try freeLoopbackPort()
         var configuration = MosquittoConfiguration(
             pki: pki, port: port, deviceTopics: DeviceTopics(prefix: topicPrefix, deviceID: "%u").all,
@@ -92,7 +93,9 @@ public actor LocalMosquitto {
                 exited = status
                 throw LocalMosquittoError.exited(status: status, log: log)
             }
-            if Self.acceptsConnections(port: port) { return }
+            // mosquitto 2.0 listens, then sets its handlers (strace: listen, then rt_sigaction):
+            // a SIGHUP (reload the ACL) sent as soon as the port answers ended the broker.
+            if Self.acceptsConnections(port: port) && process.catches(SIGHUP) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         await stop()
