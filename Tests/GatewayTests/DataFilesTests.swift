@@ -4,23 +4,37 @@ import Testing
 
 @testable import Gateway
 
-@Test("data is taken from the first place that has it; when none has, the error lists each place, why, and the fix")
+@Test("data comes from the first place that has some; when none has, the error lists each place, why, what is wrong, and the fix")
 func dataFilesSearch() throws {
-    let first = temporaryDirectory("data-first")
-    let second = temporaryDirectory("data-second")
-    try FileManager.default.createDirectory(atPath: second + "/DeviceProfiles", withIntermediateDirectories: true)
-    // A file of that name is not the directory asked for.
-    #expect(FileManager.default.createFile(atPath: first + "/DeviceProfiles", contents: Data()))
-    let roots = [DataFiles.Root(first, "beside the executable /opt/x/bin/smartreader"), DataFiles.Root(second, "the system's")]
-    #expect(try DataFiles.directory("DeviceProfiles", among: roots) == second + "/DeviceProfiles")
+    let file = temporaryDirectory("data-file")
+    let empty = temporaryDirectory("data-empty")
+    let missing = temporaryDirectory("data-missing")
+    let full = temporaryDirectory("data-full")
+    #expect(FileManager.default.createFile(atPath: file + "/DeviceProfiles", contents: Data()))
+    // A partial copy left an empty directory, or one holding only what the shell's dot-files are.
+    try FileManager.default.createDirectory(atPath: empty + "/DeviceProfiles", withIntermediateDirectories: true)
+    #expect(FileManager.default.createFile(atPath: empty + "/DeviceProfiles/.keep", contents: Data()))
+    try FileManager.default.createDirectory(atPath: full + "/DeviceProfiles", withIntermediateDirectories: true)
+    #expect(FileManager.default.createFile(atPath: full + "/DeviceProfiles/springpark.json", contents: Data()))
+    let roots = [
+        DataFiles.Root(file, "beside the executable /opt/x/bin/smartreader"), DataFiles.Root(empty, "the source checkout"),
+        DataFiles.Root(missing, "the system's"), DataFiles.Root(full, "the system's"),
+    ]
+    #expect(try DataFiles.directory("DeviceProfiles", among: roots) == full + "/DeviceProfiles")
 
-    #expect(throws: DataFilesError(name: "Traces", searched: roots)) { try DataFiles.directory("Traces", among: roots) }
-    let message = "\(DataFilesError(name: "Traces", searched: roots))"
-    #expect(message.contains("Traces/ not found"), "\(message)")
-    #expect(message.contains("\(first)/Traces (beside the executable /opt/x/bin/smartreader)"), "\(message)")
-    #expect(message.contains("\(second)/Traces (the system's)"), "\(message)")
-    #expect(message.contains("Debian package") && message.contains("set SMARTREADER_DATA"), "\(message)")
-
-    let named = "\(DataFilesError(name: "Traces", searched: [DataFiles.Root(first, "$SMARTREADER_DATA")]))"
-    #expect(named.contains("\(first)/Traces ($SMARTREADER_DATA)") && named.contains("or unset it"), "\(named)")
+    do {
+        _ = try DataFiles.directory("DeviceProfiles", among: Array(roots.dropLast()))
+        Issue.record("no place has profiles, yet one was taken")
+    } catch {
+        #expect(error.searched.map(\.problem) == ["not a directory", "empty", "missing"])
+        let message = "\(error)"
+        #expect(message.hasPrefix("DeviceProfiles/ not found; looked in:\n"), "\(message)")
+        #expect(message.contains("  \(file)/DeviceProfiles (beside the executable /opt/x/bin/smartreader): not a directory"), "\(message)")
+        #expect(message.contains("  \(empty)/DeviceProfiles (the source checkout): empty"), "\(message)")
+        #expect(message.contains("  \(missing)/DeviceProfiles (the system's): missing"), "\(message)")
+        #expect(message.contains("Debian package") && message.contains("set SMARTREADER_DATA"), "\(message)")
+    }
+    let named = DataFilesError(
+        name: "Traces", searched: [.init(path: missing + "/Traces", reason: "$SMARTREADER_DATA", problem: "missing")])
+    #expect("\(named)".contains("\(missing)/Traces ($SMARTREADER_DATA): missing") && "\(named)".contains("or unset it"), "\(named)")
 }

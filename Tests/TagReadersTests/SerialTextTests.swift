@@ -70,12 +70,5 @@ private func writeUntilSeen(_ line: String, to terminal: PseudoTerminal, _ seen:
 
 /// Polls `condition` for up to ten seconds; a test that times out records why.
 func waitFor(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let deadline = ContinuousClock.now + .seconds(10)
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("the condition never held", sourceLocation: sourceLocation)
-            return
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
+    if try await !poll(until: condition) { Issue.record("the condition never held", sourceLocation: sourceLocation) }
 }

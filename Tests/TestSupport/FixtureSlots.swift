@@ -12,7 +12,7 @@ public actor FixtureSlots {
     /// (the fixtures mostly wait on their processes) without starving any of them.
     public static let shared = FixtureSlots(capacity: 3 * ProcessInfo.processInfo.activeProcessorCount)
 
-    public let capacity: Int
+    public nonisolated let capacity: Int
     private var free: Int
     private var waiting: [(weight: Int, resume: CheckedContinuation<Void, Never>)] = []
 
@@ -35,6 +35,9 @@ public actor FixtureSlots {
             throw error
         }
     }
+
+    /// How many wait for their slots now (a test of the order sees each arrive).
+    public var waitingCount: Int { waiting.count }
 
     private func acquire(_ weight: Int) async {
         // First come, first served: a heavy fixture is not overtaken for ever by light ones.

@@ -44,3 +44,13 @@ public let packageRoot = SourceCheckout.root(of: #filePath)!
 
 /// The repository's DeviceProfiles directory.
 public let deviceProfilesDirectory = packageRoot + "/DeviceProfiles"
+
+/// Asks `condition` every 20 ms until it holds (true) or `timeout` has passed (false).
+public func poll(for timeout: Duration = .seconds(10), until condition: () -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { return false }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return true
+}

@@ -19,19 +19,28 @@ public enum DataFiles {
         }
     }
 
-    /// The directory `name` (`DeviceProfiles`, `Traces`) in the first root that has it.
+    /// The directory `name` (`DeviceProfiles`, `Traces`) in the first root that has it with
+    /// something in it: an empty one left by a partial copy does not hide the data further on.
     public static func directory(_ name: String) throws(DataFilesError) -> String {
         try directory(name, among: roots)
     }
 
     static func directory(_ name: String, among roots: [Root]) throws(DataFilesError) -> String {
-        let candidates = roots.map { ($0.path as NSString).appendingPathComponent(name) }
-        guard let found = candidates.first(where: isDirectory) else { throw DataFilesError(name: name, searched: roots) }
-        return found
+        var searched: [DataFilesError.Place] = []
+        for root in roots {
+            let path = (root.path as NSString).appendingPathComponent(name)
+            guard let problem = problem(with: path) else { return path }
+            searched.append(DataFilesError.Place(path: path, reason: root.reason, problem: problem))
+        }
+        throw DataFilesError(name: name, searched: searched)
     }
 
     static var roots: [Root] {
-        if let override = ProcessInfo.processInfo.environment["SMARTREADER_DATA"] { return [Root(override, "$SMARTREADER_DATA")] }
+        // Empty is unset, as a shell user means by `SMARTREADER_DATA=`; a relative path is the user's, from where they stand.
+        if let override = ProcessInfo.processInfo.environment["SMARTREADER_DATA"], !override.isEmpty {
+            let absolute = override.hasPrefix("/") ? override : FileManager.default.currentDirectoryPath + "/" + override
+            return [Root((absolute as NSString).standardizingPath, "$SMARTREADER_DATA")]
+        }
         let executable = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath()
         var roots = [
             Root(
@@ -43,9 +52,14 @@ public enum DataFiles {
         return roots
     }
 
-    private static func isDirectory(_ path: String) -> Bool {
-        var directory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    /// Why `path` is not a directory of data, or nil when it is one.
+    private static func problem(with path: String) -> String? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return errno == ENOENT ? "missing" : String(cString: strerror(errno)) }
+        guard status.st_mode & S_IFMT == S_IFDIR else { return "not a directory" }
+        guard access(path, R_OK | X_OK) == 0 else { return String(cString: strerror(errno)) }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return "cannot be listed" }
+        return entries.contains { !$0.hasPrefix(".") } ? nil : "empty"
     }
 
     /// The running binary as the kernel knows it: argv[0] of a command typed by name has no
@@ -57,11 +71,18 @@ public enum DataFiles {
 
 /// None of the places data may be holds the directory asked for.
 public struct DataFilesError: Error, Equatable, CustomStringConvertible {
+    /// A place looked in: the directory, why it was looked in, and what was wrong with it.
+    public struct Place: Sendable, Equatable {
+        public var path: String
+        public var reason: String
+        public var problem: String
+    }
+
     public var name: String
-    public var searched: [DataFiles.Root]
+    public var searched: [Place]
 
     public var description: String {
-        let places = searched.map { "  \(($0.path as NSString).appendingPathComponent(name)) (\($0.reason))" }
+        let places = searched.map { "  \($0.path) (\($0.reason)): \($0.problem)" }
         let fix =
             searched.count == 1 && searched[0].reason == "$SMARTREADER_DATA"
             ? "Point SMARTREADER_DATA at a directory holding DeviceProfiles/ and Traces/, or unset it."

@@ -71,20 +71,22 @@ struct LiveReaderTests {
         let terminal = try PseudoTerminal(linkedAt: directory + "/ttyACM7")
         defer { terminal.close() }
         let out = directory + "/capture.jsonl"
+        let log = directory + "/record.log"
         let recorder = try ChildProcess(
-            executable: binary, arguments: ["record", "--reader", "serial:\(terminal.path)?protocol=lines", "--out", out, "--count", "2"],
-            output: .file(directory + "/record.log"))
-        try await Task.sleep(for: .milliseconds(500))
+            executable: binary,
+            arguments: [
+                "record", "--reader", "serial:\(terminal.path)?protocol=lines", "--out", out, "--count", "2", "--log-level", "info",
+            ],
+            output: .file(log))
+        // Opening the port flushes what was written before (tcflush), as a real reader's stale bytes are.
+        let opened = try await poll { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("\(terminal.path): reading") }
+        #expect(opened, "record never opened \(terminal.path)")
         terminal.write(Array("047DAE02C84080\r\n".utf8))
         try await Task.sleep(for: .milliseconds(100))
         terminal.write(Array("3658642864\r\n".utf8))
-        let deadline = ContinuousClock.now + .seconds(10)
-        var status = recorder.exitStatus()
-        while status == nil && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-            status = recorder.exitStatus()
-        }
-        #expect(status == 0, "\((try? String(contentsOfFile: directory + "/record.log", encoding: .utf8)) ?? "")")
+        let status = await recorder.waitForExit(timeout: .seconds(10))
+        if status == nil { await recorder.terminate() }
+        #expect(status == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         let trace = try Trace.load(contentsOf: out)
         #expect(trace.entries.map(\.event.tagID) == ["047DAE02C84080", "DA1275B0"])
         #expect(trace.entries[0].offset == .zero && trace.entries[1].offset > .zero)

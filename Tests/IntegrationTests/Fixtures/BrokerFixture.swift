@@ -31,12 +31,13 @@ final class BrokerFixture: Sendable {
 
     /// `brokerIdentity` replaces the broker certificate the fixture would issue, to test refusals;
     /// `persistentBroker` keeps sessions across a broker restart; `brokerSettings` are added to
-    /// mosquitto's configuration as they are.
+    /// mosquitto's configuration as they are; `slots` is the fixture's weight in `FixtureSlots`
+    /// (more than 1 for hundreds of TLS clients).
     static func with(
         brokerIdentity: ((DevelopmentPKI, String) throws -> Void)? = nil, persistentBroker: Bool = false, brokerSettings: [String] = [],
-        name: String = #function, _ body: (BrokerFixture) async throws -> Void
+        slots: Int = 1, name: String = #function, _ body: (BrokerFixture) async throws -> Void
     ) async throws {
-        try await FixtureSlots.shared.run {
+        try await FixtureSlots.shared.run(weight: slots) {
             let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent(
                 "sr-it-\(name.filter(\.isLetter).prefix(24))-\(UUID().uuidString.prefix(8))")
             let pki = try DevelopmentPKI.create(at: (directory as NSString).appendingPathComponent("pki"))
