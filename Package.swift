@@ -136,7 +136,9 @@ let package = Package(
         .testTarget(
             name: "TagReadersTests",
             dependencies: ["TagReaders", "SpringCore", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "TestSupport", dependencies: ["TagReaders", "HostSystem"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(
+            name: "TestSupport", dependencies: ["TagReaders", "HostSystem", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(
             name: "DeviceIdentityTests",
             dependencies: ["DeviceIdentity", "HostSystem", "TestSupport", .product(name: "X509", package: "swift-certificates")]),

@@ -6,36 +6,14 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// Collects the messages logged, to read what the hook's run said.
-private final class Collected: Sendable {
-    let messages = Mutex<[String]>([])
-    var all: [String] { messages.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "test") { _ in CollectingHandler(collected: self) }
-    }
-
+extension CapturedLog {
     /// Up to 60 s: the whole suite in parallel on two cores can hold a process back for seconds.
-    func waitFor(_ what: String, _ condition: ([String]) -> Bool) async throws {
+    fileprivate func waitFor(_ what: String, _ condition: ([String]) -> Bool) async throws {
         for _ in 0..<3000 {
             if condition(all) { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         Issue.record("timed out waiting for \(what): \(all)")
-    }
-}
-
-private struct CollectingHandler: LogHandler {
-    let collected: Collected
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        collected.messages.withLock { $0.append(event.message.description) }
     }
 }
 
@@ -59,7 +37,7 @@ func timeoutKillsTheHooksProcessGroup() async throws {
     let directory = temporaryDirectory("hook-group")
     let pidFile = directory + "/background.pid"
     let path = try hook("sleep 60 &\necho $! > \(pidFile)\nexec sleep 60\n")
-    let collected = Collected()
+    let collected = CapturedLog()
     let commandHook = CommandHook(executable: path, timeout: .milliseconds(500), logger: collected.logger)
     commandHook.submit(ReaderCommand(relays: [.set(on: true)]), device: "DA1275B0", logger: collected.logger)
     try await collected.waitFor("the kill") { $0.contains { $0.contains("killed") } }
@@ -76,7 +54,7 @@ func hookOutputIsOneBoundedMessage() async throws {
             // One process writing 100 KB: a pipeline's writer (`yes | head`) can outlive its reader
             // when the test runner's SIGPIPE disposition is inherited, which is not what this tests.
             + "awk 'BEGIN { for (i = 0; i < 50000; i++) print \"x\" }'\nexit 3\n")
-    let collected = Collected()
+    let collected = CapturedLog()
     let commandHook = CommandHook(executable: path, timeout: .seconds(50), logger: collected.logger)
     commandHook.submit(ReaderCommand(relays: [.set(on: true)]), device: "DA1275B0", logger: collected.logger)
     try await collected.waitFor("the exit") { $0.contains { $0.contains("exited with 3") } }

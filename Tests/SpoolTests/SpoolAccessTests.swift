@@ -32,7 +32,7 @@ struct SpoolAccessTests {
         for start in 0..<40 {
             let path = "\(directory)/spool-\(start).sqlite"
             // The file exists before the writer makes its tables: the moment a starting daemon is polled.
-            FileManager.default.createFile(atPath: path, contents: nil)
+            #expect(FileManager.default.createFile(atPath: path, contents: nil))
             shared.path.withLock { $0 = path }
             do {
                 let store = try SpoolStore(path: path)
@@ -55,7 +55,7 @@ struct SpoolAccessTests {
         #expect(!FileManager.default.fileExists(atPath: missing))
 
         let empty = directory + "/empty.sqlite"
-        FileManager.default.createFile(atPath: empty, contents: nil)
+        #expect(FileManager.default.createFile(atPath: empty, contents: nil))
         let report = try SpoolStore.openForReading(path: empty)?.summary()
         #expect(report?.depth == 0)
         #expect((try FileManager.default.attributesOfItem(atPath: empty)[.size] as? Int) == 0, "no tables, no journal mode written")
@@ -76,7 +76,7 @@ struct SpoolAccessTests {
     func corruptSpool() throws {
         let path = temporaryDirectory("spool") + "/spool.sqlite"
         let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
-        FileManager.default.createFile(atPath: path, contents: garbage)
+        #expect(FileManager.default.createFile(atPath: path, contents: garbage))
         let attempts: [() throws -> Void] = [
             { _ = try SpoolStore(path: path) }, { _ = try SpoolStore.openForReading(path: path)?.summary() },
         ]

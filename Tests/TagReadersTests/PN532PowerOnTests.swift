@@ -20,29 +20,6 @@ private final class Timeline: Sendable {
     var summary: [String] { events.map { "\($0.move.rawValue) \($0.tagID) \($0.protocolName)" } }
 }
 
-/// Keeps what the reader logs.
-private struct CapturedLog: LogHandler {
-    final class Lines: Sendable {
-        let lines = Mutex<[String]>([])
-        func contains(_ text: String) -> Bool { lines.withLock { $0.contains { $0.contains(text) } } }
-    }
-
-    let captured: Lines
-    var metadata: Logger.Metadata = [:]
-    var logLevel = Logger.Level.info
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt
-    ) {
-        captured.lines.withLock { $0.append(message.description) }
-    }
-}
-
 /// Runs `body` against a power-on emulator read by a reader with its default settings, then
 /// checks that MaxRetries was set and the PN532 was never re-initialised. `setUp` runs before
 /// the reader starts.
@@ -54,8 +31,8 @@ private func withPowerOnReader(
     let emulator = try PN532Emulator(linkedAt: link)
     defer { emulator.unplug() }
     setUp(emulator)
-    let log = CapturedLog.Lines()
-    let source = LiveTagSource(driver: PN532Reader(path: link), logger: Logger(label: "test") { _ in CapturedLog(captured: log) })
+    let log = CapturedLog()
+    let source = LiveTagSource(driver: PN532Reader(path: link), logger: log.logger)
     let timeline = Timeline()
     let consumer = Task { for await event in source { timeline.append(event) } }
     defer { consumer.cancel() }

@@ -35,7 +35,7 @@ public final class PseudoTerminal: Sendable {
         var name = [CChar](repeating: 0, count: 128)
         let status = ttyname_r(device, &name, name.count)
         guard status == 0 else { throw POSIXError(.init(rawValue: status) ?? .EIO) }
-        let target = String(cString: name)
+        let target = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
     }
