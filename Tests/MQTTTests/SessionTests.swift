@@ -80,7 +80,7 @@ private func published(_ channel: EmbeddedChannel) throws -> [String] {
 /// PUBACKs arriving in one read, as a batch does.
 private func readPubAcks(_ channel: EmbeddedChannel, _ acks: [(UInt16, MQTTReasonCode)]) {
     for (identifier, code) in acks {
-        channel.pipeline.fireChannelRead(NIOAny(MQTTPacket.pubAck(PublishAckPacket(packetIdentifier: identifier, reasonCode: code))))
+        channel.pipeline.fireChannelRead(MQTTPacket.pubAck(PublishAckPacket(packetIdentifier: identifier, reasonCode: code)))
     }
     channel.pipeline.fireChannelReadComplete()
 }

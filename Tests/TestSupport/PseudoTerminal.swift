@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -35,7 +36,7 @@ public final class PseudoTerminal: Sendable {
         var name = [CChar](repeating: 0, count: 128)
         let status = ttyname_r(device, &name, name.count)
         guard status == 0 else { throw POSIXError(.init(rawValue: status) ?? .EIO) }
-        let target = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let target = String(nulTerminated: name)
         try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
     }

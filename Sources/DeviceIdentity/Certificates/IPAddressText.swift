@@ -1,3 +1,5 @@
+import HostSystem
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -17,7 +19,7 @@ func ipAddressText(_ bytes: [UInt8]) -> String? {
     guard bytes.count == 4 || bytes.count == 16 else { return nil }
     var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
     let done = bytes.withUnsafeBytes { inet_ntop(bytes.count == 4 ? AF_INET : AF_INET6, $0.baseAddress, &text, socklen_t(text.count)) }
-    return done == nil ? nil : String(cString: text)
+    return done == nil ? nil : String(nulTerminated: text)
 }
 
 /// The name to send as TLS SNI for `host`: the host itself, or nil for an IP address, which

@@ -51,12 +51,12 @@ public enum PKCS7Certificates {
             try contentInfo.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { explicit in
                 try explicit.appendConstructedNode(identifier: .sequence) { body in
                     try body.serialize(1)
-                    try body.appendConstructedNode(identifier: .set) { _ in }
+                    body.appendConstructedNode(identifier: .set) { _ in }
                     try body.appendConstructedNode(identifier: .sequence) { try $0.serialize(data) }
                     try body.appendConstructedNode(identifier: certificatesTag) { set in
                         for certificate in certificates { try set.serialize(certificate) }
                     }
-                    try body.appendConstructedNode(identifier: .set) { _ in }
+                    body.appendConstructedNode(identifier: .set) { _ in }
                 }
             }
         }

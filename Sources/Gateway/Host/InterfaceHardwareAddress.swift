@@ -1,3 +1,4 @@
+import HostSystem
 import SpringCore
 
 #if canImport(Glibc)
@@ -23,7 +24,7 @@ enum InterfaceHardwareAddress {
                 let length = address.pointee.sa_family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size
                 var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
                 let found = getnameinfo(address, socklen_t(length), &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0
-                if found && String(cString: host) == ipAddress { holder = interface }
+                if found && String(nulTerminated: host) == ipAddress { holder = interface }
             case AF_PACKET:
                 // struct sockaddr_ll (linux/if_packet.h), which Glibc's module does not export:
                 // family, protocol, ifindex, hatype, pkttype, then halen at 11 and addr[8] at 12.
