@@ -95,20 +95,32 @@ public struct ChildProcess: Sendable {
     /// Waits for the child to end, polling so no thread of the concurrency pool is blocked.
     @discardableResult
     public func waitForExit() async -> Int32 {
-        while true {
-            if let status = exitStatus() { return status }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        // Without a deadline the wait ends only with a status.
+        await waitForExit(timeout: nil)!
     }
 
     /// The exit status once the child ends, or nil if it still runs after `timeout`.
-    public func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let status = exitStatus() { return status }
-            try? await Task.sleep(for: .milliseconds(20))
+    public func waitForExit(timeout: Duration?) async -> Int32? {
+        // The polling runs in a task of its own: a cancelled caller (Ctrl-C while a broker is
+        // stopped) still waits, and its sleeps, cut short by cancellation, would spin a core.
+        await Task {
+            let deadline = timeout.map { ContinuousClock.now + $0 }
+            while deadline.map({ ContinuousClock.now < $0 }) ?? true {
+                if let status = exitStatus() { return status }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return exitStatus()
+        }.value
+    }
+
+    /// Waits for the child to end; a cancelled caller ends it first (SIGTERM), as the work it was
+    /// waiting for is no longer wanted.
+    public func waitForExitEndingItIfCancelled() async -> Int32 {
+        await withTaskCancellationHandler {
+            await waitForExit()
+        } onCancel: {
+            signal(SIGTERM)
         }
-        return nil
     }
 
     /// For a child started with `ownProcessGroup`: SIGTERM to the whole group, then SIGKILL to

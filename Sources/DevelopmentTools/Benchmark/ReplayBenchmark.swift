@@ -155,7 +155,8 @@ public struct ReplayBenchmark: Sendable {
         ]
         let started = ContinuousClock.now
         // mosquitto_pub -l publishes each line of its standard input.
-        let status = await (try ChildProcess(executable: "/usr/bin/mosquitto_pub", arguments: arguments, input: input)).waitForExit()
+        let status = await (try ChildProcess(executable: "/usr/bin/mosquitto_pub", arguments: arguments, input: input))
+            .waitForExitEndingItIfCancelled()
         let elapsed = ContinuousClock.now - started
         guard status == 0 else {
             throw LocalMosquittoError.exited(status: status, log: "mosquitto_pub failed")
@@ -184,7 +185,8 @@ struct SyntheticTagEvents: AsyncSequence, Sendable {
         var index = 0
 
         mutating func next() async -> TagEvent? {
-            guard index < count else { return nil }
+            // A cancelled reader reads no more, as a trace's replay does.
+            guard index < count, !Task.isCancelled else { return nil }
             defer { index += 1 }
             return SyntheticTagEvents.event(index)
         }

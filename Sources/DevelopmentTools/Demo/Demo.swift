@@ -12,13 +12,16 @@ import TagReaders
 /// directory, removed at the end unless asked to keep it.
 public struct Demo: Sendable {
     public var trace: Trace
+    /// The SpringPark's profile, loaded before anything is made: a missing one stops the demo at once.
+    public var profile: DeviceProfile
     public var speed: Double?
     public var serialNumber = "DA1275B0"
     public var workDirectory: String
     public var keepFiles: Bool
 
-    public init(trace: Trace, speed: Double?, workDirectory: String, keepFiles: Bool) {
+    public init(trace: Trace, profile: DeviceProfile, speed: Double?, workDirectory: String, keepFiles: Bool) {
         self.trace = trace
+        self.profile = profile
         self.speed = speed
         self.workDirectory = workDirectory
         self.keepFiles = keepFiles
@@ -54,7 +57,6 @@ public struct Demo: Sendable {
         let address = BrokerAddress(host: "localhost", port: broker.port)
         print("broker     mosquitto on \(address), mutual TLS 1.2+, ACL per role (\(broker.configurationPath))")
         let state = DeviceStateDirectory(path: (workDirectory as NSString).appendingPathComponent("device-\(serialNumber)"))
-        let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
         try DeviceProvisioning(pki: pki, profile: profile).provision(state: state, serialNumber: serialNumber, broker: address)
         print("device     SpringPark \(serialNumber) provisioned in \(state.path) (certificate CN \(serialNumber))")
 
@@ -68,10 +70,17 @@ public struct Demo: Sendable {
                 print("  " + ObservedMessageLine.render(topic: message.topic, payload: message.payload))
             }
         }
-        let summary = try await ReplayJob.run(
-            trace: trace, speed: speed, state: state, options: DeviceRunOptions(), eventLoopGroup: eventLoopGroup, logger: logger)
-        // Give the broker a moment to deliver the last STATUS to the observer before it goes.
-        try await Task.sleep(for: .milliseconds(300))
+        let summary: ReplaySummary
+        do {
+            summary = try await ReplayJob.run(
+                trace: trace, speed: speed, state: state, options: DeviceRunOptions(), eventLoopGroup: eventLoopGroup, logger: logger)
+            // Give the broker a moment to deliver the last STATUS to the observer before it goes.
+            try await Task.sleep(for: .milliseconds(300))
+        } catch {
+            // Stopped (Ctrl-C) or failed: the observer leaves before the broker stops, rather than warn that it went.
+            await observer.client.disconnect()
+            throw error
+        }
         await observer.client.disconnect()
         await printer.value
         print("\nreplayed   \(summary.events) trace events; every report they made acknowledged by the broker (QoS 1)")

@@ -58,6 +58,12 @@ public enum ReplayJob {
         for await event in events {
             await device.accept(event)
         }
+        if Task.isCancelled {
+            // Stopped (Ctrl-C in the demo or a benchmark): the device says offline and goes, without
+            // waiting for what is still in flight (a spool keeps it for the next start).
+            await device.stop()
+            throw CancellationError()
+        }
         await device.drained()
         let elapsed = ContinuousClock.now - started
         let rejected = device.eventsRejectedByBroker

@@ -3,6 +3,7 @@ import DevelopmentTools
 import Foundation
 import Gateway
 import NIOPosix
+import SpringCore
 import TagReaders
 
 struct DemoCommand: AsyncParsableCommand {
@@ -12,7 +13,9 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: """
             Makes a development PKI in a temporary directory, starts mosquitto on a free loopback port with it, \
             provisions SpringPark DA1275B0, replays a sample trace, and prints each message as a Watch client \
-            receives it. Needs mosquitto (sudo apt-get install -y mosquitto mosquitto-clients).
+            receives it. Needs mosquitto (sudo apt-get install -y mosquitto mosquitto-clients). Ctrl-C (or SIGTERM, \
+            or its output closed) stops it early: the device says offline, the broker stops and the temporary files \
+            go; it then exits 130 (143; 141).
             """)
 
     @Option(name: .long, help: "Trace to replay instead of the built-in sample.")
@@ -29,11 +32,11 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = logging.makeLogger()
         let tracePath = try trace ?? (DataFiles.directory("Traces") as NSString).appendingPathComponent("springpark-sample.jsonl")
         let loaded = try Trace.load(contentsOf: tracePath)
+        let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
         let work = (NSTemporaryDirectory() as NSString).appendingPathComponent("smartreader-demo-\(getpid())")
-        let demo = Demo(trace: loaded, speed: speed.effectiveSpeed, workDirectory: work, keepFiles: keep)
-        try await demo.run(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger) { line in
-            // Unbuffered, so each line shows as it arrives even when piped.
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        let demo = Demo(trace: loaded, profile: profile, speed: speed.effectiveSpeed, workDirectory: work, keepFiles: keep)
+        try await StoppableRun.run { output in
+            try await demo.run(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger, print: output.line)
         }
     }
 }
