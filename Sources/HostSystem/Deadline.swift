@@ -34,3 +34,20 @@ private final class FirstOutcome<T: Sendable>: Sendable {
         pending?.resume(with: result)
     }
 }
+
+/// Runs `operation`, giving up when the calling task is cancelled; nil then. As with
+/// `withDeadline`, the operation is left running: what it waits for may not end on cancellation.
+public func unlessCancelled<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T? {
+    let pending = Mutex<FirstOutcome<T>?>(nil)
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            let outcome = FirstOutcome(continuation)
+            pending.withLock { $0 = outcome }
+            // Cancelled before the outcome could be reached: the handler found nothing to resume.
+            if Task.isCancelled { return outcome.resume(.success(nil)) }
+            Task { do { outcome.resume(.success(try await operation())) } catch { outcome.resume(.failure(error)) } }
+        }
+    } onCancel: {
+        pending.withLock { $0 }?.resume(.success(nil))
+    }
+}

@@ -95,6 +95,8 @@ public struct ReplayBenchmark: Sendable {
         pki: DevelopmentPKI, brokerPort: Int, brokerSetting: String = "as configured", eventLoopGroup: any EventLoopGroup, logger: Logger,
         progress: @escaping @Sendable (String) -> Void
     ) async throws -> ReplayBenchmarkResult {
+        // Against a broker of the caller's, nothing else has made the directory for the publisher's identity.
+        try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         let address = BrokerAddress(host: "localhost", port: brokerPort)
         let profile = try DeviceProfile.load(name: "springpark", directory: DataFiles.directory("DeviceProfiles"))
         let publisherPrefix = (workDirectory as NSString).appendingPathComponent("publisher")

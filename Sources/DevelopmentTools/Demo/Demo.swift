@@ -30,7 +30,8 @@ public struct Demo: Sendable {
     public func run(eventLoopGroup: any EventLoopGroup, logger: Logger, print: @escaping @Sendable (String) -> Void) async throws {
         guard LocalMosquitto.executable() != nil else { throw LocalMosquittoError.notInstalled }
         defer {
-            if !keepFiles { try? FileManager.default.removeItem(atPath: workDirectory) }
+            // However it ends (Ctrl-C included), the files go, or the user is told where they stay.
+            if keepFiles { print("kept       \(workDirectory)") } else { try? FileManager.default.removeItem(atPath: workDirectory) }
         }
         let pkiDirectory = (workDirectory as NSString).appendingPathComponent("pki")
         let pki = try DevelopmentPKI.create(at: pkiDirectory)
@@ -47,7 +48,7 @@ public struct Demo: Sendable {
             throw error
         }
         await broker.stop()
-        print(keepFiles ? "kept       \(workDirectory)" : "done       broker stopped, temporary files removed")
+        if !keepFiles { print("done       broker stopped, temporary files removed") }
     }
 
     private func runAgainst(

@@ -73,7 +73,10 @@ public actor LocalMosquitto {
     }
 
     private static func launch(executable: String, configurationPath: String, logPath: String) throws -> ChildProcess {
-        try ChildProcess(executable: executable, arguments: ["-c", configurationPath], output: .file(logPath))
+        // A process group of its own: a terminal's Ctrl-C reaches the demo, which stops the device
+        // cleanly (STATUS offline) and then this broker; sent to the broker too, it went first and the
+        // device's Last Will was published.
+        try ChildProcess(executable: executable, arguments: ["-c", configurationPath], output: .file(logPath), ownProcessGroup: true)
     }
 
     /// Starts the broker again after `stop()`, on the same port with the same configuration:
@@ -96,7 +99,13 @@ public actor LocalMosquitto {
             // mosquitto 2.0 listens, then sets its handlers (strace: listen, then rt_sigaction):
             // a SIGHUP (reload the ACL) sent as soon as the port answers ended the broker.
             if Self.acceptsConnections(port: port) && process.catches(SIGHUP) { return }
-            try await Task.sleep(for: .milliseconds(50))
+            do {
+                try await Task.sleep(for: .milliseconds(50))
+            } catch {
+                // Cancelled (Ctrl-C during the demo's start): nobody holds this broker yet to stop it.
+                await stop()
+                throw error
+            }
         }
         await stop()
         throw LocalMosquittoError.notListening(port: port, log: log)

@@ -1,3 +1,4 @@
+import HostSystem
 import Logging
 import NIOCore
 import Spool
@@ -55,16 +56,21 @@ public enum ReplayJob {
             outbox: outbox, eventLoopGroup: eventLoopGroup, logger: logger)
         try await device.start(retryUntilConnected: options.retryUntilConnected)
         let started = ContinuousClock.now
-        for await event in events {
-            await device.accept(event)
+        // Stopped (Ctrl-C in the demo or a benchmark): no wait for room in a full outbox (a broker
+        // that stopped answering), nor for what is in flight; the device says offline and goes, and
+        // a spool keeps what was not acknowledged for the next start.
+        await withTaskCancellationHandler {
+            for await event in events {
+                await device.accept(event)
+            }
+        } onCancel: {
+            outbox.close()
         }
+        if !Task.isCancelled { _ = try? await unlessCancelled { await device.drained() } }
         if Task.isCancelled {
-            // Stopped (Ctrl-C in the demo or a benchmark): the device says offline and goes, without
-            // waiting for what is still in flight (a spool keeps it for the next start).
             await device.stop()
             throw CancellationError()
         }
-        await device.drained()
         let elapsed = ContinuousClock.now - started
         let rejected = device.eventsRejectedByBroker
         await device.stop()

@@ -61,12 +61,13 @@ struct BenchCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = logging.makeLogger()
             let work = (NSTemporaryDirectory() as NSString).appendingPathComponent("smartreader-bench-\(getpid())")
-            defer { try? FileManager.default.removeItem(atPath: work) }
             let benchmark = ReplayBenchmark(
                 events: events, rounds: rounds, workDirectory: work, protocolVersion: mqttVersion.version, spool: spool)
             let group = MultiThreadedEventLoopGroup.singleton
             let (brokerPort, pki, brokerSetting) = (brokerPort, pki, brokerSetting)
             try await StoppableRun.run { output in
+                // Inside the work: a run stopped by a signal ends by that signal once the work is done.
+                defer { try? FileManager.default.removeItem(atPath: work) }
                 if let brokerPort, let pki {
                     let result = try await benchmark.run(
                         pki: DevelopmentPKI(opening: pki), brokerPort: brokerPort, eventLoopGroup: group, logger: logger,

@@ -87,4 +87,77 @@ struct OwnBrokerCommandTests {
             #expect(try await leftovers(in: directory) == [])
         }
     }
+
+    @Test("a signal while its broker starts: the broker does not outlive it (it did in 10 of 24 tries)")
+    func demoStoppedWhileTheBrokerStarts() async throws {
+        try await FixtureSlots.shared.run {
+            for attempt in 0..<3 {
+                let directory = temporaryDirectory("demo-early")
+                try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
+                let (demo, output) = try start(["demo"], in: directory)
+                // "PKI" is printed just before mosquitto is started and waited for.
+                let made = try await poll(for: .seconds(30)) {
+                    ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("PKI ")
+                }
+                #expect(made)
+                demo.signal(SIGTERM)
+                #expect(await demo.waitForExit(timeout: .seconds(20)) == 143, "attempt \(attempt)")
+                #expect(try await leftovers(in: directory) == [], "attempt \(attempt)")
+            }
+        }
+    }
+
+    /// Python's subprocess, a peer nobody here wrote, tells a death by a signal (a negative
+    /// return code) from an exit with 128 + its number, which a shell loop would not stop at.
+    @Test("Ctrl-C ends it by SIGINT itself once it has cleaned up, so a shell loop around it stops")
+    func demoEndsBySignal() async throws {
+        try await FixtureSlots.shared.run {
+            let directory = temporaryDirectory("demo-raise")
+            try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
+            let script = """
+                import os, signal, subprocess, sys, time
+                demo = subprocess.Popen([sys.argv[1], "demo", "--speed", "0.05"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        env=dict(os.environ, TMPDIR=sys.argv[2]))
+                while b"online,ready" not in demo.stdout.readline(): pass
+                demo.send_signal(signal.SIGINT)
+                demo.stdout.read()
+                print(demo.wait(timeout=20))
+                """
+            let ended = try await runTool("python3", ["-c", script, binary, directory + "/tmp"])
+            #expect(ended.output == "-2\n", "\(ended.output)")
+            #expect(try await leftovers(in: directory) == [])
+        }
+    }
+
+    /// 2,000 events wait for their acknowledgements (drained); 20,000 fill the outbox (10,000) and wait for room.
+    @Test(
+        "bench against a broker of the caller's that stops answering (SIGSTOP): SIGTERM still ends it, without the broker coming back",
+        arguments: [2000, 20000])
+    func benchStoppedWithAStalledBroker(events: Int) async throws {
+        try await BrokerFixture.with { fixture in
+            let output = fixture.directory + "/bench.out"
+            let bench = try ChildProcess(
+                executable: "/usr/bin/env",
+                arguments: [
+                    "TMPDIR=\(fixture.directory)", binary, "bench", "replay", "--events", String(events), "--rounds", "1", "--broker-port",
+                    String(fixture.broker.port), "--pki", fixture.pki.directory,
+                ],
+                output: .file(output))
+            let connected = try await poll(for: .seconds(30)) {
+                ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("replaying \(events) events")
+            }
+            #expect(connected, "\((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+            // Connected and publishing by then, so the broker stops mid-stream.
+            try await Task.sleep(for: .milliseconds(events == 2000 ? 300 : 1000))
+            await fixture.broker.signal(SIGSTOP)
+            try await Task.sleep(for: .seconds(3))
+            bench.signal(SIGTERM)
+            // It waited for the broker's acknowledgements, or for room in the outbox, until the broker came back.
+            // Now the device's goodbye waits at most its response timeout thrice (drain, in flight, STATUS offline).
+            let status = await bench.waitForExit(timeout: .seconds(40))
+            await fixture.broker.signal(SIGCONT)
+            if status == nil { await bench.terminate() }
+            #expect(status == 143, "\((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+        }
+    }
 }
