@@ -113,14 +113,27 @@ public struct ChildProcess: Sendable {
         }.value
     }
 
-    /// Waits for the child to end; a cancelled caller ends it first (SIGTERM), as the work it was
-    /// waiting for is no longer wanted.
-    public func waitForExitEndingItIfCancelled() async -> Int32 {
+    /// Waits for the child to end; a cancelled caller ends it first, as the work it was waiting
+    /// for is no longer wanted: SIGTERM, then SIGKILL if it still runs after `grace` (it ignores
+    /// SIGTERM, or is stopped), so the caller is never held for ever.
+    public func waitForExitEndingItIfCancelled(grace: Duration = .seconds(5)) async -> Int32 {
         await withTaskCancellationHandler {
             await waitForExit()
         } onCancel: {
             signal(SIGTERM)
+            Task {
+                try? await Task.sleep(for: grace)
+                if isRunning { signal(SIGKILL) }
+            }
         }
+    }
+
+    /// Whether the child has not ended yet, without reaping it (waitid, WNOWAIT): once the wait
+    /// above has reaped it, its number may be another process's, which must not be signalled.
+    var isRunning: Bool {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return false }
+        return info._sifields._kill.si_pid == 0
     }
 
     /// For a child started with `ownProcessGroup`: SIGTERM to the whole group, then SIGKILL to

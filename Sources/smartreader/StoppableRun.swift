@@ -45,7 +45,10 @@ enum StoppableRun {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm, .sighup)
         let stop = Mutex<Stop?>(nil)
         let task = Mutex<Task<Void, any Error>?>(nil)
+        // Once the work has ended, a signal changes nothing: the command ends as its work did.
+        let ended = Mutex(false)
         let request: @Sendable (Stop) -> Bool = { reason in
+            guard !ended.withLock({ $0 }) else { return true }
             let first = stop.withLock { stopped in
                 defer { stopped = stopped ?? reason }
                 return stopped == nil
@@ -54,7 +57,10 @@ enum StoppableRun {
             return first
         }
         let output = Output { error in _ = request(error == EPIPE ? .signal(SIGPIPE) : .outputFailed(errno: error)) }
-        let running = Task { try await work(output) }
+        let running = Task {
+            defer { ended.withLock { $0 = true } }
+            try await work(output)
+        }
         task.withLock { $0 = running }
         if stop.withLock({ $0 }) != nil { running.cancel() }  // its output failed before it could be cancelled
         let listener = Task {

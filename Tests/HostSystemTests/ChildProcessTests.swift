@@ -33,3 +33,17 @@ func childCatchesSignal() async throws {
     child.signal(SIGHUP)
     #expect(await child.waitForExit(timeout: .seconds(10)) == 7)
 }
+
+@Test("a cancelled wait ends its child: SIGTERM, then SIGKILL after the grace for one that ignores SIGTERM")
+func cancelledWaitEndsTheChild() async throws {
+    let marker = temporaryDirectory("child-stubborn") + "/trapped"
+    let child = try ChildProcess(executable: "/bin/sh", arguments: ["-c", "trap '' TERM; touch \(marker); while :; do sleep 0.05; done"])
+    #expect(try await poll { FileManager.default.fileExists(atPath: marker) })
+    let waiting = Task { await child.waitForExitEndingItIfCancelled(grace: .milliseconds(300)) }
+    try await Task.sleep(for: .milliseconds(100))
+    waiting.cancel()
+    // Bounded, so that the test ends even when the wait would not.
+    let status = try await withDeadline(.seconds(10)) { await waiting.value }
+    #expect(status == 128 + SIGKILL)
+    if status == nil { child.signal(SIGKILL) }
+}
