@@ -38,31 +38,42 @@ enum StoppableRun {
         case outputFailed(errno: Int32)
     }
 
+    /// What the work, the signals and the output share: one lock, so a stop requested before the
+    /// work's task is known, or after the work has ended, is handled as such.
+    private struct State {
+        var task: Task<Void, any Error>?
+        var stop: Stop?
+        /// Once the work has ended, a signal changes nothing: the command ends as its work did.
+        var ended = false
+    }
+
     static func run(_ work: @escaping @Sendable (Output) async throws -> Void) async throws {
         // A write to a closed pipe is then an EPIPE the output sees, not the end of the process.
         signal(SIGPIPE, SIG_IGN)
         // Trapped before the work starts: a signal in between would take the default action.
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm, .sighup)
-        let stop = Mutex<Stop?>(nil)
-        let task = Mutex<Task<Void, any Error>?>(nil)
-        // Once the work has ended, a signal changes nothing: the command ends as its work did.
-        let ended = Mutex(false)
+        let state = Mutex(State())
+        // False for a second request while the first is being served.
         let request: @Sendable (Stop) -> Bool = { reason in
-            guard !ended.withLock({ $0 }) else { return true }
-            let first = stop.withLock { stopped in
-                defer { stopped = stopped ?? reason }
-                return stopped == nil
+            let (first, task) = state.withLock { state -> (Bool, Task<Void, any Error>?) in
+                guard !state.ended else { return (true, nil) }
+                defer { state.stop = state.stop ?? reason }
+                return (state.stop == nil, state.task)
             }
-            if first { task.withLock { $0 }?.cancel() }
+            if first { task?.cancel() }
             return first
         }
         let output = Output { error in _ = request(error == EPIPE ? .signal(SIGPIPE) : .outputFailed(errno: error)) }
         let running = Task {
-            defer { ended.withLock { $0 = true } }
+            defer { state.withLock { $0.ended = true } }
             try await work(output)
         }
-        task.withLock { $0 = running }
-        if stop.withLock({ $0 }) != nil { running.cancel() }  // its output failed before it could be cancelled
+        // A stop requested before the task was known (its first line failed) cancels it now.
+        let stoppedAlready = state.withLock { state in
+            state.task = running
+            return state.stop != nil
+        }
+        if stoppedAlready { running.cancel() }
         let listener = Task {
             for await signal in signals {
                 if request(.signal(signal.rawValue)) {
@@ -75,7 +86,7 @@ enum StoppableRun {
         }
         defer { listener.cancel() }
         let result = await running.result
-        switch stop.withLock({ $0 }) {
+        switch state.withLock({ $0.stop }) {
         case .signal(let number)?:
             // Ended by the signal itself, now that the work has cleaned up: a shell then stops too.
             signal(number, SIG_DFL)

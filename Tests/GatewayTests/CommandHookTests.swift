@@ -9,11 +9,7 @@ import Testing
 extension CapturedLog {
     /// Up to 60 s: the whole suite in parallel on two cores can hold a process back for seconds.
     fileprivate func waitFor(_ what: String, _ condition: ([String]) -> Bool) async throws {
-        for _ in 0..<3000 {
-            if condition(all) { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("timed out waiting for \(what): \(all)")
+        if try await !poll(for: .seconds(60), until: { condition(all) }) { Issue.record("timed out waiting for \(what): \(all)") }
     }
 }
 

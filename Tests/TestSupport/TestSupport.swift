@@ -45,12 +45,14 @@ public let packageRoot = SourceCheckout.root(of: #filePath)!
 /// The repository's DeviceProfiles directory.
 public let deviceProfilesDirectory = packageRoot + "/DeviceProfiles"
 
-/// Asks `condition` every 20 ms until it holds (true) or `timeout` has passed (false).
-public func poll(for timeout: Duration = .seconds(10), until condition: () -> Bool) async throws -> Bool {
+/// Asks `condition` every `interval` until it holds (true) or `timeout` has passed (false).
+public func poll(
+    for timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(20), until condition: () -> Bool
+) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while !condition() {
         guard ContinuousClock.now < deadline else { return false }
-        try await Task.sleep(for: .milliseconds(20))
+        try await Task.sleep(for: interval)
     }
     return true
 }

@@ -66,7 +66,7 @@ public enum ReplayJob {
         } onCancel: {
             outbox.close()
         }
-        if !Task.isCancelled { _ = try? await unlessCancelled { await device.drained() } }
+        _ = try? await unlessCancelled { await device.drained() }
         if Task.isCancelled {
             await device.stop()
             throw CancellationError()

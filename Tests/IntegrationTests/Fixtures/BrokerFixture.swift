@@ -174,12 +174,9 @@ final class Subscriber: Sendable {
     }
 
     func waitFor(_ what: String, timeout: Duration = .seconds(15), _ condition: (Subscriber) -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition(self) {
-            guard ContinuousClock.now < deadline else {
-                throw FixtureError("timed out waiting for \(what); saw:\n\(lines.joined(separator: "\n"))")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        // Every 50 ms: each look reads the whole output file again.
+        guard try await poll(for: timeout, every: .milliseconds(50), until: { condition(self) }) else {
+            throw FixtureError("timed out waiting for \(what); saw:\n\(lines.joined(separator: "\n"))")
         }
     }
 

@@ -15,6 +15,16 @@ struct OwnBrokerCommandTests {
         return (command, output)
     }
 
+    /// The test's directory, with the `tmp` the command's TMPDIR points at.
+    private func scratchDirectory(_ name: String) throws -> String {
+        let directory = temporaryDirectory(name)
+        try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
+        return directory
+    }
+
+    /// What the command has written so far.
+    private func contents(of output: String) -> String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+
     private func leftovers(in directory: String) async throws -> [String] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? []
         let brokers = try await runTool("pgrep", ["-af", "mosquitto -c \(directory)/tmp"]).output
@@ -24,8 +34,7 @@ struct OwnBrokerCommandTests {
     @Test("it shows META, STATUS and the events a Watch client receives, exits 0 and leaves nothing behind")
     func demoRuns() async throws {
         try await FixtureSlots.shared.run {
-            let directory = temporaryDirectory("demo")
-            try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
+            let directory = try scratchDirectory("demo")
             let (demo, output) = try start(["demo", "--fast"], in: directory)
             #expect(await demo.waitForExit(timeout: .seconds(60)) == 0)
             let text = try String(contentsOfFile: output, encoding: .utf8)
@@ -42,13 +51,12 @@ struct OwnBrokerCommandTests {
         arguments: [SIGTERM, SIGINT])
     func demoStopped(by signal: Int32) async throws {
         try await FixtureSlots.shared.run {
-            let directory = temporaryDirectory("demo-signal")
-            try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
+            let directory = try scratchDirectory("demo-signal")
             let (demo, output) = try start(["demo", "--speed", "0.05"], in: directory)
             let started = try await poll(for: .seconds(30)) {
-                ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("online,ready")
+                contents(of: output).contains("online,ready")
             }
-            #expect(started, "\((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+            #expect(started, "\(contents(of: output))")
             demo.signal(signal)
             #expect(await demo.waitForExit(timeout: .seconds(20)) == 128 + signal)
             let text = try String(contentsOfFile: output, encoding: .utf8)
@@ -60,8 +68,7 @@ struct OwnBrokerCommandTests {
     @Test("its output closed (demo | head): it stops as the signal would have, broker and files gone")
     func demoOutputClosed() async throws {
         try await FixtureSlots.shared.run {
-            let directory = temporaryDirectory("demo-pipe")
-            try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
+            let directory = try scratchDirectory("demo-pipe")
             let piped = try await runTool(
                 "/bin/bash", ["-c", "TMPDIR='\(directory)/tmp' '\(binary)' demo --speed 0.05 | head -2; echo \"status ${PIPESTATUS[0]}\""])
             #expect(piped.output.hasPrefix("PKI ") && piped.output.hasSuffix("status 141\n"), "\(piped.output)")
@@ -72,18 +79,17 @@ struct OwnBrokerCommandTests {
     @Test("SIGTERM during a benchmark's round: mosquitto_pub and the broker stop, the files go, exit 143, within seconds")
     func benchStopped() async throws {
         try await FixtureSlots.shared.run {
-            let directory = temporaryDirectory("bench-signal")
-            try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
+            let directory = try scratchDirectory("bench-signal")
             let (bench, output) = try start(["bench", "replay", "--events", "200000", "--rounds", "3"], in: directory)
             let replaying = try await poll(for: .seconds(30)) {
-                ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("replaying 200000 events")
+                contents(of: output).contains("replaying 200000 events")
             }
-            #expect(replaying, "\((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+            #expect(replaying, "\(contents(of: output))")
             bench.signal(SIGTERM)
             // Stopping all 200,000 events' work took 24 s before the replay heard the cancellation.
             let status = await bench.waitForExit(timeout: .seconds(10))
             if status == nil { await bench.terminate() }
-            #expect(status == 143, "\((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+            #expect(status == 143, "\(contents(of: output))")
             #expect(try await leftovers(in: directory) == [])
         }
     }
@@ -92,12 +98,11 @@ struct OwnBrokerCommandTests {
     func demoStoppedWhileTheBrokerStarts() async throws {
         try await FixtureSlots.shared.run {
             for attempt in 0..<3 {
-                let directory = temporaryDirectory("demo-early")
-                try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
+                let directory = try scratchDirectory("demo-early")
                 let (demo, output) = try start(["demo"], in: directory)
                 // "PKI" is printed just before mosquitto is started and waited for.
                 let made = try await poll(for: .seconds(30)) {
-                    ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("PKI ")
+                    contents(of: output).contains("PKI ")
                 }
                 #expect(made)
                 demo.signal(SIGTERM)
@@ -112,8 +117,7 @@ struct OwnBrokerCommandTests {
     @Test("Ctrl-C ends it by SIGINT itself once it has cleaned up, so a shell loop around it stops")
     func demoEndsBySignal() async throws {
         try await FixtureSlots.shared.run {
-            let directory = temporaryDirectory("demo-raise")
-            try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
+            let directory = try scratchDirectory("demo-raise")
             let script = """
                 import os, signal, subprocess, sys, time
                 demo = subprocess.Popen([sys.argv[1], "demo", "--speed", "0.05"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -144,9 +148,9 @@ struct OwnBrokerCommandTests {
                 ],
                 output: .file(output))
             let connected = try await poll(for: .seconds(30)) {
-                ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("replaying \(events) events")
+                contents(of: output).contains("replaying \(events) events")
             }
-            #expect(connected, "\((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+            #expect(connected, "\(contents(of: output))")
             // Connected and publishing by then, so the broker stops mid-stream.
             try await Task.sleep(for: .milliseconds(events == 2000 ? 300 : 1000))
             await fixture.broker.signal(SIGSTOP)
@@ -157,7 +161,7 @@ struct OwnBrokerCommandTests {
             let status = await bench.waitForExit(timeout: .seconds(40))
             await fixture.broker.signal(SIGCONT)
             if status == nil { await bench.terminate() }
-            #expect(status == 143, "\((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
+            #expect(status == 143, "\(contents(of: output))")
         }
     }
 }
